@@ -1,0 +1,1 @@
+//! kubectl and etcdctl (filled in by the command-language work).

@@ -1,0 +1,502 @@
+//! kube-apiserver: the only component that talks to etcd. It validates and defaults what
+//! clients send, turns writes into etcd transactions guarded by the object's mod revision
+//! (optimistic concurrency: a stale `resourceVersion` gets 409 Conflict), answers the client
+//! once etcd has answered, and pushes every committed change to the watchers that asked for it.
+//!
+//! Reads of current state before a write (admission, GuaranteedUpdate's first read) come from
+//! its view of etcd, as the real server's watch cache serves them; the write itself is a
+//! message to etcd and can lose a race.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::engine::Ctx;
+use super::etcd::{Compare, Etcd, EtcdEvent, EventType, TxnOp};
+use super::message::*;
+use super::objects::*;
+use super::validation::{invalid_message, validate};
+
+#[derive(Clone, Debug)]
+struct Watcher {
+    who: Component,
+    kind: Kind,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ApiServer {
+    watchers: Vec<Watcher>,
+    /// Pod watchers with a `spec.nodeName=` selector, by node: the index kube-apiserver's watch
+    /// cache keeps so 5,000 kubelets do not each filter every pod.
+    node_pod_watchers: BTreeMap<String, Vec<Component>>,
+    pub allocated_cluster_ips: BTreeSet<String>,
+}
+
+fn err(reason: StatusReason, msg: impl Into<String>) -> ApiError {
+    ApiError::new(reason, msg)
+}
+
+fn conflict(kind: Kind, name: &str) -> ApiError {
+    err(StatusReason::Conflict, format!("Operation cannot be fulfilled on {} \"{}\": the object has been modified; please apply your changes to the latest version and try again", kind.group_resource(), name))
+}
+
+impl ApiServer {
+    /// Handles a message; returns Nodes that were just registered (the engine starts their agents).
+    pub fn handle(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, body: Body) -> Vec<ObjectRc> {
+        match body {
+            Body::Request(req) => {
+                if let Err(e) = self.handle_request(ctx, etcd, from, req.clone()) {
+                    respond(ctx, from, &req, Err(e));
+                }
+                Vec::new()
+            }
+            Body::EtcdReply(reply) => self.handle_etcd_reply(ctx, etcd, *reply),
+            _ => Vec::new(),
+        }
+    }
+
+    fn handle_request(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, req: Box<ApiRequest>) -> Result<(), ApiError> {
+        let kind = req.kind;
+        if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() && etcd.get(&Kind::Namespace.etcd_key("", &req.namespace)).is_none() {
+            return Err(ApiError::not_found(Kind::Namespace, &req.namespace));
+        }
+        match req.verb {
+            Verb::Get => {
+                let prefix = kind.etcd_key(&req.namespace, &req.name);
+                ctx.send(Component::Etcd, Body::EtcdRange(Box::new(EtcdRange { prefix, pending: Pending { client: from, request: req } })));
+            }
+            Verb::List => {
+                let prefix = list_prefix(&req);
+                ctx.send(Component::Etcd, Body::EtcdRange(Box::new(EtcdRange { prefix, pending: Pending { client: from, request: req } })));
+            }
+            Verb::Watch => {
+                // The watch-list form: the initial state straight from the watch cache, then events.
+                let items = filtered_list(etcd, &req);
+                match (&req.node_name, kind) {
+                    (Some(node), Kind::Pod) => self.node_pod_watchers.entry(node.clone()).or_default().push(from),
+                    _ => self.watchers.push(Watcher { who: from, kind }),
+                }
+                ctx.send(from, Body::Response(Box::new(ApiResponse { id: req.id, verb: req.verb, kind, result: Ok(ApiReply::List { items, revision: etcd.revision() }) })));
+            }
+            Verb::Create => {
+                let mut obj = req.object.clone().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
+                self.prepare_create(ctx, etcd, &req, &mut obj)?;
+                let key = obj.key();
+                self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
+            }
+            Verb::Update | Verb::UpdateStatus | Verb::Bind => {
+                let key = kind.etcd_key(&req.namespace, &req.name);
+                let current = etcd.get(&key).ok_or_else(|| match req.verb {
+                    Verb::Bind => err(StatusReason::NotFound, format!("pods \"{}\" not found", req.name)),
+                    _ => ApiError::not_found(kind, &req.name),
+                })?;
+                let next = self.prepare_update(ctx, &req, &current.value)?;
+                let rev = current.mod_revision;
+                self.write(ctx, from, req, key, rev, TxnOp::Put(next));
+            }
+            Verb::Delete => {
+                let key = kind.etcd_key(&req.namespace, &req.name);
+                let current = etcd.get(&key).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
+                if kind == Kind::Namespace {
+                    return Err(err(StatusReason::MethodNotAllowed, format!("namespaces \"{}\": kubesim does not simulate namespace deletion", req.name)));
+                }
+                let rev = current.mod_revision;
+                let op = match current.value.as_pod() {
+                    Some(pod) => graceful_pod_delete(ctx, pod, req.grace_period),
+                    None => TxnOp::Delete,
+                };
+                self.write(ctx, from, req, key, rev, op);
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, ctx: &mut Ctx, client: Component, request: Box<ApiRequest>, key: String, rev: u64, op: TxnOp) {
+        ctx.send(Component::Etcd, Body::EtcdTxn(Box::new(EtcdTxn { key, compare: Compare { mod_revision: rev }, op, pending: Pending { client, request } })));
+    }
+
+    fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<(), ApiError> {
+        let kind = obj.kind();
+        {
+            let meta = obj.meta_mut();
+            if kind.namespaced() {
+                if meta.namespace.is_empty() {
+                    meta.namespace = req.namespace.clone();
+                }
+                if meta.namespace.is_empty() {
+                    meta.namespace = "default".into();
+                }
+            } else {
+                meta.namespace.clear();
+            }
+            if meta.name.is_empty() && !meta.generate_name.is_empty() {
+                // SimpleNameGenerator: the prefix, cut to fit, plus 5 random characters.
+                let mut prefix = meta.generate_name.clone();
+                prefix.truncate(58);
+                meta.name = format!("{prefix}{}", ctx.rng.name_suffix(5));
+            }
+            meta.uid = ctx.rng.uuid();
+            meta.creation_timestamp = Some(ctx.now);
+            meta.resource_version.clear();
+            meta.deletion_timestamp = None;
+            meta.generation = if matches!(kind, Kind::Deployment | Kind::ReplicaSet) { 1 } else { 0 };
+        }
+        default_object(obj);
+        let causes = validate(obj);
+        if !causes.is_empty() {
+            let mut e = err(StatusReason::Invalid, invalid_message(kind, obj.name(), &causes));
+            e.kind = kind.name().into();
+            e.name = obj.name().into();
+            return Err(e);
+        }
+        if let Object::Service(s) = obj {
+            if s.spec.cluster_ip.is_empty() && s.spec.cluster_ips.is_empty() {
+                let ip = self.allocate_cluster_ip(ctx);
+                s.spec.cluster_ip = ip.clone();
+                s.spec.cluster_ips = vec![ip];
+            } else if s.spec.cluster_ip != "None" {
+                if !self.allocated_cluster_ips.insert(s.spec.cluster_ip.clone()) {
+                    return Err(err(StatusReason::Invalid, format!("Service {:?} is invalid: spec.clusterIPs: Invalid value: []string{{{:?}}}: failed to allocate IP {}: provided IP is already allocated", s.metadata.name, s.spec.cluster_ip, s.spec.cluster_ip)));
+                }
+                s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
+            }
+        }
+        if etcd.get(&obj.key()).is_some() {
+            return Err(already_exists(kind, obj.name()));
+        }
+        Ok(())
+    }
+
+    fn allocate_cluster_ip(&mut self, ctx: &mut Ctx) -> String {
+        loop {
+            // 10.96.0.0/12 without the first block, as the real allocator picks at random.
+            let n = 16 + ctx.rng.below((1 << 20) - 32) as u32;
+            let ip = format!("10.{}.{}.{}", 96 + (n >> 16), (n >> 8) & 255, n & 255);
+            if self.allocated_cluster_ips.insert(ip.clone()) {
+                return ip;
+            }
+        }
+    }
+
+    fn prepare_update(&mut self, ctx: &mut Ctx, req: &ApiRequest, current: &ObjectRc) -> Result<Object, ApiError> {
+        let kind = req.kind;
+        if req.verb == Verb::Bind {
+            let Some(pod) = current.as_pod() else { return Err(err(StatusReason::BadRequest, "only pods can be bound")) };
+            let node = req.node_name.clone().unwrap_or_default();
+            if !pod.spec.node_name.is_empty() {
+                return Err(err(StatusReason::Conflict, format!("Operation cannot be fulfilled on pods/binding \"{}\": pod {} is already assigned to node \"{}\"", pod.metadata.name, pod.metadata.name, pod.spec.node_name)));
+            }
+            if pod.metadata.deletion_timestamp.is_some() {
+                return Err(err(StatusReason::Conflict, format!("Operation cannot be fulfilled on pods/binding \"{}\": pod {} is being deleted, cannot be assigned to a host", pod.metadata.name, pod.metadata.name)));
+            }
+            let mut next = pod.clone();
+            next.spec.node_name = node;
+            set_condition(&mut next.status.conditions, "PodScheduled", "True", "", "", ctx.now);
+            return Ok(Object::Pod(next));
+        }
+        let mut next = req.object.clone().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
+        if next.kind() != kind {
+            return Err(err(StatusReason::BadRequest, "the object's kind does not match the request"));
+        }
+        let sent_rv = next.meta().resource_version.clone();
+        if !sent_rv.is_empty() && sent_rv != current.meta().resource_version {
+            return Err(conflict(kind, &req.name));
+        }
+        // What the client may not change.
+        {
+            let (cur, meta) = (current.meta(), next.meta_mut());
+            meta.name = cur.name.clone();
+            meta.namespace = cur.namespace.clone();
+            meta.uid = cur.uid.clone();
+            meta.creation_timestamp = cur.creation_timestamp;
+            meta.deletion_timestamp = cur.deletion_timestamp;
+            meta.deletion_grace_period_seconds = cur.deletion_grace_period_seconds;
+            meta.generation = cur.generation;
+        }
+        if req.verb == Verb::UpdateStatus {
+            // The status subresource changes status only.
+            let mut merged = (**current).clone();
+            copy_status(&next, &mut merged);
+            return Ok(merged);
+        }
+        // The main resource ignores status (for kinds with a status subresource).
+        copy_status(current, &mut next);
+        default_object(&mut next);
+        if spec_changed(current, &next) {
+            next.meta_mut().generation = current.meta().generation + 1;
+        }
+        let causes = validate(&next);
+        if !causes.is_empty() {
+            let mut e = err(StatusReason::Invalid, invalid_message(kind, next.name(), &causes));
+            e.kind = kind.name().into();
+            e.name = next.name().into();
+            return Err(e);
+        }
+        Ok(next)
+    }
+
+    fn handle_etcd_reply(&mut self, ctx: &mut Ctx, etcd: &Etcd, reply: EtcdReply) -> Vec<ObjectRc> {
+        match reply {
+            EtcdReply::Range { kvs, revision, pending } => {
+                let req = &pending.request;
+                let result = if req.verb == Verb::Get {
+                    kvs.into_iter().find(|kv| kv.value.name() == req.name).map(|kv| ApiReply::Object(kv.value)).ok_or_else(|| ApiError::not_found(req.kind, &req.name))
+                } else {
+                    let items = kvs.into_iter().map(|kv| kv.value).filter(|o| matches_request(o, req)).collect();
+                    Ok(ApiReply::List { items, revision })
+                };
+                respond(ctx, pending.client, req, result);
+                Vec::new()
+            }
+            EtcdReply::Txn { result, pending } => {
+                let Pending { client, mut request } = pending;
+                if !result.succeeded {
+                    let e = match (&request.verb, result.current) {
+                        (Verb::Create, _) => already_exists(request.kind, &request.name_or_object()),
+                        (_, None) => ApiError::not_found(request.kind, &request.name),
+                        // Without a precondition the server retries, as GuaranteedUpdate does.
+                        (_, Some(_)) if request.retries > 0 && request.object.as_ref().is_none_or(|o| o.meta().resource_version.is_empty()) => {
+                            request.retries -= 1;
+                            if let Err(e) = self.handle_request(ctx, etcd, client, request.clone()) {
+                                respond(ctx, client, &request, Err(e));
+                            }
+                            return Vec::new();
+                        }
+                        (_, Some(_)) => conflict(request.kind, &request.name),
+                    };
+                    respond(ctx, client, &request, Err(e));
+                    return Vec::new();
+                }
+                let event = result.event.expect("a successful txn has an event");
+                respond(ctx, client, &request, Ok(ApiReply::Object(event.value.clone())));
+                self.notify_watchers(ctx, &event);
+                if event.kind == EventType::Put && event.prev.is_none() && event.value.kind() == Kind::Node {
+                    return vec![event.value.clone()];
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn notify_watchers(&mut self, ctx: &mut Ctx, event: &EtcdEvent) {
+        let kind = event.value.kind();
+        let type_ = match (event.kind, &event.prev) {
+            (EventType::Delete, _) => WatchType::Deleted,
+            (EventType::Put, None) => WatchType::Added,
+            (EventType::Put, Some(_)) => WatchType::Modified,
+        };
+        if let Object::Service(s) = &*event.value {
+            if type_ == WatchType::Deleted {
+                self.allocated_cluster_ips.remove(&s.spec.cluster_ip);
+            }
+        }
+        for w in self.watchers.iter().filter(|w| w.kind == kind) {
+            ctx.send(w.who, Body::Watch(WatchEvent { type_, object: event.value.clone() }));
+        }
+        if kind == Kind::Pod && !self.node_pod_watchers.is_empty() {
+            let new_node = event.value.as_pod().map(|p| p.spec.node_name.as_str()).unwrap_or("");
+            let old_node = event.prev.as_ref().and_then(|p| p.as_pod()).map(|p| p.spec.node_name.as_str()).unwrap_or("");
+            // A pod that just got bound enters the node's selection: ADDED, as a filtered watch reports it.
+            let (node, t) = match type_ {
+                WatchType::Deleted => (new_node, WatchType::Deleted),
+                _ if old_node.is_empty() && !new_node.is_empty() => (new_node, WatchType::Added),
+                t => (new_node, t),
+            };
+            if !node.is_empty() {
+                if let Some(ws) = self.node_pod_watchers.get(node) {
+                    for w in ws {
+                        ctx.send(*w, Body::Watch(WatchEvent { type_: t, object: event.value.clone() }));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ApiRequest {
+    fn name_or_object(&self) -> String {
+        self.object.as_ref().map(|o| o.name().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| self.name.clone())
+    }
+}
+
+fn already_exists(kind: Kind, name: &str) -> ApiError {
+    err(StatusReason::AlreadyExists, format!("{} \"{}\" already exists", kind.group_resource(), name))
+}
+
+fn respond(ctx: &mut Ctx, to: Component, req: &ApiRequest, result: Result<ApiReply, ApiError>) {
+    ctx.send(to, Body::Response(Box::new(ApiResponse { id: req.id, verb: req.verb, kind: req.kind, result })));
+}
+
+fn list_prefix(req: &ApiRequest) -> String {
+    if req.kind.namespaced() && !req.namespace.is_empty() {
+        format!("{}{}/", req.kind.etcd_prefix(), req.namespace)
+    } else {
+        req.kind.etcd_prefix().to_string()
+    }
+}
+
+fn matches_request(o: &ObjectRc, req: &ApiRequest) -> bool {
+    if let Some(sel) = &req.label_selector {
+        if !sel.matches(&o.meta().labels) {
+            return false;
+        }
+    }
+    match (&req.node_name, o.as_pod()) {
+        (Some(node), Some(p)) => p.spec.node_name == *node,
+        _ => true,
+    }
+}
+
+fn filtered_list(etcd: &Etcd, req: &ApiRequest) -> Vec<ObjectRc> {
+    let prefix = list_prefix(req);
+    etcd.range(&prefix).map(|(_, kv)| &kv.value).filter(|o| matches_request(o, req)).cloned().collect()
+}
+
+fn graceful_pod_delete(ctx: &mut Ctx, pod: &Pod, grace: Option<i64>) -> TxnOp {
+    let grace = grace.or(pod.spec.termination_grace_period_seconds).unwrap_or(30).max(0);
+    // Pods no kubelet runs yet, and grace 0, go at once; otherwise the kubelet must stop them.
+    let already_gone = pod.metadata.deletion_timestamp.is_some() && grace == 0;
+    if pod.spec.node_name.is_empty() || grace == 0 || already_gone {
+        return TxnOp::Delete;
+    }
+    let mut next = pod.clone();
+    if next.metadata.deletion_timestamp.is_none() {
+        next.metadata.deletion_timestamp = Some(ctx.now + super::time::SimDuration::secs(grace as u64));
+        next.metadata.deletion_grace_period_seconds = Some(grace);
+    }
+    TxnOp::Put(Object::Pod(next))
+}
+
+pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reason: &str, message: &str, now: super::time::SimTime) {
+    if let Some(c) = conds.iter_mut().find(|c| c.type_ == type_) {
+        if c.status != status {
+            c.last_transition_time = Some(now);
+        }
+        c.status = status.into();
+        c.reason = reason.into();
+        c.message = message.into();
+    } else {
+        conds.push(Condition { type_: type_.into(), status: status.into(), last_transition_time: Some(now), reason: reason.into(), message: message.into(), ..Default::default() });
+    }
+}
+
+fn copy_status(from: &Object, to: &mut Object) {
+    match (from, to) {
+        (Object::Pod(a), Object::Pod(b)) => b.status = a.status.clone(),
+        (Object::Deployment(a), Object::Deployment(b)) => b.status = a.status.clone(),
+        (Object::ReplicaSet(a), Object::ReplicaSet(b)) => b.status = a.status.clone(),
+        (Object::Node(a), Object::Node(b)) => b.status = a.status.clone(),
+        (Object::Service(a), Object::Service(b)) => b.status = a.status.clone(),
+        _ => {}
+    }
+}
+
+fn spec_changed(a: &Object, b: &Object) -> bool {
+    match (a, b) {
+        (Object::Deployment(x), Object::Deployment(y)) => x.spec != y.spec,
+        (Object::ReplicaSet(x), Object::ReplicaSet(y)) => x.spec != y.spec,
+        _ => false,
+    }
+}
+
+/// `imagePullPolicy` defaulting: Always for `:latest` or untagged images, else IfNotPresent.
+pub fn default_pull_policy(image: &str) -> &'static str {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if image.contains('@') {
+        return "IfNotPresent";
+    }
+    match last.split_once(':') {
+        Some((_, "latest")) | None => "Always",
+        Some(_) => "IfNotPresent",
+    }
+}
+
+fn default_pod_spec(spec: &mut PodSpec) {
+    if spec.restart_policy.is_empty() {
+        spec.restart_policy = "Always".into();
+    }
+    spec.termination_grace_period_seconds.get_or_insert(30);
+    if spec.dns_policy.is_empty() {
+        spec.dns_policy = "ClusterFirst".into();
+    }
+    if spec.scheduler_name.is_empty() {
+        spec.scheduler_name = "default-scheduler".into();
+    }
+    spec.security_context.get_or_insert_with(|| serde_json::json!({}));
+    for c in &mut spec.containers {
+        if c.image_pull_policy.is_empty() {
+            c.image_pull_policy = default_pull_policy(&c.image).into();
+        }
+        c.termination_message_path.get_or_insert_with(|| "/dev/termination-log".into());
+        c.termination_message_policy.get_or_insert_with(|| "File".into());
+        for p in &mut c.ports {
+            if p.protocol.is_empty() {
+                p.protocol = "TCP".into();
+            }
+        }
+    }
+}
+
+fn qos_class(spec: &PodSpec) -> &'static str {
+    let any = spec.containers.iter().any(|c| !c.resources.is_empty());
+    if !any {
+        return "BestEffort";
+    }
+    let guaranteed = spec.containers.iter().all(|c| {
+        ["cpu", "memory"].iter().all(|r| c.resources.limits.get(*r).is_some() && c.resources.requests.get(*r).is_none_or(|q| Some(q) == c.resources.limits.get(*r)))
+    });
+    if guaranteed { "Guaranteed" } else { "Burstable" }
+}
+
+/// The defaults kube-apiserver fills in (pkg/apis/*/v1/defaults.go) and the admission plugins
+/// every cluster runs (DefaultTolerationSeconds).
+pub fn default_object(obj: &mut Object) {
+    match obj {
+        Object::Deployment(d) => {
+            d.spec.replicas.get_or_insert(1);
+            if d.spec.strategy.type_.is_empty() {
+                d.spec.strategy.type_ = "RollingUpdate".into();
+            }
+            if d.spec.strategy.type_ == "RollingUpdate" {
+                let ru = d.spec.strategy.rolling_update.get_or_insert_with(Default::default);
+                ru.max_unavailable.get_or_insert_with(|| "25%".into());
+                ru.max_surge.get_or_insert_with(|| "25%".into());
+            }
+            d.spec.revision_history_limit.get_or_insert(10);
+            d.spec.progress_deadline_seconds.get_or_insert(600);
+            default_pod_spec(&mut d.spec.template.spec);
+        }
+        Object::ReplicaSet(r) => {
+            r.spec.replicas.get_or_insert(1);
+            default_pod_spec(&mut r.spec.template.spec);
+        }
+        Object::Pod(p) => {
+            default_pod_spec(&mut p.spec);
+            p.spec.priority.get_or_insert(0);
+            for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+                if !p.spec.tolerations.iter().any(|t| t.key == key) {
+                    p.spec.tolerations.push(Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() });
+                }
+            }
+            if p.status.phase.is_empty() {
+                p.status.phase = "Pending".into();
+            }
+            if p.status.qos_class.is_empty() {
+                p.status.qos_class = qos_class(&p.spec).into();
+            }
+        }
+        Object::Service(s) => {
+            if s.spec.type_.is_empty() {
+                s.spec.type_ = "ClusterIP".into();
+            }
+            if s.spec.session_affinity.is_empty() {
+                s.spec.session_affinity = "None".into();
+            }
+            for p in &mut s.spec.ports {
+                if p.protocol.is_empty() {
+                    p.protocol = "TCP".into();
+                }
+                p.target_port.get_or_insert_with(|| p.port.into());
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,312 @@
+//! The Deployment controller (pkg/controller/deployment): owns ReplicaSets named
+//! `<deployment>-<pod-template-hash>`. `sync_deployment` finds the new ReplicaSet (the one
+//! whose template matches) and the old ones, then either scales (sync.go) or rolls out
+//! (rolling.go: surge the new one up, drain the old ones within maxUnavailable), and writes
+//! the Deployment's status (progress.go's conditions).
+
+use std::collections::BTreeMap;
+
+use super::{controller_of, object_key, source, split_key, WorkQueue};
+use crate::sim::api_server::set_condition;
+use crate::sim::engine::Ctx;
+use crate::sim::informer::Informers;
+use crate::sim::message::*;
+use crate::sim::objects::*;
+use crate::sim::rng::NAME_ALPHABET;
+use serde_json::Value;
+
+pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+
+#[derive(Clone, Debug)]
+pub struct DeploymentController {
+    pub informers: Informers,
+    queue: WorkQueue,
+    /// ReplicaSets this controller created but has not yet seen through its watch.
+    pending_creates: BTreeMap<String, RequestId>,
+}
+
+impl Default for DeploymentController {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// ComputeHash: a stable 32-bit FNV-1a of the pod template, printed in decimal and each digit
+/// mapped into the safe alphabet (rand.SafeEncodeString), which is why real hashes look like
+/// `7d4b9c8f5`.
+pub fn pod_template_hash(t: &PodTemplateSpec) -> String {
+    let mut t = t.clone();
+    t.metadata.labels.remove("pod-template-hash");
+    let bytes = serde_json::to_vec(&t).unwrap_or_default();
+    let mut h: u32 = 0x811c_9dc5;
+    for b in bytes {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h.to_string().bytes().map(|d| NAME_ALPHABET[d as usize % NAME_ALPHABET.len()] as char).collect()
+}
+
+fn templates_equal(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+    let (mut a, mut b) = (a.clone(), b.clone());
+    a.metadata.labels.remove("pod-template-hash");
+    b.metadata.labels.remove("pod-template-hash");
+    a == b
+}
+
+/// Resolves a maxSurge/maxUnavailable int-or-percent against the replica count.
+fn resolve(v: &Option<Value>, replicas: i32, round_up: bool) -> i32 {
+    match v {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0).clamp(0, i32::MAX as i64) as i32,
+        Some(Value::String(s)) => {
+            let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(25);
+            let x = pct * replicas as i64;
+            (if round_up { (x + 99) / 100 } else { x / 100 }) as i32
+        }
+        _ => 0,
+    }
+}
+
+fn replicas_of(rs: &ReplicaSet) -> i32 {
+    rs.spec.replicas.unwrap_or(0)
+}
+
+impl DeploymentController {
+    pub fn new() -> Self {
+        DeploymentController { informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet]), queue: WorkQueue::default(), pending_creates: BTreeMap::new() }
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        self.informers.start(ctx);
+    }
+
+    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
+        if let Some(changes) = self.informers.handle(ctx, &body) {
+            for (kind, change) in changes {
+                let o = change.object();
+                match kind {
+                    Kind::Deployment => self.queue.add(object_key(o)),
+                    _ => {
+                        if let Some(owner) = controller_of(o).filter(|r| r.kind == "Deployment") {
+                            self.pending_creates.remove(&object_key(o));
+                            self.queue.add(format!("{}/{}", o.namespace(), owner.name));
+                        }
+                    }
+                }
+            }
+        } else if let Body::Response(resp) = body {
+            if let (Verb::Create, Kind::ReplicaSet, Err(_)) = (resp.verb, resp.kind, &resp.result) {
+                self.pending_creates.retain(|_, id| *id != resp.id);
+            }
+        }
+        if self.informers.synced() {
+            while let Some(key) = self.queue.pop() {
+                self.sync_deployment(ctx, &key);
+            }
+        }
+    }
+
+    fn sync_deployment(&mut self, ctx: &mut Ctx, key: &str) {
+        let (ns, name) = split_key(key);
+        let Some(d_obj) = self.informers.get(Kind::Deployment).get(ns, name).cloned() else { return };
+        let Some(d) = d_obj.as_deployment() else { return };
+        if d.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        let owned: Vec<ReplicaSet> = self
+            .informers
+            .get(Kind::ReplicaSet)
+            .iter()
+            .filter(|o| controller_of(o).is_some_and(|r| r.uid == d.metadata.uid))
+            .filter_map(|o| o.as_replica_set().cloned())
+            .collect();
+        let hash = pod_template_hash(&d.spec.template);
+        let new_rs = owned.iter().find(|rs| templates_equal(&rs.spec.template, &d.spec.template)).cloned();
+        let old: Vec<ReplicaSet> = owned.iter().filter(|rs| new_rs.as_ref().is_none_or(|n| n.metadata.uid != rs.metadata.uid)).cloned().collect();
+        let replicas = d.spec.replicas.unwrap_or(1);
+
+        if d.spec.paused {
+            self.sync_status(ctx, d, new_rs.as_ref(), &owned);
+            return;
+        }
+        let Some(new_rs) = new_rs else {
+            let rs_name = format!("{}-{}", d.metadata.name, hash);
+            let rs_key = format!("{ns}/{rs_name}");
+            if self.pending_creates.contains_key(&rs_key) {
+                return;
+            }
+            let old_active: i32 = old.iter().map(replicas_of).sum();
+            let start = if d.spec.strategy.type_ == "Recreate" && old_active > 0 {
+                0
+            } else if old.is_empty() || old_active == 0 {
+                replicas
+            } else {
+                let (surge, _) = self.surge_and_unavailable(d);
+                (replicas + surge - old_active).clamp(0, replicas)
+            };
+            let revision = old.iter().filter_map(|rs| rs.metadata.annotations.get(REVISION_ANNOTATION)?.parse::<i64>().ok()).max().unwrap_or(0) + 1;
+            let rs = self.new_replica_set(&d_obj, d, &rs_name, &hash, start, revision);
+            let id = ctx.request(ApiRequest::with_object(Verb::Create, Object::ReplicaSet(rs)));
+            self.pending_creates.insert(rs_key, id);
+            if start > 0 {
+                ctx.event(source("deployment-controller"), &d_obj, "Normal", "ScalingReplicaSet", format!("Scaled up replica set {rs_name} from 0 to {start}"));
+            }
+            return;
+        };
+
+        let old_active: Vec<&ReplicaSet> = old.iter().filter(|rs| replicas_of(rs) > 0).collect();
+        if old_active.is_empty() {
+            // sync.go: a plain scale.
+            if replicas_of(&new_rs) != replicas {
+                self.scale(ctx, &d_obj, &new_rs, replicas);
+            }
+        } else if d.spec.strategy.type_ == "Recreate" {
+            for rs in &old_active {
+                self.scale(ctx, &d_obj, rs, 0);
+            }
+            let old_pods: i32 = old.iter().map(|rs| rs.status.replicas).sum();
+            if old_pods == 0 && replicas_of(&new_rs) != replicas {
+                self.scale(ctx, &d_obj, &new_rs, replicas);
+            }
+        } else {
+            self.rollout_rolling(ctx, &d_obj, d, &new_rs, &old_active);
+        }
+        self.cleanup_old(ctx, d, &old);
+        self.sync_status(ctx, d, Some(&new_rs), &owned);
+    }
+
+    fn surge_and_unavailable(&self, d: &Deployment) -> (i32, i32) {
+        let replicas = d.spec.replicas.unwrap_or(1);
+        let ru = d.spec.strategy.rolling_update.clone().unwrap_or_default();
+        let surge = resolve(&ru.max_surge, replicas, true);
+        let mut unavailable = resolve(&ru.max_unavailable, replicas, false);
+        if surge == 0 && unavailable == 0 {
+            unavailable = 1;
+        }
+        (surge, unavailable)
+    }
+
+    /// rolling.go: reconcileNewReplicaSet, then reconcileOldReplicaSets.
+    fn rollout_rolling(&mut self, ctx: &mut Ctx, d_obj: &ObjectRc, d: &Deployment, new_rs: &ReplicaSet, old: &[&ReplicaSet]) {
+        let replicas = d.spec.replicas.unwrap_or(1);
+        let (surge, max_unavailable) = self.surge_and_unavailable(d);
+        let total: i32 = replicas_of(new_rs) + old.iter().map(|rs| replicas_of(rs)).sum::<i32>();
+        if replicas_of(new_rs) < replicas {
+            let up = (replicas + surge - total).min(replicas - replicas_of(new_rs));
+            if up > 0 {
+                self.scale(ctx, d_obj, new_rs, replicas_of(new_rs) + up);
+                return;
+            }
+        } else if replicas_of(new_rs) > replicas {
+            self.scale(ctx, d_obj, new_rs, replicas);
+            return;
+        }
+        let min_available = replicas - max_unavailable;
+        let available: i32 = new_rs.status.available_replicas + old.iter().map(|rs| rs.status.available_replicas).sum::<i32>();
+        let mut can_scale_down = (available - min_available).max(0);
+        for rs in old {
+            if can_scale_down == 0 {
+                break;
+            }
+            let down = replicas_of(rs).min(can_scale_down);
+            self.scale(ctx, d_obj, rs, replicas_of(rs) - down);
+            can_scale_down -= down;
+        }
+    }
+
+    fn scale(&mut self, ctx: &mut Ctx, d_obj: &ObjectRc, rs: &ReplicaSet, to: i32) {
+        let from = replicas_of(rs);
+        if from == to {
+            return;
+        }
+        let mut next = rs.clone();
+        next.spec.replicas = Some(to);
+        next.metadata.annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d_obj.as_deployment().and_then(|d| d.spec.replicas).unwrap_or(1).to_string());
+        ctx.request(ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
+        let dir = if to > from { "up" } else { "down" };
+        ctx.event(source("deployment-controller"), d_obj, "Normal", "ScalingReplicaSet", format!("Scaled {dir} replica set {} from {from} to {to}", rs.metadata.name));
+    }
+
+    fn new_replica_set(&self, d_obj: &ObjectRc, d: &Deployment, name: &str, hash: &str, replicas: i32, revision: i64) -> ReplicaSet {
+        let mut template = d.spec.template.clone();
+        template.metadata.labels.insert("pod-template-hash".into(), hash.into());
+        let mut selector = d.spec.selector.clone();
+        selector.match_labels.insert("pod-template-hash".into(), hash.into());
+        let mut labels = d.spec.template.metadata.labels.clone();
+        labels.insert("pod-template-hash".into(), hash.into());
+        let (surge, _) = self.surge_and_unavailable(d);
+        let mut annotations = BTreeMap::new();
+        annotations.insert("deployment.kubernetes.io/desired-replicas".to_string(), d.spec.replicas.unwrap_or(1).to_string());
+        annotations.insert("deployment.kubernetes.io/max-replicas".to_string(), (d.spec.replicas.unwrap_or(1) + surge).to_string());
+        annotations.insert(REVISION_ANNOTATION.to_string(), revision.to_string());
+        ReplicaSet {
+            metadata: ObjectMeta {
+                name: name.into(),
+                namespace: d.metadata.namespace.clone(),
+                labels,
+                annotations,
+                owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "Deployment".into(), name: d.metadata.name.clone(), uid: d_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }],
+                ..Default::default()
+            },
+            spec: ReplicaSetSpec { replicas: Some(replicas), selector, template, min_ready_seconds: d.spec.min_ready_seconds },
+            status: ReplicaSetStatus::default(),
+        }
+    }
+
+    /// cleanupDeployment: old ReplicaSets with no pods, beyond revisionHistoryLimit, are deleted.
+    fn cleanup_old(&mut self, ctx: &mut Ctx, d: &Deployment, old: &[ReplicaSet]) {
+        let limit = d.spec.revision_history_limit.unwrap_or(10).max(0) as usize;
+        let mut idle: Vec<&ReplicaSet> = old.iter().filter(|rs| replicas_of(rs) == 0 && rs.status.replicas == 0).collect();
+        if idle.len() <= limit {
+            return;
+        }
+        idle.sort_by_key(|rs| rs.metadata.annotations.get(REVISION_ANNOTATION).and_then(|r| r.parse::<i64>().ok()).unwrap_or(0));
+        for rs in idle.iter().take(idle.len() - limit) {
+            ctx.request(ApiRequest::new(Verb::Delete, Kind::ReplicaSet, &rs.metadata.namespace, &rs.metadata.name));
+        }
+    }
+
+    /// syncRolloutStatus: counts from the ReplicaSets, and the Available/Progressing conditions.
+    fn sync_status(&mut self, ctx: &mut Ctx, d: &Deployment, new_rs: Option<&ReplicaSet>, all: &[ReplicaSet]) {
+        let replicas = d.spec.replicas.unwrap_or(1);
+        let (_, max_unavailable) = self.surge_and_unavailable(d);
+        let mut s = d.status.clone();
+        s.observed_generation = d.metadata.generation;
+        s.replicas = all.iter().map(|rs| rs.status.replicas).sum();
+        s.updated_replicas = new_rs.map_or(0, |rs| rs.status.replicas);
+        s.ready_replicas = all.iter().map(|rs| rs.status.ready_replicas).sum();
+        s.available_replicas = all.iter().map(|rs| rs.status.available_replicas).sum();
+        s.unavailable_replicas = (s.replicas.max(replicas) - s.available_replicas).max(0);
+        let available = s.available_replicas >= replicas - max_unavailable;
+        let now = ctx.now;
+        let (status, reason, msg) = if available { ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.") } else { ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.") };
+        set_condition_keep_time(&mut s.conditions, "Available", status, reason, msg, now);
+        if let Some(rs) = new_rs {
+            let complete = s.updated_replicas == replicas && s.replicas == replicas && s.available_replicas == replicas;
+            let (reason, msg) = if complete {
+                ("NewReplicaSetAvailable", format!("ReplicaSet \"{}\" has successfully progressed.", rs.metadata.name))
+            } else if d.status.conditions.iter().any(|c| c.type_ == "Progressing") {
+                ("ReplicaSetUpdated", format!("ReplicaSet \"{}\" is progressing.", rs.metadata.name))
+            } else {
+                ("NewReplicaSetCreated", format!("Created new replica set \"{}\"", rs.metadata.name))
+            };
+            set_condition_keep_time(&mut s.conditions, "Progressing", "True", reason, &msg, now);
+        }
+        if s != d.status {
+            let mut next = d.clone();
+            next.status = s;
+            next.metadata.resource_version.clear();
+            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Deployment(next)));
+        }
+    }
+}
+
+/// Deployment conditions also carry lastUpdateTime, bumped only when the reason changes.
+fn set_condition_keep_time(conds: &mut Vec<Condition>, type_: &str, status: &str, reason: &str, msg: &str, now: crate::sim::time::SimTime) {
+    let changed = conds.iter().find(|c| c.type_ == type_).is_none_or(|c| c.reason != reason || c.status != status);
+    set_condition(conds, type_, status, reason, msg, now);
+    if changed {
+        if let Some(c) = conds.iter_mut().find(|c| c.type_ == type_) {
+            c.last_update_time = Some(now);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The garbage collector (pkg/controller/garbagecollector) and the pod GC: when an owner is
+//! deleted, its dependents (ownerReferences pointing at its uid) are deleted in the background,
+//! which is how deleting a Deployment removes its ReplicaSets and, through them, its pods.
+//! Pods bound to a Node that no longer exists are deleted too (podgc's orphaned pods).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::sim::engine::Ctx;
+use crate::sim::informer::{Change, Informers};
+use crate::sim::message::*;
+use crate::sim::objects::*;
+
+#[derive(Clone, Debug)]
+pub struct GarbageCollector {
+    pub informers: Informers,
+    /// Owner uid → dependents (kind, namespace, name): the GC's dependency graph.
+    dependents: BTreeMap<String, BTreeSet<(Kind, String, String)>>,
+    /// Uids of live objects that can own others.
+    live: BTreeSet<String>,
+    deleting: BTreeSet<(Kind, String, String)>,
+}
+
+impl Default for GarbageCollector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GarbageCollector {
+    pub fn new() -> Self {
+        GarbageCollector { informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Node]), dependents: BTreeMap::new(), live: BTreeSet::new(), deleting: BTreeSet::new() }
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        self.informers.start(ctx);
+    }
+
+    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
+        let Some(changes) = self.informers.handle(ctx, &body) else { return };
+        for (_, change) in changes {
+            match change {
+                Change::Added(o) | Change::Updated { new: o, .. } => {
+                    let id = (o.kind(), o.namespace().to_string(), o.name().to_string());
+                    self.live.insert(o.meta().uid.clone());
+                    let mut orphan = false;
+                    for r in &o.meta().owner_references {
+                        self.dependents.entry(r.uid.clone()).or_default().insert(id.clone());
+                        orphan |= self.informers.synced() && !self.live.contains(&r.uid) && self.is_gone(&r.kind, &o, r);
+                    }
+                    let unbound_node = o.as_pod().is_some_and(|p| !p.spec.node_name.is_empty() && self.informers.synced() && self.informers.get(Kind::Node).get("", &p.spec.node_name).is_none());
+                    if orphan || unbound_node {
+                        self.delete(ctx, id, unbound_node);
+                    }
+                }
+                Change::Deleted(o) => {
+                    let uid = o.meta().uid.clone();
+                    self.live.remove(&uid);
+                    self.deleting.remove(&(o.kind(), o.namespace().to_string(), o.name().to_string()));
+                    for r in &o.meta().owner_references {
+                        if let Some(set) = self.dependents.get_mut(&r.uid) {
+                            set.remove(&(o.kind(), o.namespace().to_string(), o.name().to_string()));
+                        }
+                    }
+                    for dep in self.dependents.remove(&uid).unwrap_or_default() {
+                        self.delete(ctx, dep, false);
+                    }
+                    if o.kind() == Kind::Node {
+                        let orphans: Vec<_> = self.informers.get(Kind::Pod).iter().filter_map(|p| p.as_pod()).filter(|p| p.spec.node_name == o.name()).map(|p| (Kind::Pod, p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
+                        for p in orphans {
+                            self.delete(ctx, p, true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_gone(&self, kind: &str, o: &ObjectRc, r: &OwnerReference) -> bool {
+        let Some(k) = Kind::from_name(kind) else { return false };
+        !self.informers.get(k).get(o.namespace(), &r.name).is_some_and(|owner| owner.meta().uid == r.uid)
+    }
+
+    fn delete(&mut self, ctx: &mut Ctx, (kind, ns, name): (Kind, String, String), force: bool) {
+        if !self.deleting.insert((kind, ns.clone(), name.clone())) {
+            return;
+        }
+        let mut req = ApiRequest::new(Verb::Delete, kind, &ns, &name);
+        if force {
+            req.grace_period = Some(0);
+        }
+        ctx.request(req);
+    }
+}

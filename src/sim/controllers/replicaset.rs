@@ -1,0 +1,238 @@
+//! The ReplicaSet controller (pkg/controller/replicaset/replica_set.go): keeps the number of
+//! active pods owned by each ReplicaSet equal to `spec.replicas`. Expectations stop it from
+//! acting twice on the same difference before its own writes come back through the watch.
+
+use std::collections::BTreeMap;
+
+use super::{controller_of, object_key, source, split_key, WorkQueue};
+use crate::sim::engine::Ctx;
+use crate::sim::informer::{Change, Informers};
+use crate::sim::message::*;
+use crate::sim::objects::*;
+
+/// Pods created or deleted per sync at most (the real controller's burstReplicas).
+const BURST_REPLICAS: usize = 500;
+
+#[derive(Clone, Debug, Default)]
+struct Expectations {
+    adds: i64,
+    dels: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReplicaSetController {
+    pub informers: Informers,
+    queue: WorkQueue,
+    expectations: BTreeMap<String, Expectations>,
+    /// Pod creations in flight: request id → ReplicaSet key (for the SuccessfulCreate event).
+    creating: BTreeMap<RequestId, String>,
+    deleting: BTreeMap<RequestId, (String, String)>,
+    /// Active pods per ReplicaSet uid, kept from the pod informer's changes.
+    pods_by_owner: BTreeMap<String, BTreeMap<String, ObjectRc>>,
+}
+
+impl Default for ReplicaSetController {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn is_active(p: &Pod) -> bool {
+    p.metadata.deletion_timestamp.is_none() && p.status.phase != "Succeeded" && p.status.phase != "Failed"
+}
+
+impl ReplicaSetController {
+    pub fn new() -> Self {
+        ReplicaSetController {
+            informers: Informers::new(&[Kind::ReplicaSet, Kind::Pod]),
+            queue: WorkQueue::default(),
+            expectations: BTreeMap::new(),
+            creating: BTreeMap::new(),
+            deleting: BTreeMap::new(),
+            pods_by_owner: BTreeMap::new(),
+        }
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        self.informers.start(ctx);
+    }
+
+    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
+        if let Some(changes) = self.informers.handle(ctx, &body) {
+            for (kind, change) in changes {
+                match kind {
+                    Kind::ReplicaSet => self.queue.add(object_key(change.object())),
+                    _ => self.on_pod_change(change),
+                }
+            }
+        } else if let Body::Response(resp) = body {
+            self.on_response(ctx, *resp);
+        }
+        if self.informers.synced() {
+            while let Some(key) = self.queue.pop() {
+                self.sync_replica_set(ctx, &key);
+            }
+        }
+    }
+
+    fn owner_key(&self, pod: &ObjectRc) -> Option<String> {
+        let owner = controller_of(pod)?;
+        (owner.kind == "ReplicaSet").then(|| format!("{}/{}", pod.namespace(), owner.name))
+    }
+
+    /// The pod handlers of replica_set.go: find the owner, lower its expectations, enqueue it.
+    fn on_pod_change(&mut self, change: Change) {
+        let pod = change.object().clone();
+        let Some(owner_key) = self.owner_key(&pod) else { return };
+        let uid = controller_of(&pod).map(|o| o.uid.clone()).unwrap_or_default();
+        let active = pod.as_pod().is_some_and(is_active);
+        let pod_key = object_key(&pod);
+        let owned = self.pods_by_owner.entry(uid.clone()).or_default();
+        let was_active = owned.contains_key(&pod_key);
+        match &change {
+            Change::Deleted(_) => {
+                owned.remove(&pod_key);
+            }
+            _ if active => {
+                owned.insert(pod_key, pod.clone());
+            }
+            _ => {
+                owned.remove(&pod_key);
+            }
+        }
+        if owned.is_empty() {
+            self.pods_by_owner.remove(&uid);
+        }
+        let exp = self.expectations.entry(owner_key.clone()).or_default();
+        match change {
+            Change::Added(_) => exp.adds -= 1,
+            Change::Deleted(_) if was_active => exp.dels -= 1,
+            Change::Updated { .. } if was_active && !active => exp.dels -= 1,
+            _ => {}
+        }
+        self.queue.add(owner_key);
+    }
+
+    fn on_response(&mut self, ctx: &mut Ctx, resp: ApiResponse) {
+        if let Some(rs_key) = self.creating.remove(&resp.id) {
+            match &resp.result {
+                Ok(ApiReply::Object(pod)) => {
+                    if let Some(rs) = self.rs(&rs_key) {
+                        ctx.event(source("replicaset-controller"), &rs, "Normal", "SuccessfulCreate", format!("Created pod: {}", pod.name()));
+                    }
+                }
+                Err(e) => {
+                    if let Some(exp) = self.expectations.get_mut(&rs_key) {
+                        exp.adds -= 1;
+                    }
+                    if let Some(rs) = self.rs(&rs_key) {
+                        ctx.event(source("replicaset-controller"), &rs, "Warning", "FailedCreate", format!("Error creating: {}", e.message));
+                    }
+                    self.queue.add(rs_key);
+                }
+                _ => {}
+            }
+        } else if let Some((rs_key, pod)) = self.deleting.remove(&resp.id) {
+            match resp.result {
+                Ok(_) => {
+                    if let Some(rs) = self.rs(&rs_key) {
+                        ctx.event(source("replicaset-controller"), &rs, "Normal", "SuccessfulDelete", format!("Deleted pod: {pod}"));
+                    }
+                }
+                Err(_) => {
+                    if let Some(exp) = self.expectations.get_mut(&rs_key) {
+                        exp.dels -= 1;
+                    }
+                    self.queue.add(rs_key);
+                }
+            }
+        }
+    }
+
+    fn rs(&self, key: &str) -> Option<ObjectRc> {
+        let (ns, name) = split_key(key);
+        self.informers.get(Kind::ReplicaSet).get(ns, name).cloned()
+    }
+
+    /// syncReplicaSet: manage replicas if expectations are met, then update status.
+    fn sync_replica_set(&mut self, ctx: &mut Ctx, key: &str) {
+        let Some(rs_obj) = self.rs(key) else {
+            self.expectations.remove(key);
+            return;
+        };
+        let Some(rs) = rs_obj.as_replica_set() else { return };
+        let pods: Vec<ObjectRc> = self.pods_by_owner.get(&rs.metadata.uid).map(|m| m.values().cloned().collect()).unwrap_or_default();
+        let satisfied = self.expectations.get(key).is_none_or(|e| e.adds <= 0 && e.dels <= 0);
+        if satisfied && rs.metadata.deletion_timestamp.is_none() {
+            self.manage_replicas(ctx, key, &rs_obj, rs, &pods);
+        }
+        self.update_status(ctx, rs, &pods);
+    }
+
+    /// manageReplicas: the diff between desired and actual, in bursts.
+    fn manage_replicas(&mut self, ctx: &mut Ctx, key: &str, rs_obj: &ObjectRc, rs: &ReplicaSet, pods: &[ObjectRc]) {
+        let want = rs.spec.replicas.unwrap_or(1).max(0) as usize;
+        let have = pods.len();
+        if have < want {
+            let n = (want - have).min(BURST_REPLICAS);
+            self.expectations.insert(key.to_string(), Expectations { adds: n as i64, dels: 0 });
+            for _ in 0..n {
+                let pod = pod_from_template(rs_obj, rs);
+                let id = ctx.request(ApiRequest::with_object(Verb::Create, Object::Pod(pod)));
+                self.creating.insert(id, key.to_string());
+            }
+        } else if have > want {
+            let n = (have - want).min(BURST_REPLICAS);
+            let mut ranked: Vec<&Pod> = pods.iter().filter_map(|p| p.as_pod()).collect();
+            // getPodsToDelete: the least useful pods first (controller.ActivePods ordering).
+            ranked.sort_by_key(|p| deletion_rank(p));
+            self.expectations.insert(key.to_string(), Expectations { adds: 0, dels: n as i64 });
+            for p in ranked.into_iter().take(n) {
+                let req = ApiRequest::new(Verb::Delete, Kind::Pod, &p.metadata.namespace, &p.metadata.name);
+                let id = ctx.request(req);
+                self.deleting.insert(id, (key.to_string(), p.metadata.name.clone()));
+            }
+        }
+    }
+
+    /// calculateStatus + updateReplicaSetStatus: write only when something changed.
+    fn update_status(&mut self, ctx: &mut Ctx, rs: &ReplicaSet, pods: &[ObjectRc]) {
+        let ready = pods.iter().filter(|p| p.as_pod().is_some_and(|p| p.is_ready())).count() as i32;
+        let labeled = pods.iter().filter(|p| rs.spec.template.metadata.labels.iter().all(|(k, v)| p.meta().labels.get(k) == Some(v))).count() as i32;
+        let status = ReplicaSetStatus { replicas: pods.len() as i32, fully_labeled_replicas: labeled, ready_replicas: ready, available_replicas: ready, observed_generation: rs.metadata.generation };
+        if status != rs.status {
+            let mut next = rs.clone();
+            next.status = status;
+            next.metadata.resource_version.clear();
+            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::ReplicaSet(next)));
+        }
+    }
+}
+
+/// Smaller sorts first, i.e. is deleted first: unscheduled, then pending, then not ready,
+/// then the most recently created.
+fn deletion_rank(p: &Pod) -> (u8, u8, u8, std::cmp::Reverse<Option<crate::sim::time::SimTime>>, String) {
+    let assigned = u8::from(!p.spec.node_name.is_empty());
+    let phase = match p.status.phase.as_str() {
+        "Pending" => 0,
+        "Running" => 2,
+        _ => 1,
+    };
+    (assigned, phase, u8::from(p.is_ready()), std::cmp::Reverse(p.metadata.creation_timestamp), p.metadata.name.clone())
+}
+
+fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
+    let t = &rs.spec.template;
+    Pod {
+        metadata: ObjectMeta {
+            generate_name: format!("{}-", rs.metadata.name),
+            namespace: rs.metadata.namespace.clone(),
+            labels: t.metadata.labels.clone(),
+            annotations: t.metadata.annotations.clone(),
+            owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: rs.metadata.name.clone(), uid: rs_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }],
+            ..Default::default()
+        },
+        spec: t.spec.clone(),
+        status: PodStatus::default(),
+    }
+}

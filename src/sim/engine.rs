@@ -1,0 +1,545 @@
+//! The event loop. `Sim` owns every component and a queue of messages ordered by delivery time;
+//! `step` delivers the next one, lets its receiver react, and queues what it sends. Time only
+//! moves when a message is delivered. Components never see each other: they get a `Ctx` to send
+//! messages through, and read shared state only through the API server, as in Kubernetes.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use super::api_server::ApiServer;
+use super::controllers::{DeploymentController, EndpointsController, GarbageCollector, ReplicaSetController};
+use super::etcd::{Compare, Etcd, TxnOp};
+use super::informer::NoticeMode;
+use super::kubelet::Kubelet;
+use super::message::*;
+use super::objects::*;
+use super::proxy::KubeProxy;
+use super::rng::Rng;
+use super::runtime::ContainerRuntime;
+use super::scheduler::Scheduler;
+use super::time::{SimDuration, SimTime};
+use super::trace::{describe, Trace, TraceEntry};
+
+/// Everything that shapes a simulation before it starts.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub seed: u64,
+    /// Worker nodes created at start, named `node-1`, `node-2`, ...
+    pub nodes: u32,
+    pub node_cpu: String,
+    pub node_memory: String,
+    pub node_pods: u32,
+    pub mode: NoticeMode,
+    /// How often components list again in poll mode.
+    pub poll_interval: SimDuration,
+    /// Trace entries kept (oldest forgotten first); 0 records none.
+    pub trace_limit: usize,
+    /// Revisions of history etcd keeps for watches.
+    pub etcd_history: usize,
+    /// Whether components write Event objects (kubectl describe's Events).
+    pub record_events: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 1,
+            nodes: 2,
+            node_cpu: "2".into(),
+            node_memory: "4Gi".into(),
+            node_pods: 110,
+            mode: NoticeMode::Watch,
+            poll_interval: SimDuration::millis(1000),
+            trace_limit: 200_000,
+            etcd_history: 10_000,
+            record_events: true,
+        }
+    }
+}
+
+/// Largest cluster the engine accepts, Kubernetes' own documented limit.
+pub const MAX_NODES: u32 = 5_000;
+
+pub struct Outgoing {
+    to: Component,
+    body: Body,
+    delay: Option<SimDuration>,
+}
+
+/// What a component may do while it handles a message.
+pub struct Ctx<'a> {
+    pub now: SimTime,
+    pub me: Component,
+    pub rng: &'a mut Rng,
+    config: &'a SimConfig,
+    out: &'a mut Vec<Outgoing>,
+    next_id: &'a mut u64,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn mode(&self) -> NoticeMode {
+        self.config.mode
+    }
+    pub fn poll_interval(&self) -> SimDuration {
+        self.config.poll_interval
+    }
+    pub fn send(&mut self, to: Component, body: Body) {
+        self.out.push(Outgoing { to, body, delay: None });
+    }
+    pub fn send_after(&mut self, to: Component, body: Body, delay: SimDuration) {
+        self.out.push(Outgoing { to, body, delay: Some(delay) });
+    }
+    pub fn timer(&mut self, delay: SimDuration, t: Timer) {
+        let me = self.me;
+        self.send_after(me, Body::Timer(t), delay);
+    }
+    pub fn next_id(&mut self) -> u64 {
+        *self.next_id += 1;
+        *self.next_id
+    }
+    /// Sends a request to the API server; the response comes back as a message.
+    pub fn request(&mut self, mut req: ApiRequest) -> RequestId {
+        let id = self.next_id();
+        req.id = id;
+        self.send(Component::ApiServer, Body::Request(Box::new(req)));
+        id
+    }
+    /// Records a Kubernetes Event about `involved`, as client-go's event recorder does.
+    pub fn event(&mut self, source: EventSource, involved: &Object, type_: &str, reason: &str, message: String) {
+        if !self.config.record_events {
+            return;
+        }
+        let meta = involved.meta();
+        let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
+        let ev = Event {
+            metadata: ObjectMeta { name: format!("{}.{:x}", meta.name, nanos), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
+            involved_object: ObjectReference { kind: involved.kind().name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: involved.kind().api_version().into(), field_path: String::new() },
+            reason: reason.into(),
+            message,
+            type_: type_.into(),
+            source,
+            first_timestamp: self.now,
+            last_timestamp: self.now,
+            count: 1,
+        };
+        self.request(ApiRequest::with_object(Verb::Create, Object::Event(ev)));
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Queued {
+    at: SimTime,
+    seq: u64,
+    from: Component,
+    to: Component,
+    body: Body,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// The agents that run on one worker node.
+#[derive(Clone, Debug)]
+pub struct NodeAgents {
+    pub name: String,
+    pub kubelet: Kubelet,
+    pub runtime: ContainerRuntime,
+    pub proxy: KubeProxy,
+    /// `false` after `stop kubelet`: the node's agents ignore everything.
+    pub running: bool,
+}
+
+/// The whole simulated cluster. Cloning it forks the simulation.
+#[derive(Clone)]
+pub struct Sim {
+    now: SimTime,
+    rng: Rng,
+    config: std::sync::Arc<SimConfig>,
+    seq: u64,
+    next_id: u64,
+    queue: BinaryHeap<Reverse<Queued>>,
+    foreground: usize,
+    last_change: SimTime,
+    etcd: Etcd,
+    api: ApiServer,
+    deployments: DeploymentController,
+    replicasets: ReplicaSetController,
+    endpoints: EndpointsController,
+    gc: GarbageCollector,
+    scheduler: Scheduler,
+    nodes: Vec<NodeAgents>,
+    trace: Trace,
+    user_inbox: BTreeMap<RequestId, ApiResponse>,
+}
+
+impl Sim {
+    pub fn new(mut config: SimConfig) -> Sim {
+        config.nodes = config.nodes.min(MAX_NODES);
+        let mut sim = Sim {
+            now: SimTime::ZERO,
+            rng: Rng::new(config.seed),
+            seq: 0,
+            next_id: 0,
+            queue: BinaryHeap::new(),
+            foreground: 0,
+            last_change: SimTime::ZERO,
+            etcd: Etcd::new(config.etcd_history),
+            api: ApiServer::default(),
+            deployments: DeploymentController::new(),
+            replicasets: ReplicaSetController::new(),
+            endpoints: EndpointsController::new(),
+            gc: GarbageCollector::new(),
+            scheduler: Scheduler::new(),
+            nodes: Vec::new(),
+            trace: Trace::new(config.trace_limit),
+            user_inbox: BTreeMap::new(),
+            config: std::sync::Arc::new(config),
+        };
+        sim.bootstrap();
+        sim
+    }
+
+    /// Writes what a freshly installed cluster has (namespaces, the `kubernetes` Service, the
+    /// worker nodes and their leases) straight into etcd, then starts every component.
+    fn bootstrap(&mut self) {
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            let mut meta = self.new_meta(ns, "");
+            meta.labels.insert("kubernetes.io/metadata.name".into(), ns.into());
+            self.seed_object(Object::Namespace(Namespace { metadata: meta, spec: None, status: None }));
+        }
+        let mut svc_meta = self.new_meta("kubernetes", "default");
+        svc_meta.labels.insert("component".into(), "apiserver".into());
+        svc_meta.labels.insert("provider".into(), "kubernetes".into());
+        self.seed_object(Object::Service(Service {
+            metadata: svc_meta,
+            spec: ServiceSpec {
+                type_: "ClusterIP".into(),
+                cluster_ip: "10.96.0.1".into(),
+                cluster_ips: vec!["10.96.0.1".into()],
+                ports: vec![ServicePort { name: "https".into(), protocol: "TCP".into(), port: 443, target_port: Some(6443.into()), node_port: None }],
+                session_affinity: "None".into(),
+                ..Default::default()
+            },
+            status: None,
+        }));
+        self.api.allocated_cluster_ips.insert("10.96.0.1".into());
+        let startups = self.config.nodes;
+        for i in 1..=startups {
+            let name = format!("node-{i}");
+            let node = self.default_node(&name);
+            let obj = self.seed_object(Object::Node(node));
+            let lease = Lease {
+                metadata: ObjectMeta { name: name.clone(), namespace: "kube-node-lease".into(), uid: self.rng.uuid(), creation_timestamp: Some(self.now), ..Default::default() },
+                spec: LeaseSpec { holder_identity: name, lease_duration_seconds: Some(40), renew_time: Some(self.now) },
+            };
+            self.seed_object(Object::Lease(lease));
+            self.spawn_agents(&obj);
+        }
+        self.with_ctx(Component::Controller(ControllerKind::Deployment), |s, ctx| s.deployments.start(ctx));
+        self.with_ctx(Component::Controller(ControllerKind::ReplicaSet), |s, ctx| s.replicasets.start(ctx));
+        self.with_ctx(Component::Controller(ControllerKind::Endpoints), |s, ctx| s.endpoints.start(ctx));
+        self.with_ctx(Component::Controller(ControllerKind::GarbageCollector), |s, ctx| s.gc.start(ctx));
+        self.with_ctx(Component::Scheduler, |s, ctx| s.scheduler.start(ctx));
+    }
+
+    fn new_meta(&mut self, name: &str, namespace: &str) -> ObjectMeta {
+        ObjectMeta { name: name.into(), namespace: namespace.into(), uid: self.rng.uuid(), creation_timestamp: Some(self.now), ..Default::default() }
+    }
+
+    /// A worker node as `kind` would register it, with the configured capacity.
+    pub fn default_node(&mut self, name: &str) -> Node {
+        let mut meta = self.new_meta(name, "");
+        for (k, v) in [("kubernetes.io/hostname", name), ("kubernetes.io/os", "linux"), ("kubernetes.io/arch", "amd64"), ("beta.kubernetes.io/os", "linux"), ("beta.kubernetes.io/arch", "amd64")] {
+            meta.labels.insert(k.into(), v.into());
+        }
+        let capacity: ResourceList = [("cpu", self.config.node_cpu.clone()), ("memory", self.config.node_memory.clone()), ("pods", self.config.node_pods.to_string()), ("ephemeral-storage", "100Gi".to_string())]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let mut node = Node { metadata: meta, spec: NodeSpec::default(), status: NodeStatus { allocatable: capacity.clone(), capacity, ..Default::default() } };
+        let index = self.nodes.len() as u32;
+        super::kubelet::ready_node_status(&mut node, index, self.now);
+        node
+    }
+
+    fn seed_object(&mut self, obj: Object) -> ObjectRc {
+        let key = obj.key();
+        let r = self.etcd.txn(&key, Compare { mod_revision: 0 }, TxnOp::Put(obj));
+        r.event.map(|e| e.value).expect("bootstrap keys are new")
+    }
+
+    /// Starts the kubelet, runtime and kube-proxy of a node that has just been registered.
+    fn spawn_agents(&mut self, node: &ObjectRc) {
+        let Some(n) = node.as_node() else { return };
+        if self.nodes.iter().any(|a| a.name == n.metadata.name) {
+            return;
+        }
+        let id = NodeId(self.nodes.len() as u32);
+        let index = self.nodes.len() as u32;
+        self.nodes.push(NodeAgents {
+            name: n.metadata.name.clone(),
+            kubelet: Kubelet::new(&n.metadata.name, index),
+            runtime: ContainerRuntime::new(index),
+            proxy: KubeProxy::new(),
+            running: true,
+        });
+        let node_obj = n.clone();
+        self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[id.0 as usize].kubelet.register(ctx, &node_obj, index));
+        self.with_ctx(Component::Proxy(id), |s, ctx| s.nodes[id.0 as usize].proxy.start(ctx));
+    }
+
+    fn with_ctx(&mut self, me: Component, f: impl FnOnce(&mut Self, &mut Ctx)) {
+        let mut out = Vec::new();
+        let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
+        let mut next_id = self.next_id;
+        let config = std::sync::Arc::clone(&self.config);
+        {
+            let mut ctx = Ctx { now: self.now, me, rng: &mut rng, config: &config, out: &mut out, next_id: &mut next_id };
+            f(self, &mut ctx);
+        }
+        self.rng = rng;
+        self.next_id = next_id;
+        for o in out {
+            self.enqueue(me, o);
+        }
+    }
+
+    fn latency(&mut self, from: Component, to: Component, body: &Body) -> SimDuration {
+        let base: u64 = match (from, to, body) {
+            (_, _, Body::Watch(_)) => 600,
+            (Component::User, _, _) | (_, Component::User, _) => 4_000,
+            (_, Component::Etcd, _) | (Component::Etcd, _, _) => 900,
+            (Component::Kubelet(_), Component::Runtime(_), _) => 300,
+            (Component::Kubelet(_) | Component::Proxy(_), _, _) | (_, Component::Kubelet(_) | Component::Proxy(_), _) => 1_500,
+            _ => 500,
+        };
+        SimDuration(base * (90 + self.rng.below(21)) / 100)
+    }
+
+    fn enqueue(&mut self, from: Component, o: Outgoing) {
+        let delay = match o.delay {
+            Some(d) => d,
+            None => self.latency(from, o.to, &o.body),
+        };
+        let at = self.now + delay;
+        self.seq += 1;
+        if self.trace.enabled() && !matches!(o.body, Body::Timer(Timer::ScheduleOne | Timer::FlushBackoff)) {
+            let (kind, verb, key, revision, summary) = describe(&o.body);
+            self.trace.push(TraceEntry { seq: self.seq, sent: self.now, delivered: at, from, to: o.to, kind, verb, key, revision, summary });
+        }
+        if !o.body.is_background() {
+            self.foreground += 1;
+        }
+        self.queue.push(Reverse(Queued { at, seq: self.seq, from, to: o.to, body: o.body }));
+    }
+
+    // ------------------------------------------------------------------ advancing
+
+    /// Delivers the next message. Returns false when nothing is queued.
+    pub fn step(&mut self) -> bool {
+        let Some(Reverse(q)) = self.queue.pop() else { return false };
+        self.now = self.now.max(q.at);
+        if !q.body.is_background() {
+            self.foreground -= 1;
+        }
+        self.deliver(q);
+        true
+    }
+
+    /// When the next message will be delivered.
+    pub fn next_delivery(&self) -> Option<SimTime> {
+        self.queue.peek().map(|r| r.0.at)
+    }
+
+    /// Delivers every message due by `t`, then sets the clock to `t`.
+    pub fn run_until(&mut self, t: SimTime) {
+        while self.next_delivery().is_some_and(|at| at <= t) {
+            self.step();
+        }
+        self.now = self.now.max(t);
+    }
+
+    pub fn run_for(&mut self, d: SimDuration) {
+        let t = self.now + d;
+        self.run_until(t);
+    }
+
+    /// Runs until the cluster has nothing left to do: no message in flight but recurring timers
+    /// and, in poll mode, no write for two poll intervals (a poll may still find work).
+    /// Stops at `limit` of simulated time from now. Returns whether it settled.
+    pub fn run_until_settled(&mut self, limit: SimDuration) -> bool {
+        let deadline = self.now + limit;
+        loop {
+            let quiet_for = match self.config.mode {
+                NoticeMode::Watch => SimDuration::ZERO,
+                NoticeMode::Poll => SimDuration(self.config.poll_interval.0 * 2),
+            };
+            if self.foreground == 0 && self.now.since(self.last_change) >= quiet_for {
+                return true;
+            }
+            match self.next_delivery() {
+                Some(at) if at <= deadline => {
+                    self.step();
+                }
+                _ => {
+                    self.now = deadline;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Sends a request as the user (kubectl) and runs the simulation until its answer arrives.
+    pub fn call(&mut self, req: ApiRequest) -> Result<ApiReply, ApiError> {
+        let mut id = 0;
+        self.with_ctx(Component::User, |_, ctx| id = ctx.request(req));
+        let deadline = self.now + SimDuration::secs(60);
+        loop {
+            if let Some(resp) = self.user_inbox.remove(&id) {
+                return resp.result;
+            }
+            if self.next_delivery().is_none_or(|t| t > deadline) || !self.step() {
+                return Err(ApiError::new(StatusReason::Gone, "the server did not answer in time"));
+            }
+        }
+    }
+
+    fn deliver(&mut self, q: Queued) {
+        let Queued { from, to, body, .. } = q;
+        match to {
+            Component::User => {
+                if let Body::Response(r) = body {
+                    self.user_inbox.insert(r.id, *r);
+                }
+            }
+            Component::Etcd => self.serve_etcd(body),
+            Component::ApiServer => {
+                let mut registered = Vec::new();
+                self.with_ctx(to, |s, ctx| registered = s.api.handle(ctx, &s.etcd, from, body));
+                for node in registered {
+                    self.spawn_agents(&node);
+                }
+            }
+            Component::Controller(ControllerKind::Deployment) => self.with_ctx(to, |s, ctx| s.deployments.handle(ctx, body)),
+            Component::Controller(ControllerKind::ReplicaSet) => self.with_ctx(to, |s, ctx| s.replicasets.handle(ctx, body)),
+            Component::Controller(ControllerKind::Endpoints) => self.with_ctx(to, |s, ctx| s.endpoints.handle(ctx, body)),
+            Component::Controller(ControllerKind::GarbageCollector) => self.with_ctx(to, |s, ctx| s.gc.handle(ctx, body)),
+            Component::Scheduler => self.with_ctx(to, |s, ctx| s.scheduler.handle(ctx, body)),
+            Component::Kubelet(n) | Component::Runtime(n) | Component::Proxy(n) => {
+                let i = n.0 as usize;
+                if !self.nodes.get(i).is_some_and(|a| a.running) {
+                    return;
+                }
+                self.with_ctx(to, |s, ctx| {
+                    let agents = &mut s.nodes[i];
+                    match to {
+                        Component::Kubelet(_) => agents.kubelet.handle(ctx, body),
+                        Component::Runtime(_) => agents.runtime.handle(ctx, body),
+                        _ => agents.proxy.handle(ctx, body),
+                    }
+                });
+            }
+        }
+    }
+
+    fn serve_etcd(&mut self, body: Body) {
+        let reply = match body {
+            Body::EtcdTxn(t) => {
+                let t = *t;
+                let result = self.etcd.txn(&t.key, t.compare, t.op);
+                if result.succeeded && !t.key.starts_with(Kind::Lease.etcd_prefix()) {
+                    self.last_change = self.now;
+                }
+                EtcdReply::Txn { result, pending: t.pending }
+            }
+            Body::EtcdRange(r) => {
+                let kvs = self.etcd.range(&r.prefix).map(|(_, kv)| kv.clone()).collect();
+                EtcdReply::Range { kvs, revision: self.etcd.revision(), pending: r.pending }
+            }
+            _ => return,
+        };
+        self.with_ctx(Component::Etcd, |_, ctx| ctx.send(Component::ApiServer, Body::EtcdReply(Box::new(reply))));
+    }
+
+    // ------------------------------------------------------------------ simulation controls
+
+    /// Registers a new worker node, as a kubelet does when it first starts.
+    pub fn add_node(&mut self, name: &str) -> Result<ApiReply, ApiError> {
+        let node = self.default_node(name);
+        self.call(ApiRequest::with_object(Verb::Create, Object::Node(node)))
+    }
+
+    /// Stops or starts a node's kubelet (and with it the node's agents).
+    pub fn set_kubelet_running(&mut self, node: &str, running: bool) -> Result<(), String> {
+        let i = self.nodes.iter().position(|a| a.name == node).ok_or_else(|| format!("nodes \"{node}\" not found"))?;
+        if self.nodes[i].running == running {
+            return Ok(());
+        }
+        self.nodes[i].running = running;
+        if running {
+            // A restarted kubelet lists its pods again and renews its lease at once.
+            let id = NodeId(i as u32);
+            self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[i].kubelet.restart(ctx));
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ read-only views
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+    pub fn etcd(&self) -> &Etcd {
+        &self.etcd
+    }
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+    pub fn nodes(&self) -> &[NodeAgents] {
+        &self.nodes
+    }
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+    pub fn is_settled(&self) -> bool {
+        self.foreground == 0
+    }
+    /// Messages queued but not yet delivered.
+    pub fn in_flight(&self) -> usize {
+        self.queue.len()
+    }
+    /// All stored objects of a kind, straight from etcd, in key order.
+    pub fn objects(&self, kind: Kind) -> impl Iterator<Item = &ObjectRc> {
+        self.etcd.range(kind.etcd_prefix()).map(|(_, kv)| &kv.value)
+    }
+    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<&ObjectRc> {
+        self.etcd.get(&kind.etcd_key(namespace, name)).map(|kv| &kv.value)
+    }
+    pub fn pods(&self) -> impl Iterator<Item = &Pod> {
+        self.objects(Kind::Pod).filter_map(|o| o.as_pod())
+    }
+    /// The display name of a component, with its node: `kubelet/node-1`.
+    pub fn component_name(&self, c: Component) -> String {
+        match c.node() {
+            Some(n) => format!("{}/{}", c.role(), self.nodes.get(n.0 as usize).map_or("?", |a| a.name.as_str())),
+            None => c.role().to_string(),
+        }
+    }
+}

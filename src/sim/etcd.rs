@@ -1,0 +1,200 @@
+//! The simulated etcd: a key-value store with one global revision, per-key create/mod
+//! revisions and versions, prefix ranges, transactions that compare a key's mod revision (the
+//! compare-and-swap kube-apiserver's GuaranteedUpdate relies on), and a bounded event history
+//! that watches replay from. Like real etcd after compaction, a watch from a revision older
+//! than the history is refused ("required revision has been compacted"); the API server turns
+//! that into 410 Gone, "resource version too old", and the client relists.
+//!
+//! Real etcd stores opaque protobuf bytes and the API server fills in `resourceVersion` when it
+//! decodes them. Here values are shared immutable objects and the store stamps the revision
+//! into `metadata.resourceVersion` as it writes, which is what every reader would see.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use super::objects::{Object, ObjectRc};
+
+pub type Revision = u64;
+
+#[derive(Clone, Debug)]
+pub struct KeyValue {
+    pub create_revision: Revision,
+    pub mod_revision: Revision,
+    pub version: u64,
+    pub value: ObjectRc,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Put,
+    Delete,
+}
+
+/// One entry of etcd's history: what a watcher receives.
+#[derive(Clone, Debug)]
+pub struct EtcdEvent {
+    pub revision: Revision,
+    pub kind: EventType,
+    pub key: Arc<str>,
+    /// The new value for a put; the last value for a delete.
+    pub value: ObjectRc,
+    pub prev: Option<ObjectRc>,
+    pub create_revision: Revision,
+}
+
+/// The condition of a transaction: the key's mod revision must equal this (0 = absent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compare {
+    pub mod_revision: Revision,
+}
+
+#[derive(Clone, Debug)]
+pub enum TxnOp {
+    Put(Object),
+    Delete,
+}
+
+#[derive(Clone, Debug)]
+pub struct TxnResult {
+    pub succeeded: bool,
+    /// The store's revision after the transaction.
+    pub revision: Revision,
+    /// On success, the event written; on failure, the key's current value, if any.
+    pub event: Option<EtcdEvent>,
+    pub current: Option<KeyValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compacted {
+    pub compact_revision: Revision,
+}
+
+#[derive(Clone, Debug)]
+pub struct Etcd {
+    revision: Revision,
+    kvs: BTreeMap<Arc<str>, KeyValue>,
+    history: VecDeque<EtcdEvent>,
+    history_limit: usize,
+}
+
+impl Etcd {
+    pub fn new(history_limit: usize) -> Self {
+        Etcd { revision: 1, kvs: BTreeMap::new(), history: VecDeque::new(), history_limit: history_limit.max(1) }
+    }
+
+    /// The current revision (etcd starts at 1 for an empty store).
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    pub fn len(&self) -> usize {
+        self.kvs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kvs.is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&KeyValue> {
+        self.kvs.get(key)
+    }
+
+    /// All keys under `prefix`, in key order, like `etcdctl get --prefix`.
+    pub fn range<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a Arc<str>, &'a KeyValue)> + 'a {
+        self.kvs.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded)).take_while(move |(k, _)| k.starts_with(prefix))
+    }
+
+    /// Applies `op` if the key's mod revision equals `cmp` (0 meaning the key must not exist).
+    pub fn txn(&mut self, key: &str, cmp: Compare, op: TxnOp) -> TxnResult {
+        let current = self.kvs.get(key);
+        let current_mod = current.map_or(0, |kv| kv.mod_revision);
+        if current_mod != cmp.mod_revision || (matches!(op, TxnOp::Delete) && current.is_none()) {
+            return TxnResult { succeeded: false, revision: self.revision, event: None, current: current.cloned() };
+        }
+        self.revision += 1;
+        let rev = self.revision;
+        let key: Arc<str> = match self.kvs.get_key_value(key) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(key),
+        };
+        let event = match op {
+            TxnOp::Put(mut obj) => {
+                obj.meta_mut().resource_version = rev.to_string();
+                let value: ObjectRc = Arc::new(obj);
+                let prev = self.kvs.get(&*key).cloned();
+                let kv = KeyValue {
+                    create_revision: prev.as_ref().map_or(rev, |p| p.create_revision),
+                    mod_revision: rev,
+                    version: prev.as_ref().map_or(1, |p| p.version + 1),
+                    value: value.clone(),
+                };
+                let create_revision = kv.create_revision;
+                self.kvs.insert(key.clone(), kv);
+                EtcdEvent { revision: rev, kind: EventType::Put, key, value, prev: prev.map(|p| p.value), create_revision }
+            }
+            TxnOp::Delete => {
+                let prev = self.kvs.remove(&*key).expect("checked above");
+                EtcdEvent { revision: rev, kind: EventType::Delete, key, value: prev.value.clone(), prev: Some(prev.value), create_revision: prev.create_revision }
+            }
+        };
+        self.history.push_back(event.clone());
+        if self.history.len() > self.history_limit {
+            self.history.pop_front();
+        }
+        TxnResult { succeeded: true, revision: rev, event: Some(event), current: None }
+    }
+
+    /// The events after `since` (exclusive) whose key starts with `prefix`, or `Compacted` if the
+    /// history no longer reaches back that far.
+    pub fn events_since(&self, since: Revision, prefix: &str) -> Result<Vec<EtcdEvent>, Compacted> {
+        let oldest = self.history.front().map_or(self.revision + 1, |e| e.revision);
+        if since + 1 < oldest && since < self.revision {
+            return Err(Compacted { compact_revision: oldest - 1 });
+        }
+        Ok(self.history.iter().filter(|e| e.revision > since && e.key.starts_with(prefix)).cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::objects::{Namespace, ObjectMeta};
+
+    fn ns(name: &str) -> Object {
+        Object::Namespace(Namespace { metadata: ObjectMeta { name: name.into(), ..Default::default() }, ..Default::default() })
+    }
+
+    #[test]
+    fn revisions_grow_and_keys_track_create_and_mod_revision() {
+        let mut etcd = Etcd::new(100);
+        let r1 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
+        assert!(r1.succeeded);
+        assert_eq!(r1.revision, 2);
+        let r2 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 2 }, TxnOp::Put(ns("a")));
+        assert!(r2.succeeded);
+        let kv = etcd.get("/registry/namespaces/a").unwrap();
+        assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (2, 3, 2));
+        assert_eq!(kv.value.meta().resource_version, "3");
+    }
+
+    #[test]
+    fn compare_and_swap_refuses_a_stale_revision() {
+        let mut etcd = Etcd::new(100);
+        etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
+        let stale = etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
+        assert!(!stale.succeeded);
+        assert_eq!(stale.current.unwrap().mod_revision, 2);
+        assert_eq!(etcd.revision(), 2);
+    }
+
+    #[test]
+    fn watch_from_a_compacted_revision_is_refused() {
+        let mut etcd = Etcd::new(3);
+        for i in 0..6 {
+            etcd.txn(&format!("/k{i}"), Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
+        }
+        assert!(etcd.events_since(1, "/").is_err());
+        assert_eq!(etcd.events_since(5, "/").unwrap().len(), 2);
+        assert_eq!(etcd.range("/k").count(), 6);
+    }
+}

@@ -1,0 +1,170 @@
+//! Informers: a component's local cache of the objects it cares about, kept current in one of
+//! the two ways the simulation can show.
+//!
+//! - Watch (what Kubernetes does): one request lists the objects and keeps the connection open;
+//!   the API server then pushes every change as a watch event (client-go's reflector with the
+//!   watch-list feature).
+//! - Poll (what the walkthrough describes): the component lists again every interval and
+//!   compares the answer with its cache to find what changed.
+//!
+//! Either way the component sees the same `Change`s, so controllers do not care which it is.
+
+use std::collections::BTreeMap;
+
+use super::engine::Ctx;
+use super::message::{ApiReply, ApiRequest, Body, RequestId, Timer, Verb, WatchType};
+use super::objects::{Kind, ObjectRc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum NoticeMode {
+    #[default]
+    Watch,
+    Poll,
+}
+
+#[derive(Clone, Debug)]
+pub enum Change {
+    Added(ObjectRc),
+    Updated { old: ObjectRc, new: ObjectRc },
+    Deleted(ObjectRc),
+}
+
+impl Change {
+    pub fn object(&self) -> &ObjectRc {
+        match self {
+            Change::Added(o) | Change::Deleted(o) | Change::Updated { new: o, .. } => o,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Informer {
+    pub kind: Kind,
+    /// Only objects bound to this node (the kubelet's `spec.nodeName=` field selector).
+    pub node_name: Option<String>,
+    items: BTreeMap<String, ObjectRc>,
+    pub synced: bool,
+    in_flight: Option<RequestId>,
+}
+
+fn cache_key(o: &ObjectRc) -> String {
+    format!("{}/{}", o.namespace(), o.name())
+}
+
+impl Informer {
+    pub fn new(kind: Kind) -> Self {
+        Informer { kind, node_name: None, items: BTreeMap::new(), synced: false, in_flight: None }
+    }
+    pub fn get(&self, namespace: &str, name: &str) -> Option<&ObjectRc> {
+        self.items.get(&format!("{namespace}/{name}"))
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &ObjectRc> {
+        self.items.values()
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn request(&self) -> ApiRequest {
+        let mut req = ApiRequest::new(Verb::List, self.kind, "", "");
+        req.node_name = self.node_name.clone();
+        req
+    }
+
+    fn apply(&mut self, type_: WatchType, o: ObjectRc) -> Option<Change> {
+        let key = cache_key(&o);
+        match type_ {
+            WatchType::Deleted => self.items.remove(&key).map(|_| Change::Deleted(o)),
+            _ => match self.items.insert(key, o.clone()) {
+                Some(old) => Some(Change::Updated { old, new: o }),
+                None => Some(Change::Added(o)),
+            },
+        }
+    }
+
+    /// Replaces the cache with a fresh list, returning what changed (the relist diff).
+    fn replace(&mut self, items: &[ObjectRc]) -> Vec<Change> {
+        let mut fresh: BTreeMap<String, ObjectRc> = items.iter().map(|o| (cache_key(o), o.clone())).collect();
+        let mut changes = Vec::new();
+        for (key, old) in std::mem::take(&mut self.items) {
+            match fresh.remove(&key) {
+                Some(new) if new.resource_version() != old.resource_version() => {
+                    changes.push(Change::Updated { old, new: new.clone() });
+                    self.items.insert(key, new);
+                }
+                Some(new) => {
+                    self.items.insert(key, new);
+                }
+                None => changes.push(Change::Deleted(old)),
+            }
+        }
+        for (key, new) in fresh {
+            changes.push(Change::Added(new.clone()));
+            self.items.insert(key, new);
+        }
+        self.synced = true;
+        changes
+    }
+}
+
+/// The informers of one component.
+#[derive(Clone, Debug, Default)]
+pub struct Informers {
+    pub list: Vec<Informer>,
+}
+
+impl Informers {
+    pub fn new(kinds: &[Kind]) -> Self {
+        Informers { list: kinds.iter().map(|k| Informer::new(*k)).collect() }
+    }
+    pub fn get(&self, kind: Kind) -> &Informer {
+        self.list.iter().find(|i| i.kind == kind).expect("component asked for an informer it does not have")
+    }
+    pub fn synced(&self) -> bool {
+        self.list.iter().all(|i| i.synced)
+    }
+
+    /// Opens the watches, or sends the first polls.
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        for inf in &mut self.list {
+            let mut req = inf.request();
+            if ctx.mode() == NoticeMode::Watch {
+                req.verb = Verb::Watch;
+            }
+            inf.in_flight = Some(ctx.request(req));
+        }
+    }
+
+    /// Feeds a message to the informers. Returns `None` if it was not theirs, else the changes.
+    pub fn handle(&mut self, ctx: &mut Ctx, body: &Body) -> Option<Vec<(Kind, Change)>> {
+        match body {
+            Body::Watch(ev) => {
+                let inf = self.list.iter_mut().find(|i| i.kind == ev.object.kind())?;
+                Some(inf.apply(ev.type_, ev.object.clone()).map(|c| vec![(inf.kind, c)]).unwrap_or_default())
+            }
+            Body::Response(resp) if matches!(resp.verb, Verb::List | Verb::Watch) => {
+                let inf = self.list.iter_mut().find(|i| i.in_flight == Some(resp.id))?;
+                inf.in_flight = None;
+                if ctx.mode() == NoticeMode::Poll {
+                    ctx.timer(ctx.poll_interval(), Timer::Poll(inf.kind));
+                }
+                match &resp.result {
+                    Ok(ApiReply::List { items, .. }) => Some(inf.replace(items).into_iter().map(|c| (inf.kind, c)).collect()),
+                    _ => Some(Vec::new()),
+                }
+            }
+            Body::Timer(Timer::Poll(kind)) => {
+                let inf = self.list.iter_mut().find(|i| i.kind == *kind)?;
+                if inf.in_flight.is_none() {
+                    let req = inf.request();
+                    inf.in_flight = Some(ctx.request(req));
+                }
+                Some(Vec::new())
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! The kubelet: the node agent that does the actual work. It watches the pods bound to its
+//! node (a `spec.nodeName=<node>` field selector), and for each one drives the container
+//! runtime through the CRI: RunPodSandbox, ImageStatus / PullImage, CreateContainer,
+//! StartContainer. It reports each stage back as pod status and Events, renews its node's Lease
+//! every 10 seconds as its heartbeat, and on deletion stops the containers and removes the pod.
+
+use std::collections::BTreeMap;
+
+use crate::sim::api_server::set_condition;
+use crate::sim::engine::Ctx;
+use crate::sim::informer::{Change, Informers};
+use crate::sim::message::*;
+use crate::sim::objects::*;
+use crate::sim::time::{SimDuration, SimTime};
+
+pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::secs(10);
+const IMAGE_BACKOFF_INITIAL: SimDuration = SimDuration::secs(10);
+const IMAGE_BACKOFF_MAX: SimDuration = SimDuration::secs(300);
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stage {
+    Sandbox,
+    Pulling(usize),
+    Creating(usize),
+    Starting(usize),
+    Running,
+    ImagePullBackOff(usize),
+    Stopping,
+}
+
+#[derive(Clone, Debug)]
+pub struct PodWorker {
+    pub pod: Pod,
+    pub stage: Stage,
+    pub sandbox_id: String,
+    pub pod_ip: String,
+    pub container_ids: Vec<String>,
+    pub started_at: Vec<Option<SimTime>>,
+    pull_started: SimTime,
+    backoff: SimDuration,
+    stopping: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Kubelet {
+    pub node: String,
+    index: u32,
+    node_ip: String,
+    pub informers: Informers,
+    /// Pod workers by pod uid.
+    pub workers: BTreeMap<String, PodWorker>,
+    pub lease_renewals: u64,
+}
+
+/// The status a kubelet reports for its node when it is healthy.
+pub fn ready_node_status(node: &mut Node, index: u32, now: SimTime) {
+    let conds = &mut node.status.conditions;
+    for (t, reason, msg) in [
+        ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    ] {
+        set_condition(conds, t, "False", reason, msg, now);
+    }
+    set_condition(conds, "Ready", "True", "KubeletReady", "kubelet is posting ready status", now);
+    for c in conds.iter_mut() {
+        c.last_heartbeat_time = Some(now);
+    }
+    if node.status.addresses.is_empty() {
+        node.status.addresses = vec![
+            NodeAddress { type_: "InternalIP".into(), address: node_ip(index) },
+            NodeAddress { type_: "Hostname".into(), address: node.metadata.name.clone() },
+        ];
+    }
+    node.status.node_info.get_or_insert_with(|| NodeSystemInfo {
+        kubelet_version: "v1.32.0".into(),
+        container_runtime_version: "containerd://1.7.24".into(),
+        os_image: "Debian GNU/Linux 12 (bookworm)".into(),
+        kernel_version: "6.1.0-28-amd64".into(),
+        architecture: "amd64".into(),
+        operating_system: "linux".into(),
+    });
+    if node.spec.pod_cidr.is_empty() {
+        let n = index + 1;
+        node.spec.pod_cidr = format!("10.{}.{}.0/24", 244 + n / 256, n % 256);
+    }
+}
+
+/// Node addresses as kind gives them: 172.18.0.2 onwards.
+pub fn node_ip(index: u32) -> String {
+    let n = index + 2;
+    format!("172.18.{}.{}", n / 256, n % 256)
+}
+
+fn kubelet_source(node: &str) -> EventSource {
+    EventSource { component: "kubelet".into(), host: node.into() }
+}
+
+impl Kubelet {
+    pub fn new(node: &str, index: u32) -> Self {
+        let mut informers = Informers::new(&[Kind::Pod]);
+        informers.list[0].node_name = Some(node.to_string());
+        Kubelet { node: node.into(), index, node_ip: node_ip(index), informers, workers: BTreeMap::new(), lease_renewals: 0 }
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        self.informers.start(ctx);
+        // Spread the heartbeats of many nodes over the interval.
+        let first = SimDuration(ctx.rng.below(LEASE_RENEW_INTERVAL.0));
+        ctx.timer(first, Timer::RenewLease);
+    }
+
+    /// Starts on a freshly registered node: report it Ready if nobody has, then start.
+    pub fn register(&mut self, ctx: &mut Ctx, node: &Node, index: u32) {
+        if !node.is_ready() {
+            let mut n = node.clone();
+            ready_node_status(&mut n, index, ctx.now);
+            n.metadata.resource_version.clear();
+            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(n)));
+        }
+        self.start(ctx);
+    }
+
+    /// After `start kubelet`: forget in-memory state (the runtime keeps its containers) and
+    /// list pods again.
+    pub fn restart(&mut self, ctx: &mut Ctx) {
+        let node = self.node.clone();
+        *self = Kubelet::new(&node, self.index);
+        self.start(ctx);
+    }
+
+    fn source(&self) -> EventSource {
+        kubelet_source(&self.node)
+    }
+
+    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
+        if let Some(changes) = self.informers.handle(ctx, &body) {
+            for (_, change) in changes {
+                self.on_pod_change(ctx, change);
+            }
+            return;
+        }
+        match body {
+            Body::Timer(Timer::RenewLease) => self.renew_lease(ctx),
+            Body::Timer(Timer::RetryPod(uid)) => self.retry_pull(ctx, &uid),
+            Body::CriReply(r) => self.on_cri_reply(ctx, r),
+            Body::Response(r) if r.kind == Kind::Lease => {
+                if let Err(e) = &r.result {
+                    if e.reason == StatusReason::NotFound {
+                        self.create_lease(ctx);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn lease(&self, now: SimTime) -> Lease {
+        Lease {
+            metadata: ObjectMeta { name: self.node.clone(), namespace: "kube-node-lease".into(), ..Default::default() },
+            spec: LeaseSpec { holder_identity: self.node.clone(), lease_duration_seconds: Some(40), renew_time: Some(now) },
+        }
+    }
+
+    fn renew_lease(&mut self, ctx: &mut Ctx) {
+        self.lease_renewals += 1;
+        ctx.request(ApiRequest::with_object(Verb::Update, Object::Lease(self.lease(ctx.now))));
+        ctx.timer(LEASE_RENEW_INTERVAL, Timer::RenewLease);
+    }
+
+    fn create_lease(&mut self, ctx: &mut Ctx) {
+        ctx.request(ApiRequest::with_object(Verb::Create, Object::Lease(self.lease(ctx.now))));
+    }
+
+    fn on_pod_change(&mut self, ctx: &mut Ctx, change: Change) {
+        let deleted = matches!(change, Change::Deleted(_));
+        let Some(pod) = change.object().as_pod().cloned() else { return };
+        let uid = pod.metadata.uid.clone();
+        if deleted {
+            if let Some(w) = self.workers.remove(&uid) {
+                // Force-deleted while running: tear down without further status.
+                for id in w.container_ids.iter().filter(|id| !id.is_empty()) {
+                    ctx.send(Component::Runtime(ctx.me.node().expect("kubelet on a node")), Body::Cri(CriCall::StopContainer { pod_uid: uid.clone(), container_id: id.clone(), timeout_secs: 0 }));
+                }
+            }
+            return;
+        }
+        match self.workers.get_mut(&uid) {
+            None if pod.metadata.deletion_timestamp.is_none() && pod.status.phase != "Succeeded" && pod.status.phase != "Failed" => self.start_pod(ctx, pod),
+            None if pod.metadata.deletion_timestamp.is_some() => {
+                // Nothing running here: confirm the deletion straight away.
+                self.finish_delete(ctx, &pod);
+            }
+            Some(w) => {
+                w.pod.metadata = pod.metadata.clone();
+                if pod.metadata.deletion_timestamp.is_some() && w.stage != Stage::Stopping {
+                    self.kill_pod(ctx, &uid);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn runtime(ctx: &Ctx) -> Component {
+        Component::Runtime(ctx.me.node().expect("kubelet on a node"))
+    }
+
+    /// SyncPod, first pass: report ContainerCreating, then ask for a sandbox.
+    fn start_pod(&mut self, ctx: &mut Ctx, pod: Pod) {
+        let uid = pod.metadata.uid.clone();
+        let n = pod.spec.containers.len();
+        let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
+        w.pod.status.start_time = Some(ctx.now);
+        self.report(ctx, &mut w, "ContainerCreating", "");
+        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: format!("{}/{}", w.pod.metadata.namespace, w.pod.metadata.name) }));
+        self.workers.insert(uid, w);
+    }
+
+    fn on_cri_reply(&mut self, ctx: &mut Ctx, reply: CriReply) {
+        let rt = Self::runtime(ctx);
+        let src = self.source();
+        match reply {
+            CriReply::SandboxReady { pod_uid, sandbox_id, pod_ip } => {
+                let Some(w) = self.workers.get_mut(&pod_uid) else { return };
+                if w.stage == Stage::Stopping {
+                    return;
+                }
+                w.sandbox_id = sandbox_id;
+                w.pod_ip = pod_ip;
+                self.ensure_image(ctx, &pod_uid, 0);
+            }
+            CriReply::ImageStatus { pod_uid, container, present } => {
+                let Some(w) = self.workers.get_mut(&pod_uid) else { return };
+                let c = &w.pod.spec.containers[container];
+                let pod_obj = Object::Pod(w.pod.clone());
+                if present && c.image_pull_policy != "Always" {
+                    ctx.event(src, &pod_obj, "Normal", "Pulled", format!("Container image {:?} already present on machine", c.image));
+                    w.stage = Stage::Creating(container);
+                    ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name: c.name.clone(), image: c.image.clone() }));
+                } else {
+                    ctx.event(src, &pod_obj, "Normal", "Pulling", format!("Pulling image {:?}", c.image));
+                    w.stage = Stage::Pulling(container);
+                    w.pull_started = ctx.now;
+                    ctx.send(rt, Body::Cri(CriCall::PullImage { pod_uid, image: c.image.clone(), container }));
+                }
+            }
+            CriReply::ImagePulled { pod_uid, container, image, result } => {
+                let Some(w) = self.workers.get_mut(&pod_uid) else { return };
+                if w.stage == Stage::Stopping {
+                    return;
+                }
+                let pod_obj = Object::Pod(w.pod.clone());
+                match result {
+                    Ok(info) => {
+                        let took = ctx.now.since(w.pull_started);
+                        ctx.event(src, &pod_obj, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {} bytes.", info.size_bytes));
+                        w.stage = Stage::Creating(container);
+                        let name = w.pod.spec.containers[container].name.clone();
+                        ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name, image }));
+                    }
+                    Err(e) => {
+                        ctx.event(src.clone(), &pod_obj, "Warning", "Failed", format!("Failed to pull image {image:?}: {e}"));
+                        ctx.event(src, &pod_obj, "Warning", "Failed", "Error: ErrImagePull".into());
+                        w.stage = Stage::ImagePullBackOff(container);
+                        let delay = w.backoff;
+                        w.backoff = SimDuration((w.backoff.0 * 2).min(IMAGE_BACKOFF_MAX.0));
+                        let mut w2 = w.clone();
+                        self.report(ctx, &mut w2, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
+                        self.workers.insert(pod_uid.clone(), w2);
+                        ctx.timer(delay, Timer::RetryPod(pod_uid));
+                    }
+                }
+            }
+            CriReply::ContainerCreated { pod_uid, container, container_id } => {
+                let Some(w) = self.workers.get_mut(&pod_uid) else { return };
+                if w.stage == Stage::Stopping {
+                    return;
+                }
+                let name = w.pod.spec.containers[container].name.clone();
+                ctx.event(src, &Object::Pod(w.pod.clone()), "Normal", "Created", format!("Created container: {name}"));
+                w.container_ids[container] = container_id.clone();
+                w.stage = Stage::Starting(container);
+                ctx.send(rt, Body::Cri(CriCall::StartContainer { pod_uid, container, container_id }));
+            }
+            CriReply::ContainerStarted { pod_uid, container } => {
+                let Some(w) = self.workers.get_mut(&pod_uid) else { return };
+                if w.stage == Stage::Stopping {
+                    return;
+                }
+                let name = w.pod.spec.containers[container].name.clone();
+                ctx.event(src, &Object::Pod(w.pod.clone()), "Normal", "Started", format!("Started container {name}"));
+                w.started_at[container] = Some(ctx.now);
+                if container + 1 < w.pod.spec.containers.len() {
+                    self.ensure_image(ctx, &pod_uid, container + 1);
+                } else {
+                    w.stage = Stage::Running;
+                    let mut w2 = w.clone();
+                    self.report(ctx, &mut w2, "", "");
+                    self.workers.insert(pod_uid, w2);
+                }
+            }
+            CriReply::ContainerStopped { pod_uid, .. } => {
+                let Some(w) = self.workers.get_mut(&pod_uid) else { return };
+                w.stopping = w.stopping.saturating_sub(1);
+                if w.stopping == 0 {
+                    let sandbox_id = w.sandbox_id.clone();
+                    ctx.send(rt, Body::Cri(CriCall::StopPodSandbox { pod_uid, sandbox_id }));
+                }
+            }
+            CriReply::SandboxStopped { pod_uid } => {
+                if let Some(w) = self.workers.get(&pod_uid) {
+                    let pod = w.pod.clone();
+                    self.finish_delete(ctx, &pod);
+                }
+            }
+        }
+    }
+
+    fn ensure_image(&mut self, ctx: &mut Ctx, uid: &str, container: usize) {
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        let image = w.pod.spec.containers[container].image.clone();
+        w.stage = Stage::Pulling(container);
+        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::ImageStatus { pod_uid: uid.into(), image, container }));
+    }
+
+    fn retry_pull(&mut self, ctx: &mut Ctx, uid: &str) {
+        let src = self.source();
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        let Stage::ImagePullBackOff(c) = w.stage else { return };
+        let image = w.pod.spec.containers[c].image.clone();
+        ctx.event(src, &Object::Pod(w.pod.clone()), "Normal", "BackOff", format!("Back-off pulling image {image:?}"));
+        let mut w2 = w.clone();
+        self.report(ctx, &mut w2, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
+        self.workers.insert(uid.into(), w2);
+        self.ensure_image(ctx, uid, c);
+    }
+
+    /// killPod: stop every container (after the grace period's SIGTERM), then the sandbox.
+    fn kill_pod(&mut self, ctx: &mut Ctx, uid: &str) {
+        let src = self.source();
+        let rt = Self::runtime(ctx);
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        w.stage = Stage::Stopping;
+        let grace = w.pod.metadata.deletion_grace_period_seconds.unwrap_or(30);
+        let pod_obj = Object::Pod(w.pod.clone());
+        let running: Vec<(String, String)> = w.pod.spec.containers.iter().zip(&w.container_ids).filter(|(_, id)| !id.is_empty()).map(|(c, id)| (c.name.clone(), id.clone())).collect();
+        w.stopping = running.len();
+        for (name, id) in &running {
+            ctx.event(src.clone(), &pod_obj, "Normal", "Killing", format!("Stopping container {name}"));
+            ctx.send(rt, Body::Cri(CriCall::StopContainer { pod_uid: uid.into(), container_id: id.clone(), timeout_secs: grace }));
+        }
+        if running.is_empty() {
+            let sandbox_id = w.sandbox_id.clone();
+            ctx.send(rt, Body::Cri(CriCall::StopPodSandbox { pod_uid: uid.into(), sandbox_id }));
+        }
+    }
+
+    /// The status manager's final step: delete the pod object with grace 0 and its uid.
+    fn finish_delete(&mut self, ctx: &mut Ctx, pod: &Pod) {
+        let mut req = ApiRequest::new(Verb::Delete, Kind::Pod, &pod.metadata.namespace, &pod.metadata.name);
+        req.grace_period = Some(0);
+        ctx.request(req);
+    }
+
+    /// generateAPIPodStatus + the status manager's patch.
+    fn report(&mut self, ctx: &mut Ctx, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
+        let now = ctx.now;
+        let p = &mut w.pod;
+        let all_running = w.started_at.iter().all(|s| s.is_some());
+        let s = &mut p.status;
+        s.host_ip = String::new();
+        s.phase = if all_running { "Running".into() } else { "Pending".into() };
+        s.pod_ip = w.pod_ip.clone();
+        let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
+        let ready = not_ready.is_empty();
+        let unready_msg = format!("containers with unready status: [{}]", not_ready.join(" "));
+        set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
+        set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
+        set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
+        set_condition(&mut s.conditions, "ContainersReady", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
+        set_condition(&mut s.conditions, "PodScheduled", "True", "", "", now);
+        s.container_statuses = p
+            .spec
+            .containers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let started = w.started_at[i];
+                let state = match started {
+                    Some(t) => ContainerState { running: Some(ContainerStateRunning { started_at: t }), ..Default::default() },
+                    None => {
+                        let reason = if waiting_reason.is_empty() { "ContainerCreating" } else { waiting_reason };
+                        ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: waiting_message.into() }), ..Default::default() }
+                    }
+                };
+                let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
+                ContainerStatus {
+                    name: c.name.clone(),
+                    image: format!("{repo}:{tag}"),
+                    image_id: if started.is_some() { format!("{repo}@sha256:{:0>64}", format!("{:x}", repo.len() * 7919 + tag.len())) } else { String::new() },
+                    container_id: if started.is_some() { format!("containerd://{}", w.container_ids[i]) } else { String::new() },
+                    ready: started.is_some(),
+                    restart_count: 0,
+                    started: started.is_some(),
+                    state,
+                }
+            })
+            .collect();
+        let mut next = p.clone();
+        next.status.host_ip = self.node_ip.clone();
+        next.metadata.resource_version.clear();
+        ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(next)));
+    }
+}

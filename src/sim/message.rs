@@ -1,0 +1,333 @@
+//! What travels between components: API requests and responses, etcd transactions, watch
+//! notifications, CRI calls, and timers a component sets for itself. Each delivery is one
+//! entry in the trace the UI animates.
+
+use std::fmt;
+
+use super::etcd::{Compare, KeyValue, Revision, TxnOp, TxnResult};
+use super::objects::{Kind, LabelSelector, Object, ObjectRc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ControllerKind {
+    Deployment,
+    ReplicaSet,
+    Endpoints,
+    GarbageCollector,
+}
+
+impl ControllerKind {
+    pub const ALL: [ControllerKind; 4] = [ControllerKind::Deployment, ControllerKind::ReplicaSet, ControllerKind::Endpoints, ControllerKind::GarbageCollector];
+    pub fn name(self) -> &'static str {
+        match self {
+            ControllerKind::Deployment => "deployment-controller",
+            ControllerKind::ReplicaSet => "replicaset-controller",
+            ControllerKind::Endpoints => "endpoint-controller",
+            ControllerKind::GarbageCollector => "garbage-collector",
+        }
+    }
+}
+
+/// Who sends and receives messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Component {
+    /// The person at the terminal, through kubectl.
+    User,
+    ApiServer,
+    Etcd,
+    Controller(ControllerKind),
+    Scheduler,
+    Kubelet(NodeId),
+    Runtime(NodeId),
+    Proxy(NodeId),
+}
+
+impl Component {
+    /// Short name without the node, e.g. `kubelet`.
+    pub fn role(self) -> &'static str {
+        match self {
+            Component::User => "kubectl",
+            Component::ApiServer => "kube-apiserver",
+            Component::Etcd => "etcd",
+            Component::Controller(c) => c.name(),
+            Component::Scheduler => "kube-scheduler",
+            Component::Kubelet(_) => "kubelet",
+            Component::Runtime(_) => "containerd",
+            Component::Proxy(_) => "kube-proxy",
+        }
+    }
+    pub fn node(self) -> Option<NodeId> {
+        match self {
+            Component::Kubelet(n) | Component::Runtime(n) | Component::Proxy(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+pub type RequestId = u64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verb {
+    Create,
+    Get,
+    List,
+    /// List, then stream changes (the watch-list form of a watch).
+    Watch,
+    Update,
+    UpdateStatus,
+    /// POST pods/NAME/binding, the scheduler's write.
+    Bind,
+    Delete,
+}
+
+impl Verb {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verb::Create => "CREATE",
+            Verb::Get => "GET",
+            Verb::List => "LIST",
+            Verb::Watch => "WATCH",
+            Verb::Update => "UPDATE",
+            Verb::UpdateStatus => "UPDATE status",
+            Verb::Bind => "CREATE binding",
+            Verb::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiRequest {
+    pub id: RequestId,
+    pub verb: Verb,
+    pub kind: Kind,
+    /// Empty with List/Watch means all namespaces.
+    pub namespace: String,
+    pub name: String,
+    pub object: Option<Object>,
+    pub label_selector: Option<LabelSelector>,
+    /// The `spec.nodeName=` field selector (List/Watch), or the Bind target.
+    pub node_name: Option<String>,
+    /// Delete: seconds of grace; None uses the object's default.
+    pub grace_period: Option<i64>,
+    /// Retries left for an update the API server applies without a precondition.
+    pub retries: u8,
+}
+
+impl ApiRequest {
+    pub fn new(verb: Verb, kind: Kind, namespace: &str, name: &str) -> Self {
+        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 3 }
+    }
+    pub fn with_object(verb: Verb, object: Object) -> Self {
+        let mut r = ApiRequest::new(verb, object.kind(), &object.meta().namespace, &object.meta().name);
+        r.object = Some(object);
+        r
+    }
+}
+
+/// kube-apiserver's metav1.Status reasons the simulation produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusReason {
+    NotFound,
+    AlreadyExists,
+    Conflict,
+    Invalid,
+    BadRequest,
+    Gone,
+    MethodNotAllowed,
+}
+
+impl StatusReason {
+    pub fn code(self) -> u16 {
+        match self {
+            StatusReason::NotFound => 404,
+            StatusReason::AlreadyExists | StatusReason::Conflict => 409,
+            StatusReason::Invalid => 422,
+            StatusReason::BadRequest => 400,
+            StatusReason::Gone => 410,
+            StatusReason::MethodNotAllowed => 405,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusReason::NotFound => "NotFound",
+            StatusReason::AlreadyExists => "AlreadyExists",
+            StatusReason::Conflict => "Conflict",
+            StatusReason::Invalid => "Invalid",
+            StatusReason::BadRequest => "BadRequest",
+            StatusReason::Gone => "Gone",
+            StatusReason::MethodNotAllowed => "MethodNotAllowed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub reason: StatusReason,
+    pub message: String,
+    /// For Invalid: the kind and name the causes refer to.
+    pub kind: String,
+    pub name: String,
+}
+
+impl ApiError {
+    pub fn new(reason: StatusReason, message: impl Into<String>) -> Self {
+        ApiError { reason, message: message.into(), kind: String::new(), name: String::new() }
+    }
+    pub fn not_found(kind: Kind, name: &str) -> Self {
+        ApiError::new(StatusReason::NotFound, format!("{} \"{}\" not found", kind.group_resource(), name))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum ApiReply {
+    Object(ObjectRc),
+    List { items: Vec<ObjectRc>, revision: Revision },
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiResponse {
+    pub id: RequestId,
+    pub verb: Verb,
+    pub kind: Kind,
+    pub result: Result<ApiReply, ApiError>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl WatchType {
+    pub fn name(self) -> &'static str {
+        match self {
+            WatchType::Added => "ADDED",
+            WatchType::Modified => "MODIFIED",
+            WatchType::Deleted => "DELETED",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct WatchEvent {
+    pub type_: WatchType,
+    pub object: ObjectRc,
+}
+
+/// The API server's memory of a request while etcd works on it.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub client: Component,
+    pub request: Box<ApiRequest>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EtcdTxn {
+    pub key: String,
+    pub compare: Compare,
+    pub op: TxnOp,
+    pub pending: Pending,
+}
+
+#[derive(Clone, Debug)]
+pub struct EtcdRange {
+    pub prefix: String,
+    pub pending: Pending,
+}
+
+#[derive(Clone, Debug)]
+pub enum EtcdReply {
+    Txn { result: TxnResult, pending: Pending },
+    Range { kvs: Vec<KeyValue>, revision: Revision, pending: Pending },
+}
+
+/// Container Runtime Interface calls (k8s.io/cri-api RuntimeService and ImageService).
+#[derive(Clone, Debug)]
+pub enum CriCall {
+    RunPodSandbox { pod_uid: String, pod: String },
+    ImageStatus { pod_uid: String, image: String, container: usize },
+    PullImage { pod_uid: String, image: String, container: usize },
+    CreateContainer { pod_uid: String, container: usize, name: String, image: String },
+    StartContainer { pod_uid: String, container: usize, container_id: String },
+    StopContainer { pod_uid: String, container_id: String, timeout_secs: i64 },
+    StopPodSandbox { pod_uid: String, sandbox_id: String },
+}
+
+#[derive(Clone, Debug)]
+pub enum CriReply {
+    SandboxReady { pod_uid: String, sandbox_id: String, pod_ip: String },
+    ImageStatus { pod_uid: String, container: usize, present: bool },
+    ImagePulled { pod_uid: String, container: usize, image: String, result: Result<PullInfo, String> },
+    ContainerCreated { pod_uid: String, container: usize, container_id: String },
+    ContainerStarted { pod_uid: String, container: usize },
+    ContainerStopped { pod_uid: String, container_id: String },
+    SandboxStopped { pod_uid: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PullInfo {
+    pub size_bytes: u64,
+    /// Zero when the image was already present and not pulled.
+    pub pull_secs: f64,
+    pub already_present: bool,
+}
+
+impl CriCall {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CriCall::RunPodSandbox { .. } => "RunPodSandbox",
+            CriCall::ImageStatus { .. } => "ImageStatus",
+            CriCall::PullImage { .. } => "PullImage",
+            CriCall::CreateContainer { .. } => "CreateContainer",
+            CriCall::StartContainer { .. } => "StartContainer",
+            CriCall::StopContainer { .. } => "StopContainer",
+            CriCall::StopPodSandbox { .. } => "StopPodSandbox",
+        }
+    }
+}
+
+/// Work a component schedules for itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Poll mode: list this resource again.
+    Poll(Kind),
+    /// The kubelet renews its node Lease.
+    RenewLease,
+    /// The scheduler runs one scheduling cycle.
+    ScheduleOne,
+    /// The scheduler moves pods whose back-off has expired back to the active queue.
+    FlushBackoff,
+    /// The kubelet retries a pod whose image pull failed.
+    RetryPod(String),
+    /// kube-proxy rewrote its rules (shown, not waited on).
+    ProxyRulesSynced,
+}
+
+#[derive(Clone, Debug)]
+pub enum Body {
+    Request(Box<ApiRequest>),
+    Response(Box<ApiResponse>),
+    EtcdTxn(Box<EtcdTxn>),
+    EtcdRange(Box<EtcdRange>),
+    EtcdReply(Box<EtcdReply>),
+    Watch(WatchEvent),
+    Cri(CriCall),
+    CriReply(CriReply),
+    Timer(Timer),
+}
+
+impl Body {
+    /// Timers that recur forever; "quiet" means nothing but these is left.
+    pub fn is_background(&self) -> bool {
+        matches!(self, Body::Timer(Timer::Poll(_) | Timer::RenewLease))
+    }
+}

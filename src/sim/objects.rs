@@ -1,0 +1,1044 @@
+//! Slim Kubernetes object types. They serialise to the same JSON shapes as the real API
+//! (camelCase, `apiVersion`/`kind` added by [`Object::to_value`]) but carry only the fields the
+//! simulation uses. Fields we accept but do not simulate (probes, env, volumes) are kept as opaque
+//! JSON so manifests round-trip; anything else is an unknown field and rejected, as
+//! kubectl's strict field validation does.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::time::SimTime;
+
+pub type Labels = BTreeMap<String, String>;
+pub type ResourceList = BTreeMap<String, String>;
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectMeta {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub generate_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resource_version: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<SimTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<SimTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_grace_period_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Labels,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owner_references: Vec<OwnerReference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finalizers: Vec<String>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnerReference {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub controller: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub block_owner_deletion: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelSelector {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub match_labels: Labels,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelSelectorRequirement {
+    pub key: String,
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|r| {
+                let have = labels.get(&r.key);
+                match r.operator.as_str() {
+                    "In" => have.is_some_and(|v| r.values.contains(v)),
+                    "NotIn" => !have.is_some_and(|v| r.values.contains(v)),
+                    "Exists" => have.is_some(),
+                    "DoesNotExist" => have.is_none(),
+                    _ => false,
+                }
+            })
+    }
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+    /// `app=web,tier=fe` as kubectl prints selectors.
+    pub fn to_selector_string(&self) -> String {
+        let mut parts: Vec<String> = self.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        for r in &self.match_expressions {
+            parts.push(match r.operator.as_str() {
+                "Exists" => r.key.clone(),
+                "DoesNotExist" => format!("!{}", r.key),
+                op => format!("{} {} ({})", r.key, op.to_lowercase().replace("notin", "notin"), r.values.join(",")),
+            });
+        }
+        parts.join(",")
+    }
+}
+
+pub fn labels_match(selector: &Labels, labels: &Labels) -> bool {
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+// ---------------------------------------------------------------- Pod
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodTemplateSpec {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodSpec,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSpec {
+    #[serde(default)]
+    pub containers: Vec<Container>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node_name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: Labels,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub restart_policy: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_grace_period_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scheduler_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub dns_policy: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_containers: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_context: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image_pull_policy: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ContainerPort>,
+    #[serde(default, skip_serializing_if = "ResourceRequirements::is_empty")]
+    pub resources: ResourceRequirements,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_mounts: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_probe: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_message_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub termination_message_policy: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerPort {
+    pub container_port: i32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub protocol: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceRequirements {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: ResourceList,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub limits: ResourceList,
+}
+impl ResourceRequirements {
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty() && self.limits.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Toleration {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub value: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub effect: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
+}
+
+impl Toleration {
+    /// `ToleratesTaint` from k8s.io/api/core/v1/toleration.go.
+    pub fn tolerates(&self, taint: &Taint) -> bool {
+        if !self.effect.is_empty() && self.effect != taint.effect {
+            return false;
+        }
+        if !self.key.is_empty() && self.key != taint.key {
+            return false;
+        }
+        match self.operator.as_str() {
+            "Exists" => true,
+            "" | "Equal" => self.value == taint.value,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodStatus {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host_ip: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pod_ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<SimTime>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub container_statuses: Vec<ContainerStatus>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub qos_class: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub nominated_node_name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<SimTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_time: Option<SimTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_heartbeat_time: Option<SimTime>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStatus {
+    pub name: String,
+    pub image: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub container_id: String,
+    pub ready: bool,
+    pub restart_count: i32,
+    #[serde(default)]
+    pub started: bool,
+    pub state: ContainerState,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<ContainerStateWaiting>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<ContainerStateRunning>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminated: Option<ContainerStateTerminated>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStateWaiting {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStateRunning {
+    pub started_at: SimTime,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStateTerminated {
+    pub exit_code: i32,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<SimTime>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pod {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodSpec,
+    #[serde(default)]
+    pub status: PodStatus,
+}
+
+impl Pod {
+    pub fn is_ready(&self) -> bool {
+        self.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+    }
+    pub fn is_terminating(&self) -> bool {
+        self.metadata.deletion_timestamp.is_some()
+    }
+    pub fn controller_ref(&self) -> Option<&OwnerReference> {
+        self.metadata.owner_references.iter().find(|o| o.controller)
+    }
+    /// The STATUS column of `kubectl get pods`, following `printPod` in
+    /// pkg/printers/internalversion/printers.go.
+    pub fn display_status(&self) -> String {
+        let mut reason = if self.status.reason.is_empty() { self.status.phase.clone() } else { self.status.reason.clone() };
+        if reason.is_empty() {
+            reason = "Pending".into();
+        }
+        for cs in self.status.container_statuses.iter().rev() {
+            if let Some(w) = &cs.state.waiting {
+                if !w.reason.is_empty() {
+                    reason = w.reason.clone();
+                }
+            } else if let Some(t) = &cs.state.terminated {
+                reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.clone() };
+            }
+        }
+        if self.metadata.deletion_timestamp.is_some() {
+            reason = "Terminating".into();
+        }
+        reason
+    }
+    pub fn ready_count(&self) -> (usize, usize) {
+        let ready = self.status.container_statuses.iter().filter(|c| c.ready).count();
+        (ready, self.spec.containers.len())
+    }
+    pub fn restarts(&self) -> i32 {
+        self.status.container_statuses.iter().map(|c| c.restart_count).sum()
+    }
+    /// Requests summed over containers, with kube-scheduler's non-zero defaults for scoring
+    /// (pkg/scheduler/util/pod_resources.go: 100m CPU, 200Mi memory).
+    pub fn requests(&self) -> Resources {
+        let mut r = Resources::default();
+        for c in &self.spec.containers {
+            r.milli_cpu += c.resources.requests.get("cpu").and_then(|q| parse_cpu(q)).unwrap_or(0);
+            r.memory += c.resources.requests.get("memory").and_then(|q| parse_memory(q)).unwrap_or(0);
+        }
+        r
+    }
+    pub fn non_zero_requests(&self) -> Resources {
+        let mut r = Resources::default();
+        for c in &self.spec.containers {
+            r.milli_cpu += c.resources.requests.get("cpu").and_then(|q| parse_cpu(q)).unwrap_or(DEFAULT_MILLI_CPU_REQUEST);
+            r.memory += c.resources.requests.get("memory").and_then(|q| parse_memory(q)).unwrap_or(DEFAULT_MEMORY_REQUEST);
+        }
+        r
+    }
+}
+
+pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
+pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    pub milli_cpu: i64,
+    pub memory: i64,
+}
+
+/// Parses a CPU quantity ("250m", "1", "0.5") into millicores.
+pub fn parse_cpu(q: &str) -> Option<i64> {
+    let q = q.trim();
+    if let Some(m) = q.strip_suffix('m') {
+        return m.parse::<i64>().ok().filter(|v| *v >= 0);
+    }
+    let v: f64 = q.parse().ok()?;
+    (v.is_finite() && v >= 0.0 && v < 1e12).then(|| (v * 1000.0).round() as i64)
+}
+
+/// Parses a memory quantity ("128Mi", "1Gi", "500M", "1e9") into bytes.
+pub fn parse_memory(q: &str) -> Option<i64> {
+    let q = q.trim();
+    const SUFFIXES: [(&str, f64); 12] = [
+        ("Ki", 1024.0), ("Mi", 1048576.0), ("Gi", 1073741824.0), ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0), ("Ei", 1152921504606846976.0),
+        ("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("P", 1e15), ("E", 1e18),
+    ];
+    for (s, mul) in SUFFIXES {
+        if let Some(n) = q.strip_suffix(s) {
+            let v: f64 = n.parse().ok()?;
+            return (v.is_finite() && v >= 0.0 && v * mul < 9e18).then(|| (v * mul) as i64);
+        }
+    }
+    let v: f64 = q.parse().ok()?;
+    (v.is_finite() && v >= 0.0 && v < 9e18).then(|| v as i64)
+}
+
+// ---------------------------------------------------------------- workloads
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deployment {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: DeploymentSpec,
+    #[serde(default)]
+    pub status: DeploymentStatus,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    #[serde(default)]
+    pub selector: LabelSelector,
+    #[serde(default)]
+    pub template: PodTemplateSpec,
+    #[serde(default)]
+    pub strategy: DeploymentStrategy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_history_limit: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_deadline_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub paused: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentStrategy {
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolling_update: Option<RollingUpdateDeployment>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RollingUpdateDeployment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_unavailable: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_surge: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentStatus {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub observed_generation: i64,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub updated_replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub ready_replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub available_replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub unavailable_replicas: i32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+fn is_zero32(n: &i32) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicaSet {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ReplicaSetSpec,
+    #[serde(default)]
+    pub status: ReplicaSetStatus,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicaSetSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    #[serde(default)]
+    pub selector: LabelSelector,
+    #[serde(default)]
+    pub template: PodTemplateSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ready_seconds: Option<i32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplicaSetStatus {
+    #[serde(default)]
+    pub replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub fully_labeled_replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub ready_replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub available_replicas: i32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub observed_generation: i64,
+}
+
+// ---------------------------------------------------------------- nodes, services, misc
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Node {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: NodeSpec,
+    #[serde(default)]
+    pub status: NodeStatus,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeSpec {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unschedulable: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+    #[serde(rename = "podCIDR", default, skip_serializing_if = "String::is_empty")]
+    pub pod_cidr: String,
+    #[serde(rename = "providerID", default, skip_serializing_if = "String::is_empty")]
+    pub provider_id: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Taint {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub value: String,
+    pub effect: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_added: Option<SimTime>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeStatus {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capacity: ResourceList,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub allocatable: ResourceList,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<NodeAddress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_info: Option<NodeSystemInfo>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeAddress {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub address: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeSystemInfo {
+    pub kubelet_version: String,
+    pub container_runtime_version: String,
+    pub os_image: String,
+    pub kernel_version: String,
+    pub architecture: String,
+    pub operating_system: String,
+}
+
+impl Node {
+    pub fn allocatable(&self) -> Resources {
+        let list = if self.status.allocatable.is_empty() { &self.status.capacity } else { &self.status.allocatable };
+        Resources {
+            milli_cpu: list.get("cpu").and_then(|q| parse_cpu(q)).unwrap_or(0),
+            memory: list.get("memory").and_then(|q| parse_memory(q)).unwrap_or(0),
+        }
+    }
+    pub fn allowed_pods(&self) -> i64 {
+        let list = if self.status.allocatable.is_empty() { &self.status.capacity } else { &self.status.allocatable };
+        list.get("pods").and_then(|q| q.parse().ok()).unwrap_or(110)
+    }
+    pub fn is_ready(&self) -> bool {
+        self.status.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+    }
+    pub fn internal_ip(&self) -> &str {
+        self.status.addresses.iter().find(|a| a.type_ == "InternalIP").map(|a| a.address.as_str()).unwrap_or("")
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Service {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ServiceSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceSpec {
+    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub selector: Labels,
+    #[serde(default)]
+    pub ports: Vec<ServicePort>,
+    #[serde(rename = "clusterIP", default, skip_serializing_if = "String::is_empty")]
+    pub cluster_ip: String,
+    #[serde(rename = "clusterIPs", default, skip_serializing_if = "Vec::is_empty")]
+    pub cluster_ips: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub session_affinity: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServicePort {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub protocol: String,
+    pub port: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_port: Option<i32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Endpoints {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subsets: Vec<EndpointSubset>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointSubset {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<EndpointAddress>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_ready_addresses: Vec<EndpointAddress>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<ServicePort>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointAddress {
+    pub ip: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub node_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target_ref: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Event {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub involved_object: ObjectReference,
+    pub reason: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub source: EventSource,
+    pub first_timestamp: SimTime,
+    pub last_timestamp: SimTime,
+    pub count: i32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ObjectReference {
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub field_path: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventSource {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub component: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Lease {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: LeaseSpec,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LeaseSpec {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub holder_identity: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_duration_seconds: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renew_time: Option<SimTime>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Namespace {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Value>,
+}
+
+// ---------------------------------------------------------------- the sum type
+
+/// The resources the simulated API server serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    Namespace,
+    Node,
+    Pod,
+    Deployment,
+    ReplicaSet,
+    Service,
+    Endpoints,
+    Event,
+    Lease,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::Namespace, Kind::Node, Kind::Pod, Kind::Deployment, Kind::ReplicaSet,
+        Kind::Service, Kind::Endpoints, Kind::Event, Kind::Lease,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Namespace => "Namespace",
+            Kind::Node => "Node",
+            Kind::Pod => "Pod",
+            Kind::Deployment => "Deployment",
+            Kind::ReplicaSet => "ReplicaSet",
+            Kind::Service => "Service",
+            Kind::Endpoints => "Endpoints",
+            Kind::Event => "Event",
+            Kind::Lease => "Lease",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == s)
+    }
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::Deployment | Kind::ReplicaSet => "apps/v1",
+            Kind::Lease => "coordination.k8s.io/v1",
+            _ => "v1",
+        }
+    }
+    /// Plural resource name, as in URLs and `kubectl api-resources`.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespaces",
+            Kind::Node => "nodes",
+            Kind::Pod => "pods",
+            Kind::Deployment => "deployments",
+            Kind::ReplicaSet => "replicasets",
+            Kind::Service => "services",
+            Kind::Endpoints => "endpoints",
+            Kind::Event => "events",
+            Kind::Lease => "leases",
+        }
+    }
+    /// `deployments.apps`, the group-qualified resource used in kubectl's messages.
+    pub fn group_resource(self) -> String {
+        match self.api_version().split_once('/') {
+            Some((group, _)) => format!("{}.{}", self.plural(), group),
+            None => self.plural().to_string(),
+        }
+    }
+    /// `deployment.apps`, the prefix of kubectl's `deployment.apps/web created` lines.
+    pub fn singular_group(self) -> String {
+        let s = self.name().to_lowercase();
+        match self.api_version().split_once('/') {
+            Some((group, _)) => format!("{s}.{group}"),
+            None => s,
+        }
+    }
+    pub fn namespaced(self) -> bool {
+        !matches!(self, Kind::Namespace | Kind::Node)
+    }
+    /// The etcd key prefix kube-apiserver uses (note "minions" for nodes and
+    /// "services/specs" for services, both historical).
+    pub fn etcd_prefix(self) -> &'static str {
+        match self {
+            Kind::Namespace => "/registry/namespaces/",
+            Kind::Node => "/registry/minions/",
+            Kind::Pod => "/registry/pods/",
+            Kind::Deployment => "/registry/deployments/",
+            Kind::ReplicaSet => "/registry/replicasets/",
+            Kind::Service => "/registry/services/specs/",
+            Kind::Endpoints => "/registry/services/endpoints/",
+            Kind::Event => "/registry/events/",
+            Kind::Lease => "/registry/leases/",
+        }
+    }
+    pub fn etcd_key(self, namespace: &str, name: &str) -> String {
+        if self.namespaced() {
+            format!("{}{}/{}", self.etcd_prefix(), namespace, name)
+        } else {
+            format!("{}{}", self.etcd_prefix(), name)
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    Namespace(Namespace),
+    Node(Node),
+    Pod(Pod),
+    Deployment(Deployment),
+    ReplicaSet(ReplicaSet),
+    Service(Service),
+    Endpoints(Endpoints),
+    Event(Event),
+    Lease(Lease),
+}
+
+/// Objects are immutable once stored; everyone who holds one shares it.
+pub type ObjectRc = Arc<Object>;
+
+macro_rules! each_object {
+    ($self:expr, $o:ident => $body:expr) => {
+        match $self {
+            Object::Namespace($o) => $body,
+            Object::Node($o) => $body,
+            Object::Pod($o) => $body,
+            Object::Deployment($o) => $body,
+            Object::ReplicaSet($o) => $body,
+            Object::Service($o) => $body,
+            Object::Endpoints($o) => $body,
+            Object::Event($o) => $body,
+            Object::Lease($o) => $body,
+        }
+    };
+}
+
+impl Object {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Namespace(_) => Kind::Namespace,
+            Object::Node(_) => Kind::Node,
+            Object::Pod(_) => Kind::Pod,
+            Object::Deployment(_) => Kind::Deployment,
+            Object::ReplicaSet(_) => Kind::ReplicaSet,
+            Object::Service(_) => Kind::Service,
+            Object::Endpoints(_) => Kind::Endpoints,
+            Object::Event(_) => Kind::Event,
+            Object::Lease(_) => Kind::Lease,
+        }
+    }
+    pub fn meta(&self) -> &ObjectMeta {
+        each_object!(self, o => &o.metadata)
+    }
+    pub fn meta_mut(&mut self) -> &mut ObjectMeta {
+        each_object!(self, o => &mut o.metadata)
+    }
+    pub fn name(&self) -> &str {
+        &self.meta().name
+    }
+    pub fn namespace(&self) -> &str {
+        &self.meta().namespace
+    }
+    pub fn key(&self) -> String {
+        self.kind().etcd_key(self.namespace(), self.name())
+    }
+    /// The object as the API serves it: `apiVersion` and `kind` first.
+    pub fn to_value(&self) -> Value {
+        let body = each_object!(self, o => serde_json::to_value(o)).unwrap_or(Value::Null);
+        let mut map = serde_json::Map::new();
+        map.insert("apiVersion".into(), Value::String(self.kind().api_version().into()));
+        map.insert("kind".into(), Value::String(self.kind().name().into()));
+        if let Value::Object(m) = body {
+            map.extend(m);
+        }
+        Value::Object(map)
+    }
+    /// Decodes an object of a known kind from its JSON value (without apiVersion/kind),
+    /// returning serde's message on failure.
+    pub fn from_value(kind: Kind, v: Value) -> Result<Object, String> {
+        fn de<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, String> {
+            serde_json::from_value(v).map_err(|e| e.to_string())
+        }
+        Ok(match kind {
+            Kind::Namespace => Object::Namespace(de(v)?),
+            Kind::Node => Object::Node(de(v)?),
+            Kind::Pod => Object::Pod(de(v)?),
+            Kind::Deployment => Object::Deployment(de(v)?),
+            Kind::ReplicaSet => Object::ReplicaSet(de(v)?),
+            Kind::Service => Object::Service(de(v)?),
+            Kind::Endpoints => Object::Endpoints(de(v)?),
+            Kind::Event => Object::Event(de(v)?),
+            Kind::Lease => Object::Lease(de(v)?),
+        })
+    }
+    pub fn as_pod(&self) -> Option<&Pod> {
+        if let Object::Pod(p) = self { Some(p) } else { None }
+    }
+    pub fn as_node(&self) -> Option<&Node> {
+        if let Object::Node(n) = self { Some(n) } else { None }
+    }
+    pub fn as_deployment(&self) -> Option<&Deployment> {
+        if let Object::Deployment(d) = self { Some(d) } else { None }
+    }
+    pub fn as_replica_set(&self) -> Option<&ReplicaSet> {
+        if let Object::ReplicaSet(r) = self { Some(r) } else { None }
+    }
+    pub fn as_service(&self) -> Option<&Service> {
+        if let Object::Service(s) = self { Some(s) } else { None }
+    }
+    pub fn as_endpoints(&self) -> Option<&Endpoints> {
+        if let Object::Endpoints(e) = self { Some(e) } else { None }
+    }
+    pub fn as_event(&self) -> Option<&Event> {
+        if let Object::Event(e) = self { Some(e) } else { None }
+    }
+    pub fn resource_version(&self) -> u64 {
+        self.meta().resource_version.parse().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_parse_like_kubernetes() {
+        assert_eq!(parse_cpu("250m"), Some(250));
+        assert_eq!(parse_cpu("1"), Some(1000));
+        assert_eq!(parse_cpu("0.5"), Some(500));
+        assert_eq!(parse_cpu("-1"), None);
+        assert_eq!(parse_memory("128Mi"), Some(128 * 1024 * 1024));
+        assert_eq!(parse_memory("1G"), Some(1_000_000_000));
+        assert_eq!(parse_memory("lots"), None);
+    }
+
+    #[test]
+    fn etcd_keys_follow_the_real_layout() {
+        assert_eq!(Kind::Node.etcd_key("", "node-1"), "/registry/minions/node-1");
+        assert_eq!(Kind::Service.etcd_key("default", "web"), "/registry/services/specs/default/web");
+        assert_eq!(Kind::Deployment.group_resource(), "deployments.apps");
+        assert_eq!(Kind::Deployment.singular_group(), "deployment.apps");
+    }
+}

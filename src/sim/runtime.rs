@@ -1,0 +1,162 @@
+//! containerd, as the kubelet sees it through the Container Runtime Interface. Since
+//! Kubernetes 1.24 the kubelet no longer talks to Docker (dockershim was removed); it calls a
+//! CRI runtime such as containerd over gRPC. Each call here takes simulated time: pulling an
+//! image depends on its size and on what this node already has, and the answer comes back as
+//! a message.
+//!
+//! Images come from a small catalogue of real images with their compressed sizes. An unknown
+//! name in Docker Hub's library (`ngnix`) fails as a real pull would; images from other
+//! registries or namespaces are assumed to exist (100 MB), since we cannot check.
+
+use std::collections::BTreeSet;
+
+use crate::sim::engine::Ctx;
+use crate::sim::message::*;
+use crate::sim::time::SimDuration;
+
+/// (repository, compressed size in bytes) of well-known images.
+pub const IMAGE_CATALOGUE: &[(&str, u64)] = &[
+    ("docker.io/library/nginx", 72_223_946),
+    ("docker.io/library/httpd", 58_140_314),
+    ("docker.io/library/busybox", 2_160_406),
+    ("docker.io/library/alpine", 3_653_068),
+    ("docker.io/library/redis", 45_107_206),
+    ("docker.io/library/postgres", 158_429_582),
+    ("docker.io/library/mysql", 170_931_430),
+    ("docker.io/library/memcached", 31_870_221),
+    ("docker.io/library/ubuntu", 29_754_290),
+    ("docker.io/library/debian", 48_490_123),
+    ("docker.io/library/python", 412_583_019),
+    ("docker.io/library/node", 391_012_555),
+    ("docker.io/library/golang", 298_773_540),
+    ("docker.io/library/traefik", 48_204_981),
+    ("docker.io/library/rabbitmq", 94_218_331),
+    ("docker.io/library/mongo", 263_504_902),
+    ("docker.io/library/wordpress", 253_840_102),
+    ("docker.io/library/caddy", 18_950_300),
+    ("docker.io/library/haproxy", 40_112_004),
+    ("registry.k8s.io/pause", 320_368),
+    ("registry.k8s.io/echoserver", 46_237_695),
+    ("docker.io/hashicorp/http-echo", 3_271_010),
+    ("docker.io/traefik/whoami", 3_506_180),
+];
+
+const PULL_BYTES_PER_SEC: u64 = 20_000_000;
+const ASSUMED_IMAGE_SIZE: u64 = 100_000_000;
+
+/// `nginx` → `docker.io/library/nginx:latest`, as containerd's reference normalization does.
+pub fn normalize_image(image: &str) -> (String, String) {
+    let (name, tag) = match image.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n, t),
+        _ => (image, "latest"),
+    };
+    let first = name.split('/').next().unwrap_or("");
+    let repo = if !name.contains('/') {
+        format!("docker.io/library/{name}")
+    } else if first.contains('.') || first.contains(':') || first == "localhost" {
+        name.to_string()
+    } else {
+        format!("docker.io/{name}")
+    };
+    (repo, tag.to_string())
+}
+
+pub fn image_size(repo: &str) -> Option<u64> {
+    if let Some((_, s)) = IMAGE_CATALOGUE.iter().find(|(r, _)| *r == repo) {
+        return Some(*s);
+    }
+    if repo.starts_with("docker.io/library/") {
+        None
+    } else {
+        Some(ASSUMED_IMAGE_SIZE)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ContainerRuntime {
+    node_index: u32,
+    /// Full references (`repo:tag`) present on the node.
+    pub images: BTreeSet<String>,
+    /// Repositories whose layers are on the node: a re-pull of another tag or of `latest` is quick.
+    layers: BTreeSet<String>,
+    next_ip: u32,
+    pub containers_running: usize,
+}
+
+impl ContainerRuntime {
+    pub fn new(node_index: u32) -> Self {
+        let mut images = BTreeSet::new();
+        images.insert("registry.k8s.io/pause:3.10".to_string());
+        ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0 }
+    }
+
+    fn id(ctx: &mut Ctx) -> String {
+        format!("{:016x}{:016x}{:016x}{:016x}", ctx.rng.next_u64(), ctx.rng.next_u64(), ctx.rng.next_u64(), ctx.rng.next_u64())
+    }
+
+    /// The node's pod CIDR is 10.244.<n>.0/24 (as kind and flannel assign); the CNI plugin
+    /// hands out addresses from it.
+    fn allocate_ip(&mut self) -> String {
+        self.next_ip = self.next_ip % 253 + 1;
+        let n = self.node_index + 1;
+        format!("10.{}.{}.{}", 244 + n / 256, n % 256, self.next_ip + 1)
+    }
+
+    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
+        let Body::Cri(call) = body else { return };
+        let kubelet = Component::Kubelet(ctx.me.node().expect("a runtime runs on a node"));
+        let (reply, ms) = match call {
+            CriCall::RunPodSandbox { pod_uid, .. } => {
+                let reply = CriReply::SandboxReady { pod_uid, sandbox_id: Self::id(ctx), pod_ip: self.allocate_ip() };
+                (reply, 250 + ctx.rng.below(150))
+            }
+            CriCall::ImageStatus { pod_uid, image, container } => {
+                let (repo, tag) = normalize_image(&image);
+                (CriReply::ImageStatus { pod_uid, container, present: self.images.contains(&format!("{repo}:{tag}")) }, 2)
+            }
+            CriCall::PullImage { pod_uid, image, container } => {
+                let (repo, tag) = normalize_image(&image);
+                match image_size(&repo) {
+                    None => {
+                        let reference = format!("{repo}:{tag}");
+                        let err = format!("failed to pull and unpack image \"{reference}\": failed to resolve reference \"{reference}\": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed");
+                        (CriReply::ImagePulled { pod_uid, container, image, result: Err(err) }, 900 + ctx.rng.below(400))
+                    }
+                    Some(size) => {
+                        let cached = self.layers.contains(&repo);
+                        let ms = if cached { 300 + ctx.rng.below(300) } else { 400 + size * 1000 / PULL_BYTES_PER_SEC + ctx.rng.below(800) };
+                        self.layers.insert(repo.clone());
+                        self.images.insert(format!("{repo}:{tag}"));
+                        let info = PullInfo { size_bytes: size, pull_secs: ms as f64 / 1000.0, already_present: false };
+                        (CriReply::ImagePulled { pod_uid, container, image, result: Ok(info) }, ms)
+                    }
+                }
+            }
+            CriCall::CreateContainer { pod_uid, container, .. } => (CriReply::ContainerCreated { pod_uid, container, container_id: Self::id(ctx) }, 40 + ctx.rng.below(40)),
+            CriCall::StartContainer { pod_uid, container, .. } => {
+                self.containers_running += 1;
+                (CriReply::ContainerStarted { pod_uid, container }, 60 + ctx.rng.below(60))
+            }
+            CriCall::StopContainer { pod_uid, container_id, .. } => {
+                self.containers_running = self.containers_running.saturating_sub(1);
+                (CriReply::ContainerStopped { pod_uid, container_id }, 100 + ctx.rng.below(200))
+            }
+            CriCall::StopPodSandbox { pod_uid, .. } => (CriReply::SandboxStopped { pod_uid }, 50 + ctx.rng.below(50)),
+        };
+        ctx.send_after(kubelet, Body::CriReply(reply), SimDuration::millis(ms));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn references_normalize_like_containerd() {
+        assert_eq!(normalize_image("nginx"), ("docker.io/library/nginx".into(), "latest".into()));
+        assert_eq!(normalize_image("nginx:1.27"), ("docker.io/library/nginx".into(), "1.27".into()));
+        assert_eq!(normalize_image("bitnami/nginx"), ("docker.io/bitnami/nginx".into(), "latest".into()));
+        assert_eq!(normalize_image("localhost:5000/app"), ("localhost:5000/app".into(), "latest".into()));
+        assert!(image_size("docker.io/library/ngnix").is_none());
+        assert!(image_size("ghcr.io/org/app").is_some());
+    }
+}

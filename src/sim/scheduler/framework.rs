@@ -1,0 +1,156 @@
+//! The scheduling framework (staging/src/k8s.io/kube-scheduler/framework/interface.go) cut down
+//! to what the default profile uses for plain workloads: Filter plugins say whether a pod can
+//! run on a node and why not; Score plugins rank the feasible nodes, NormalizeScore maps each
+//! plugin's scores onto 0..=MAX_NODE_SCORE, and weights combine them.
+
+use std::collections::BTreeMap;
+
+use crate::sim::objects::*;
+
+pub const MAX_NODE_SCORE: i64 = 100;
+
+/// What the scheduler knows about one node: its object plus what is already placed on it
+/// (pkg/scheduler/framework/types.go NodeInfo).
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    pub name: String,
+    pub node: ObjectRc,
+    pub allocatable: Resources,
+    pub allowed_pods: i64,
+    pub requested: Resources,
+    pub non_zero_requested: Resources,
+    pub pods: BTreeMap<String, PlacedPod>,
+    /// Pods per owning controller uid: what PodTopologySpread's system default constraints count.
+    pub group_counts: BTreeMap<String, u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlacedPod {
+    pub requests: Resources,
+    pub non_zero: Resources,
+    pub group: Option<String>,
+}
+
+impl NodeInfo {
+    pub fn new(node: ObjectRc) -> Self {
+        let n = node.as_node().cloned().unwrap_or_default();
+        NodeInfo {
+            name: n.metadata.name.clone(),
+            allocatable: n.allocatable(),
+            allowed_pods: n.allowed_pods(),
+            node,
+            requested: Resources::default(),
+            non_zero_requested: Resources::default(),
+            pods: BTreeMap::new(),
+            group_counts: BTreeMap::new(),
+        }
+    }
+    pub fn set_node(&mut self, node: ObjectRc) {
+        if let Some(n) = node.as_node() {
+            self.allocatable = n.allocatable();
+            self.allowed_pods = n.allowed_pods();
+        }
+        self.node = node;
+    }
+    pub fn node(&self) -> &Node {
+        self.node.as_node().expect("NodeInfo holds a Node")
+    }
+    pub fn add_pod(&mut self, key: String, p: PlacedPod) {
+        if self.pods.contains_key(&key) {
+            return;
+        }
+        self.requested.milli_cpu += p.requests.milli_cpu;
+        self.requested.memory += p.requests.memory;
+        self.non_zero_requested.milli_cpu += p.non_zero.milli_cpu;
+        self.non_zero_requested.memory += p.non_zero.memory;
+        if let Some(g) = &p.group {
+            *self.group_counts.entry(g.clone()).or_default() += 1;
+        }
+        self.pods.insert(key, p);
+    }
+    pub fn remove_pod(&mut self, key: &str) -> bool {
+        let Some(p) = self.pods.remove(key) else { return false };
+        self.requested.milli_cpu -= p.requests.milli_cpu;
+        self.requested.memory -= p.requests.memory;
+        self.non_zero_requested.milli_cpu -= p.non_zero.milli_cpu;
+        self.non_zero_requested.memory -= p.non_zero.memory;
+        if let Some(g) = &p.group {
+            if let Some(c) = self.group_counts.get_mut(g) {
+                *c -= 1;
+                if *c == 0 {
+                    self.group_counts.remove(g);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The pod being scheduled, with what the plugins need computed once per cycle.
+#[derive(Clone, Debug)]
+pub struct PodInfo {
+    pub key: String,
+    pub pod: Pod,
+    pub requests: Resources,
+    pub non_zero: Resources,
+    pub group: Option<String>,
+}
+
+impl PodInfo {
+    pub fn new(pod: &Pod) -> Self {
+        PodInfo {
+            key: format!("{}/{}", pod.metadata.namespace, pod.metadata.name),
+            requests: pod.requests(),
+            non_zero: pod.non_zero_requests(),
+            group: pod.controller_ref().map(|r| r.uid.clone()),
+            pod: pod.clone(),
+        }
+    }
+    pub fn placed(&self) -> PlacedPod {
+        PlacedPod { requests: self.requests, non_zero: self.non_zero, group: self.group.clone() }
+    }
+}
+
+/// State shared by the plugins within one scheduling cycle (PreScore results).
+#[derive(Clone, Debug, Default)]
+pub struct CycleState {
+    /// Number of feasible nodes: PodTopologySpread's hostname domain count.
+    pub feasible_nodes: usize,
+}
+
+/// Why a node was filtered out: the reason string kube-scheduler counts in FailedScheduling.
+pub type Unfit = String;
+
+pub trait FilterPlugin {
+    fn name(&self) -> &'static str;
+    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit>;
+    /// Whether evicting pods could help (PostFilter's preemption message).
+    fn resolvable_by_preemption(&self) -> bool {
+        false
+    }
+}
+
+pub trait ScorePlugin {
+    fn name(&self) -> &'static str;
+    fn weight(&self) -> i64;
+    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64;
+    /// Maps raw scores onto 0..=MAX_NODE_SCORE; the default leaves them as they are.
+    fn normalize(&self, _scores: &mut [i64]) {}
+}
+
+/// DefaultNormalizeScore from pkg/scheduler/framework/plugins/helper/normalize_score.go.
+pub fn default_normalize(scores: &mut [i64], reverse: bool) {
+    let max = scores.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        if reverse {
+            scores.iter_mut().for_each(|s| *s = MAX_NODE_SCORE);
+        }
+        return;
+    }
+    for s in scores.iter_mut() {
+        *s = MAX_NODE_SCORE * *s / max;
+        if reverse {
+            *s = MAX_NODE_SCORE - *s;
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! kube-scheduler: watches pods and nodes, queues pods that have no node, and in each
+//! scheduling cycle filters and scores nodes for one pod, assumes the result in its cache (so
+//! the next cycle already counts it) and binds it through the API server. Pods that fit
+//! nowhere wait in the unschedulable queue until the cluster changes; failed binds back off.
+//!
+//! Like kube-scheduler, in big clusters it stops looking once it has found enough feasible
+//! nodes (percentageOfNodesToScore, adaptive: 50% - nodes/125, at least 5% and 100 nodes),
+//! starting each cycle where the last one stopped.
+
+pub mod framework;
+pub mod plugins;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use framework::*;
+use plugins::*;
+
+use crate::sim::api_server::set_condition;
+use crate::sim::controllers::source;
+use crate::sim::engine::Ctx;
+use crate::sim::informer::{Change, Informers};
+use crate::sim::message::*;
+use crate::sim::objects::*;
+use crate::sim::time::{SimDuration, SimTime};
+
+const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
+const INITIAL_BACKOFF: SimDuration = SimDuration::secs(1);
+const MAX_BACKOFF: SimDuration = SimDuration::secs(10);
+/// Decisions kept for the inspector.
+const DECISIONS_KEPT: usize = 256;
+
+/// One plugin's view of one node in a decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeScore {
+    pub node: String,
+    /// (plugin, normalized score, weight).
+    pub plugins: Vec<(&'static str, i64, i64)>,
+    pub total: i64,
+}
+
+/// Why the scheduler put a pod where it did, for people to inspect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub pod: String,
+    pub at: SimTime,
+    pub chosen: Option<String>,
+    /// Nodes filtered out, with the plugin and reason.
+    pub filtered: Vec<(String, &'static str, String)>,
+    pub scores: Vec<NodeScore>,
+    pub evaluated: usize,
+    pub total_nodes: usize,
+}
+
+#[derive(Clone, Debug)]
+struct QueuedPod {
+    attempts: u32,
+    enqueued: u64,
+    priority: i32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    pub informers: Informers,
+    nodes: Vec<NodeInfo>,
+    node_index: BTreeMap<String, usize>,
+    /// Pod key → node name for pods in the cache (bound or assumed).
+    placed: BTreeMap<String, String>,
+    assumed: BTreeSet<String>,
+    active: BTreeSet<(i32, u64, String)>,
+    queued: BTreeMap<String, QueuedPod>,
+    backoff: VecDeque<(SimTime, String)>,
+    unschedulable: BTreeSet<String>,
+    seq: u64,
+    next_start_node_index: usize,
+    cycle_pending: bool,
+    binding: BTreeMap<RequestId, (String, String)>,
+    decisions: VecDeque<Decision>,
+    /// Per-zone pod counts per controller uid (PodTopologySpread's zone domains).
+    zone_counts: BTreeMap<String, BTreeMap<String, i64>>,
+    pub scheduled_total: u64,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scheduler {
+    pub fn new() -> Self {
+        Scheduler {
+            informers: Informers::new(&[Kind::Node, Kind::Pod]),
+            nodes: Vec::new(),
+            node_index: BTreeMap::new(),
+            placed: BTreeMap::new(),
+            assumed: BTreeSet::new(),
+            active: BTreeSet::new(),
+            queued: BTreeMap::new(),
+            backoff: VecDeque::new(),
+            unschedulable: BTreeSet::new(),
+            seq: 0,
+            next_start_node_index: 0,
+            cycle_pending: false,
+            binding: BTreeMap::new(),
+            decisions: VecDeque::new(),
+            zone_counts: BTreeMap::new(),
+            scheduled_total: 0,
+        }
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        self.informers.start(ctx);
+    }
+
+    /// The latest decision made for a pod ("namespace/name"), if still remembered.
+    pub fn decision(&self, pod_key: &str) -> Option<&Decision> {
+        self.decisions.iter().rev().find(|d| d.pod == pod_key)
+    }
+    pub fn decisions(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions.iter()
+    }
+    pub fn pending_count(&self) -> (usize, usize, usize) {
+        (self.active.len(), self.backoff.len(), self.unschedulable.len())
+    }
+
+    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
+        if let Some(changes) = self.informers.handle(ctx, &body) {
+            for (kind, change) in changes {
+                match kind {
+                    Kind::Node => self.on_node_change(change),
+                    _ => self.on_pod_change(change),
+                }
+            }
+        } else {
+            match body {
+                Body::Timer(Timer::ScheduleOne) => {
+                    self.cycle_pending = false;
+                    self.schedule_one(ctx);
+                }
+                Body::Timer(Timer::FlushBackoff) => self.flush_backoff(ctx.now),
+                Body::Response(resp) => self.on_bind_response(ctx, *resp),
+                _ => {}
+            }
+        }
+        self.kick(ctx);
+    }
+
+    fn kick(&mut self, ctx: &mut Ctx) {
+        if !self.cycle_pending && !self.active.is_empty() && self.informers.synced() {
+            self.cycle_pending = true;
+            // A cycle costs a little time per node looked at.
+            let evaluated = self.num_feasible_nodes_to_find().min(self.nodes.len());
+            ctx.timer(SimDuration::micros(200 + 2 * evaluated as u64), Timer::ScheduleOne);
+        }
+    }
+
+    fn num_feasible_nodes_to_find(&self) -> usize {
+        let n = self.nodes.len();
+        if n < MIN_FEASIBLE_NODES_TO_FIND {
+            return n;
+        }
+        let pct = (50usize.saturating_sub(n / 125)).max(MIN_FEASIBLE_NODES_PERCENTAGE);
+        (n * pct / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
+    }
+
+    fn enqueue(&mut self, pod: &Pod, attempts: u32) {
+        let key = format!("{}/{}", pod.metadata.namespace, pod.metadata.name);
+        if self.queued.contains_key(&key) || self.placed.contains_key(&key) {
+            return;
+        }
+        self.seq += 1;
+        let priority = pod.spec.priority.unwrap_or(0);
+        self.queued.insert(key.clone(), QueuedPod { attempts, enqueued: self.seq, priority });
+        self.active.insert((-priority, self.seq, key));
+    }
+
+    fn dequeue(&mut self, key: &str) {
+        if let Some(q) = self.queued.remove(key) {
+            self.active.remove(&(-q.priority, q.enqueued, key.to_string()));
+            self.unschedulable.remove(key);
+            if !self.backoff.is_empty() {
+                self.backoff.retain(|(_, k)| k != key);
+            }
+        }
+    }
+
+    fn on_node_change(&mut self, change: Change) {
+        match change {
+            Change::Added(n) | Change::Updated { new: n, .. } => match self.node_index.get(n.name()) {
+                Some(&i) => self.nodes[i].set_node(n),
+                None => {
+                    self.node_index.insert(n.name().to_string(), self.nodes.len());
+                    self.nodes.push(NodeInfo::new(n));
+                }
+            },
+            Change::Deleted(n) => {
+                if let Some(i) = self.node_index.remove(n.name()) {
+                    self.nodes.remove(i);
+                    for (_, idx) in self.node_index.iter_mut() {
+                        if *idx > i {
+                            *idx -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        self.move_all_to_active();
+    }
+
+    fn on_pod_change(&mut self, change: Change) {
+        let deleted = matches!(change, Change::Deleted(_));
+        let Some(pod) = change.object().as_pod() else { return };
+        let key = format!("{}/{}", pod.metadata.namespace, pod.metadata.name);
+        if deleted {
+            self.dequeue(&key);
+            if self.forget(&key) {
+                self.move_all_to_active();
+            }
+            return;
+        }
+        if pod.spec.node_name.is_empty() {
+            if pod.metadata.deletion_timestamp.is_none() && pod.spec.scheduler_name == "default-scheduler" && !self.assumed.contains(&key) {
+                self.enqueue(pod, 0);
+            }
+            return;
+        }
+        // Bound: confirm an assumed pod, or learn about a pod bound by someone else.
+        self.assumed.remove(&key);
+        self.dequeue(&key);
+        if !self.placed.contains_key(&key) {
+            let info = PodInfo::new(pod);
+            self.place(&info, &pod.spec.node_name);
+        }
+    }
+
+    fn place(&mut self, info: &PodInfo, node: &str) {
+        if let Some(&i) = self.node_index.get(node) {
+            self.nodes[i].add_pod(info.key.clone(), info.placed());
+            if let (Some(g), Some(zone)) = (&info.group, self.nodes[i].node().metadata.labels.get(ZONE_LABEL)) {
+                *self.zone_counts.entry(g.clone()).or_default().entry(zone.clone()).or_default() += 1;
+            }
+        }
+        self.placed.insert(info.key.clone(), node.to_string());
+    }
+
+    /// Removes a pod from the cache; true if it held resources somewhere.
+    fn forget(&mut self, key: &str) -> bool {
+        self.assumed.remove(key);
+        let Some(node) = self.placed.remove(key) else { return false };
+        let Some(&i) = self.node_index.get(&node) else { return false };
+        let group = self.nodes[i].pods.get(key).and_then(|p| p.group.clone());
+        if let (Some(g), Some(zone)) = (group, self.nodes[i].node().metadata.labels.get(ZONE_LABEL).cloned()) {
+            if let Some(z) = self.zone_counts.get_mut(&g).and_then(|m| m.get_mut(&zone)) {
+                *z -= 1;
+            }
+        }
+        self.nodes[i].remove_pod(key)
+    }
+
+    /// MoveAllToActiveOrBackoffQueue: the cluster changed, so unschedulable pods may fit now.
+    fn move_all_to_active(&mut self) {
+        let keys: Vec<String> = std::mem::take(&mut self.unschedulable).into_iter().collect();
+        for key in keys {
+            if let Some(q) = self.queued.get(&key) {
+                self.active.insert((-q.priority, q.enqueued, key));
+            }
+        }
+    }
+
+    fn flush_backoff(&mut self, now: SimTime) {
+        while self.backoff.front().is_some_and(|(t, _)| *t <= now) {
+            let (_, key) = self.backoff.pop_front().expect("peeked");
+            if let Some(q) = self.queued.get(&key) {
+                self.active.insert((-q.priority, q.enqueued, key));
+            }
+        }
+    }
+
+    fn pod(&self, key: &str) -> Option<&Pod> {
+        let (ns, name) = key.split_once('/')?;
+        self.informers.get(Kind::Pod).get(ns, name)?.as_pod()
+    }
+
+    fn schedule_one(&mut self, ctx: &mut Ctx) {
+        let Some(first) = self.active.iter().next().cloned() else { return };
+        self.active.remove(&first);
+        let key = first.2;
+        let Some(pod) = self.pod(&key).cloned() else {
+            self.queued.remove(&key);
+            return;
+        };
+        if !pod.spec.node_name.is_empty() || pod.metadata.deletion_timestamp.is_some() {
+            self.queued.remove(&key);
+            return;
+        }
+        let info = PodInfo::new(&pod);
+        let decision = self.find_node(ctx, &info);
+        let chosen = decision.chosen.clone();
+        let (evaluated, total) = (decision.evaluated, decision.total_nodes);
+        let reasons: Vec<String> = decision.filtered.iter().map(|(_, p, r)| format!("{p}\u{0}{r}")).collect();
+        self.decisions.push_back(decision);
+        if self.decisions.len() > DECISIONS_KEPT {
+            self.decisions.pop_front();
+        }
+        let pod_obj = Object::Pod(pod.clone());
+        match chosen {
+            Some(node) => {
+                // Assume, then bind asynchronously.
+                self.queued.remove(&key);
+                self.assumed.insert(key.clone());
+                self.place(&info, &node);
+                let mut req = ApiRequest::new(Verb::Bind, Kind::Pod, &pod.metadata.namespace, &pod.metadata.name);
+                req.node_name = Some(node.clone());
+                let id = ctx.request(req);
+                self.binding.insert(id, (key, node));
+            }
+            None => {
+                let msg = fit_error_message(total, &reasons);
+                let _ = evaluated;
+                ctx.event(source("default-scheduler"), &pod_obj, "Warning", "FailedScheduling", msg.clone());
+                let mut next = pod.clone();
+                set_condition(&mut next.status.conditions, "PodScheduled", "False", "Unschedulable", &msg, ctx.now);
+                next.metadata.resource_version.clear();
+                ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(next)));
+                if let Some(q) = self.queued.get_mut(&key) {
+                    q.attempts += 1;
+                }
+                self.unschedulable.insert(key);
+            }
+        }
+    }
+
+    fn on_bind_response(&mut self, ctx: &mut Ctx, resp: ApiResponse) {
+        let Some((key, node)) = self.binding.remove(&resp.id) else { return };
+        let Some(pod) = self.pod(&key).cloned() else {
+            self.forget(&key);
+            return;
+        };
+        match resp.result {
+            Ok(_) => {
+                self.scheduled_total += 1;
+                ctx.event(source("default-scheduler"), &Object::Pod(pod.clone()), "Normal", "Scheduled", format!("Successfully assigned {key} to {node}"));
+            }
+            Err(e) => {
+                // The bind lost: forget the assumption and retry after a back-off.
+                self.forget(&key);
+                if pod.spec.node_name.is_empty() && e.reason != StatusReason::NotFound {
+                    self.enqueue(&pod, 1);
+                    if let Some(q) = self.queued.get(&key) {
+                        let backoff = INITIAL_BACKOFF.0.saturating_mul(1 << q.attempts.min(4)).min(MAX_BACKOFF.0);
+                        let entry = (-q.priority, q.enqueued, key.clone());
+                        self.active.remove(&entry);
+                        self.backoff.push_back((ctx.now + SimDuration(backoff), key));
+                        ctx.timer(SimDuration(backoff), Timer::FlushBackoff);
+                    }
+                }
+            }
+        }
+    }
+
+    /// findNodesThatFitPod + prioritizeNodes + selectHost.
+    fn find_node(&mut self, ctx: &mut Ctx, pod: &PodInfo) -> Decision {
+        let filters: [&dyn FilterPlugin; 5] = [&NodeUnschedulable, &NodeName, &TaintToleration, &NodeAffinity, &NodeResourcesFit];
+        let total = self.nodes.len();
+        let want = self.num_feasible_nodes_to_find();
+        let mut feasible: Vec<usize> = Vec::with_capacity(want.min(total));
+        let mut filtered = Vec::new();
+        let mut processed = 0;
+        for off in 0..total {
+            if feasible.len() >= want {
+                break;
+            }
+            let i = (self.next_start_node_index + off) % total;
+            processed += 1;
+            let node = &self.nodes[i];
+            match filters.iter().find_map(|f| f.filter(pod, node).err().map(|r| (f.name(), r, f.resolvable_by_preemption()))) {
+                None => feasible.push(i),
+                Some((plugin, reason, _)) => filtered.push((node.name.clone(), plugin, reason)),
+            }
+        }
+        if total > 0 {
+            self.next_start_node_index = (self.next_start_node_index + processed) % total;
+        }
+        let mut decision = Decision { pod: pod.key.clone(), at: ctx.now, chosen: None, filtered, scores: Vec::new(), evaluated: processed, total_nodes: total };
+        if feasible.is_empty() {
+            return decision;
+        }
+        if feasible.len() == 1 {
+            decision.chosen = Some(self.nodes[feasible[0]].name.clone());
+            return decision;
+        }
+        let mut spread = PodTopologySpread::default();
+        if let Some(g) = &pod.group {
+            if let Some(z) = self.zone_counts.get(g) {
+                spread.zone_counts = z.clone();
+            }
+            spread.zones = feasible.iter().filter_map(|&i| self.nodes[i].node().metadata.labels.get(ZONE_LABEL)).collect::<BTreeSet<_>>().len();
+        }
+        let state = CycleState { feasible_nodes: feasible.len() };
+        let scorers: [&dyn ScorePlugin; 4] = [&TaintToleration, &NodeResourcesFit, &spread, &BalancedAllocation];
+        let mut totals = vec![0i64; feasible.len()];
+        let mut per_plugin: Vec<Vec<i64>> = Vec::with_capacity(scorers.len());
+        for s in scorers {
+            let mut scores: Vec<i64> = feasible.iter().map(|&i| s.score(&state, pod, &self.nodes[i])).collect();
+            s.normalize(&mut scores);
+            for (t, v) in totals.iter_mut().zip(&scores) {
+                *t += v * s.weight();
+            }
+            per_plugin.push(scores);
+        }
+        // selectHost: the best score, ties broken uniformly at random (reservoir sampling).
+        let mut best = 0;
+        let mut ties = 0u64;
+        for (j, &t) in totals.iter().enumerate() {
+            if t > totals[best] {
+                best = j;
+                ties = 1;
+            } else if t == totals[best] {
+                ties += 1;
+                if ctx.rng.below(ties) == 0 {
+                    best = j;
+                }
+            }
+        }
+        decision.chosen = Some(self.nodes[feasible[best]].name.clone());
+        if feasible.len() <= 64 {
+            decision.scores = feasible
+                .iter()
+                .enumerate()
+                .map(|(j, &i)| NodeScore { node: self.nodes[i].name.clone(), plugins: scorers.iter().zip(&per_plugin).map(|(s, v)| (s.name(), v[j], s.weight())).collect(), total: totals[j] })
+                .collect();
+        }
+        decision
+    }
+}
+
+/// FitError.Error(): "0/2 nodes are available: 2 Insufficient cpu. preemption: ...".
+fn fit_error_message(total: usize, reasons: &[String]) -> String {
+    let mut hist: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut preempt: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in reasons {
+        let (plugin, reason) = r.split_once('\u{0}').unwrap_or(("", r));
+        *hist.entry(reason).or_default() += 1;
+        let p = if plugin == "NodeResourcesFit" { "No preemption victims found for incoming pod" } else { "Preemption is not helpful for scheduling" };
+        *preempt.entry(p).or_default() += 1;
+    }
+    let fmt = |h: &BTreeMap<&str, usize>| {
+        let mut v: Vec<String> = h.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        v.sort();
+        v.join(", ")
+    };
+    if total == 0 {
+        return "no nodes available to schedule pods".into();
+    }
+    format!("0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {}.", fmt(&hist), fmt(&preempt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn fit_error_reads_like_kube_scheduler() {
+        let r = vec!["NodeResourcesFit\u{0}Insufficient cpu".to_string(), "NodeResourcesFit\u{0}Insufficient cpu".to_string()];
+        assert_eq!(fit_error_message(2, &r), "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.");
+    }
+}

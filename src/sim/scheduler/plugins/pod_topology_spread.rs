@@ -1,0 +1,69 @@
+//! PodTopologySpread with the cluster's system default constraints, which apply to every pod
+//! owned by a controller:
+//!   kubernetes.io/hostname      maxSkew 3  ScheduleAnyway
+//!   topology.kubernetes.io/zone maxSkew 5  ScheduleAnyway
+//! Both are soft, so they only score (scoring.go): a node's raw score is the number of matching
+//! pods in its domain times log(domains + 2), plus maxSkew - 1; normalization then flips it so
+//! the emptiest domain scores 100. This is what spreads three replicas 2 + 1 over two nodes.
+//! Weight 2.
+//!
+//! Simplification: "matching pods" are the pods with the same controller (the real default
+//! selector is built from the Services, ReplicaSets and StatefulSets that select the pod, which
+//! for a Deployment's pods is the same set).
+
+use std::collections::BTreeMap;
+
+use crate::sim::scheduler::framework::*;
+
+pub const HOSTNAME_MAX_SKEW: i64 = 3;
+pub const ZONE_MAX_SKEW: i64 = 5;
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+
+#[derive(Default)]
+pub struct PodTopologySpread {
+    /// Matching pods per zone for the pod being scheduled, filled in PreScore.
+    pub zone_counts: BTreeMap<String, i64>,
+    pub zones: usize,
+}
+
+fn topology_normalizing_weight(size: usize) -> f64 {
+    ((size + 2) as f64).ln()
+}
+
+impl ScorePlugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        "PodTopologySpread"
+    }
+    fn weight(&self) -> i64 {
+        2
+    }
+    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        let Some(group) = &pod.group else { return 0 };
+        let mut score = 0.0;
+        let host_count = node.group_counts.get(group).copied().unwrap_or(0) as f64;
+        score += host_count * topology_normalizing_weight(state.feasible_nodes) + (HOSTNAME_MAX_SKEW - 1) as f64;
+        if let Some(zone) = node.node().metadata.labels.get(ZONE_LABEL) {
+            let c = self.zone_counts.get(zone).copied().unwrap_or(0) as f64;
+            score += c * topology_normalizing_weight(self.zones) + (ZONE_MAX_SKEW - 1) as f64;
+        }
+        score.round() as i64
+    }
+    fn normalize(&self, scores: &mut [i64]) {
+        let (min, max) = (scores.iter().copied().min().unwrap_or(0), scores.iter().copied().max().unwrap_or(0));
+        for s in scores.iter_mut() {
+            *s = if max == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (max + min - *s) / max };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn the_node_with_fewer_replicas_scores_higher() {
+        // Two feasible nodes, one already running a replica: raw 1*ln(4)+2 = 3 vs 2.
+        let mut scores = vec![(1.0 * topology_normalizing_weight(2) + 2.0f64).round() as i64, 2];
+        PodTopologySpread::default().normalize(&mut scores);
+        assert_eq!(scores, vec![66, 100]);
+    }
+}

@@ -1,0 +1,230 @@
+//! Validation with Kubernetes' own messages (k8s.io/apimachinery/pkg/util/validation and
+//! pkg/apis/*/validation). Each problem is a `Cause` naming the field, as in field.ErrorList.
+
+use super::objects::*;
+
+/// Kubesim's own limits, so a typo cannot freeze the page.
+pub const MAX_REPLICAS: i32 = 150_000;
+pub const MAX_CONTAINERS: usize = 32;
+
+const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const DNS1035_LABEL_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cause {
+    pub field: String,
+    pub message: String,
+}
+
+impl Cause {
+    fn invalid(field: &str, value: impl std::fmt::Display, detail: &str) -> Cause {
+        Cause { field: field.into(), message: format!("Invalid value: {value}: {detail}") }
+    }
+    fn required(field: &str) -> Cause {
+        Cause { field: field.into(), message: "Required value".into() }
+    }
+}
+
+fn is_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+pub fn is_dns1123_label(s: &str) -> bool {
+    s.len() <= 63 && is_label(s)
+}
+
+pub fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_label)
+}
+
+pub fn is_dns1035_label(s: &str) -> bool {
+    is_dns1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
+}
+
+fn quoted(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// `metadata.name` by the rule the kind uses.
+pub fn validate_name(kind: Kind, name: &str, causes: &mut Vec<Cause>) {
+    let field = "metadata.name";
+    if name.is_empty() {
+        causes.push(Cause { field: field.into(), message: "Required value: name or generateName is required".into() });
+        return;
+    }
+    let (ok, msg, max) = match kind {
+        Kind::Service => (is_dns1035_label(name), DNS1035_LABEL_MSG, 63),
+        Kind::Namespace => (is_dns1123_label(name), DNS1123_LABEL_MSG, 63),
+        _ => (is_dns1123_subdomain(name), DNS1123_SUBDOMAIN_MSG, 253),
+    };
+    if name.len() > max {
+        causes.push(Cause::invalid(field, quoted(name), &format!("must be no more than {max} characters")));
+    } else if !ok {
+        causes.push(Cause::invalid(field, quoted(name), msg));
+    }
+}
+
+fn validate_labels(field: &str, labels: &Labels, causes: &mut Vec<Cause>) {
+    for (k, v) in labels {
+        let name = k.rsplit('/').next().unwrap_or(k);
+        let name_ok = !name.is_empty() && name.len() <= 63 && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && name.as_bytes()[0].is_ascii_alphanumeric() && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
+        if !name_ok {
+            causes.push(Cause::invalid(field, quoted(k), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+        }
+        let value_ok = v.is_empty() || (v.len() <= 63 && v.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && v.as_bytes()[0].is_ascii_alphanumeric() && v.as_bytes()[v.len() - 1].is_ascii_alphanumeric());
+        if !value_ok {
+            causes.push(Cause::invalid(field, quoted(v), "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"));
+        }
+    }
+}
+
+pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
+    if spec.containers.is_empty() {
+        causes.push(Cause::required(&format!("{field}.containers")));
+    }
+    if spec.containers.len() > MAX_CONTAINERS {
+        causes.push(Cause { field: format!("{field}.containers"), message: format!("Too many: {}: must have at most {MAX_CONTAINERS} items", spec.containers.len()) });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, c) in spec.containers.iter().enumerate() {
+        let f = format!("{field}.containers[{i}]");
+        if c.name.is_empty() {
+            causes.push(Cause::required(&format!("{f}.name")));
+        } else if !is_dns1123_label(&c.name) {
+            causes.push(Cause::invalid(&format!("{f}.name"), quoted(&c.name), DNS1123_LABEL_MSG));
+        } else if !seen.insert(c.name.clone()) {
+            causes.push(Cause { field: format!("{f}.name"), message: format!("Duplicate value: {}", quoted(&c.name)) });
+        }
+        if c.image.trim().is_empty() {
+            causes.push(Cause::required(&format!("{f}.image")));
+        }
+        if !matches!(c.image_pull_policy.as_str(), "" | "Always" | "IfNotPresent" | "Never") {
+            causes.push(Cause { field: format!("{f}.imagePullPolicy"), message: format!("Unsupported value: {}: supported values: \"Always\", \"IfNotPresent\", \"Never\"", quoted(&c.image_pull_policy)) });
+        }
+        for (j, p) in c.ports.iter().enumerate() {
+            if !(1..=65535).contains(&p.container_port) {
+                causes.push(Cause::invalid(&format!("{f}.ports[{j}].containerPort"), p.container_port, "must be between 1 and 65535, inclusive"));
+            }
+        }
+        for (which, list) in [("requests", &c.resources.requests), ("limits", &c.resources.limits)] {
+            for (res, q) in list {
+                let ok = match res.as_str() {
+                    "cpu" => parse_cpu(q).is_some(),
+                    _ => parse_memory(q).is_some(),
+                };
+                if !ok {
+                    causes.push(Cause::invalid(&format!("{f}.resources.{which}[{res}]"), quoted(q), "must be a valid quantity"));
+                }
+            }
+        }
+    }
+    if !matches!(spec.restart_policy.as_str(), "" | "Always" | "OnFailure" | "Never") {
+        causes.push(Cause { field: format!("{field}.restartPolicy"), message: format!("Unsupported value: {}: supported values: \"Always\", \"OnFailure\", \"Never\"", quoted(&spec.restart_policy)) });
+    }
+}
+
+fn validate_replicas(replicas: Option<i32>, causes: &mut Vec<Cause>) {
+    if let Some(r) = replicas {
+        if r < 0 {
+            causes.push(Cause::invalid("spec.replicas", r, "must be greater than or equal to 0"));
+        } else if r > MAX_REPLICAS {
+            causes.push(Cause::invalid("spec.replicas", r, &format!("must be less than or equal to {MAX_REPLICAS} (a kubesim limit)")));
+        }
+    }
+}
+
+fn validate_selector(selector: &LabelSelector, template: &PodTemplateSpec, causes: &mut Vec<Cause>) {
+    if selector.is_empty() {
+        causes.push(Cause::required("spec.selector"));
+    } else if !selector.matches(&template.metadata.labels) {
+        causes.push(Cause::invalid("spec.template.metadata.labels", format!("map[string]string{{{}}}", template.metadata.labels.iter().map(|(k, v)| format!("{k:?}:{v:?}")).collect::<Vec<_>>().join(", ")), "`selector` does not match template `labels`"));
+    }
+}
+
+/// Validates an object as kube-apiserver would on create and update.
+pub fn validate(obj: &Object) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    validate_name(obj.kind(), obj.name(), &mut causes);
+    validate_labels("metadata.labels", &obj.meta().labels, &mut causes);
+    match obj {
+        Object::Deployment(d) => {
+            validate_replicas(d.spec.replicas, &mut causes);
+            validate_selector(&d.spec.selector, &d.spec.template, &mut causes);
+            validate_pod_spec("spec.template.spec", &d.spec.template.spec, &mut causes);
+            if !matches!(d.spec.strategy.type_.as_str(), "" | "RollingUpdate" | "Recreate") {
+                causes.push(Cause { field: "spec.strategy.type".into(), message: format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quoted(&d.spec.strategy.type_)) });
+            }
+        }
+        Object::ReplicaSet(r) => {
+            validate_replicas(r.spec.replicas, &mut causes);
+            validate_selector(&r.spec.selector, &r.spec.template, &mut causes);
+            validate_pod_spec("spec.template.spec", &r.spec.template.spec, &mut causes);
+        }
+        Object::Pod(p) => validate_pod_spec("spec", &p.spec, &mut causes),
+        Object::Service(s) => {
+            if s.spec.ports.is_empty() {
+                causes.push(Cause::required("spec.ports"));
+            }
+            for (i, p) in s.spec.ports.iter().enumerate() {
+                if !(1..=65535).contains(&p.port) {
+                    causes.push(Cause::invalid(&format!("spec.ports[{i}].port"), p.port, "must be between 1 and 65535, inclusive"));
+                }
+            }
+            if !matches!(s.spec.type_.as_str(), "" | "ClusterIP" | "NodePort" | "LoadBalancer") {
+                causes.push(Cause { field: "spec.type".into(), message: format!("Unsupported value: {}: supported values: \"ClusterIP\", \"LoadBalancer\", \"NodePort\"", quoted(&s.spec.type_)) });
+            }
+        }
+        Object::Node(n) => {
+            for (res, q) in n.status.capacity.iter().chain(n.status.allocatable.iter()) {
+                let ok = match res.as_str() {
+                    "cpu" => parse_cpu(q).is_some(),
+                    "pods" => q.parse::<u32>().is_ok(),
+                    _ => parse_memory(q).is_some(),
+                };
+                if !ok {
+                    causes.push(Cause::invalid(&format!("status.capacity[{res}]"), quoted(q), "must be a valid quantity"));
+                }
+            }
+            for (i, t) in n.spec.taints.iter().enumerate() {
+                if !matches!(t.effect.as_str(), "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+                    causes.push(Cause { field: format!("spec.taints[{i}].effect"), message: format!("Unsupported value: {}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", quoted(&t.effect)) });
+                }
+            }
+        }
+        _ => {}
+    }
+    causes
+}
+
+/// kube-apiserver's message for an invalid object: `Deployment.apps "Web" is invalid: [...]`.
+pub fn invalid_message(kind: Kind, name: &str, causes: &[Cause]) -> String {
+    let qualified = match kind.api_version().split_once('/') {
+        Some((group, _)) => format!("{}.{}", kind.name(), group),
+        None => kind.name().to_string(),
+    };
+    let list: Vec<String> = causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect();
+    let body = if list.len() == 1 { list[0].clone() } else { format!("[{}]", list.join(", ")) };
+    format!("{qualified} {name:?} is invalid: {body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn names_follow_dns_rules() {
+        assert!(is_dns1123_subdomain("web-7d4b9c8f5"));
+        assert!(is_dns1123_subdomain("a.b"));
+        assert!(!is_dns1123_subdomain("Web"));
+        assert!(!is_dns1123_subdomain("-web"));
+        assert!(!is_dns1035_label("1web"));
+        assert!(is_dns1123_label("1web"));
+        let mut c = Vec::new();
+        validate_name(Kind::Deployment, "Web", &mut c);
+        assert_eq!(invalid_message(Kind::Deployment, "Web", &c), format!("Deployment.apps \"Web\" is invalid: metadata.name: Invalid value: \"Web\": {DNS1123_SUBDOMAIN_MSG}"));
+    }
+}

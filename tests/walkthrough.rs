@@ -1,0 +1,128 @@
+//! The talk in shared/seed/walkthrough.txt, as an integration test: `kubectl create deployment
+//! web --image=nginx --replicas=3` on a two-node cluster, checked step by step on the trace
+//! and in etcd.
+
+use kubesim::sim::message::{ApiReply, Component, ControllerKind};
+use kubesim::sim::objects::*;
+use kubesim::sim::trace::MessageKind;
+use kubesim::sim::*;
+
+pub fn web_deployment(replicas: i32) -> Object {
+    let mut labels = Labels::new();
+    labels.insert("app".into(), "web".into());
+    Object::Deployment(Deployment {
+        metadata: ObjectMeta { name: "web".into(), namespace: "default".into(), labels: labels.clone(), ..Default::default() },
+        spec: DeploymentSpec {
+            replicas: Some(replicas),
+            selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
+            template: PodTemplateSpec {
+                metadata: ObjectMeta { labels, ..Default::default() },
+                spec: PodSpec { containers: vec![Container { name: "nginx".into(), image: "nginx".into(), ..Default::default() }], ..Default::default() },
+            },
+            ..Default::default()
+        },
+        status: Default::default(),
+    })
+}
+
+fn first_time(sim: &Sim, pred: impl Fn(&TraceEntry) -> bool) -> Option<SimTime> {
+    sim.trace().entries().iter().find(|e| pred(e)).map(|e| e.delivered)
+}
+
+#[test]
+fn the_walkthrough_happens_in_order() {
+    let mut sim = Sim::new(SimConfig::default());
+    sim.run_until_settled(SimDuration::secs(5));
+    let start = sim.now();
+
+    let reply = sim.call(ApiRequest::with_object(Verb::Create, web_deployment(3))).expect("created");
+    let ApiReply::Object(d) = reply else { panic!("expected the object") };
+    assert_eq!(d.name(), "web");
+    // "created" comes back while no ReplicaSet or pod exists yet.
+    assert_eq!(sim.objects(Kind::Pod).count(), 0, "no pod exists when the API server answers");
+    assert!(sim.get(Kind::Deployment, "default", "web").is_some());
+    assert!(sim.now().since(start) < SimDuration::millis(50));
+
+    assert!(sim.run_until_settled(SimDuration::secs(60)), "the cluster settles");
+
+    let writes = |sim: &Sim, prefix: &str| first_time(sim, |e| e.kind == MessageKind::EtcdWrite && e.key.starts_with(prefix));
+    let t_deploy = writes(&sim, "/registry/deployments/default/web").unwrap();
+    let t_rs = writes(&sim, "/registry/replicasets/default/web-").unwrap();
+    let t_pod = writes(&sim, "/registry/pods/default/web-").unwrap();
+    let t_bind = first_time(&sim, |e| e.from == Component::Scheduler && e.verb == "CREATE binding").unwrap();
+    let t_creating = first_time(&sim, |e| matches!(e.from, Component::Kubelet(_)) && e.summary.contains("update status pods")).unwrap();
+    let t_start = first_time(&sim, |e| e.verb == "StartContainer").unwrap();
+    assert!(t_deploy < t_rs && t_rs < t_pod && t_pod < t_bind && t_bind < t_creating && t_creating < t_start, "{t_deploy} {t_rs} {t_pod} {t_bind} {t_creating} {t_start}");
+
+    // The ReplicaSet is written by the deployment controller; the pods by the replicaset controller.
+    let rs_writer = sim.trace().entries().iter().find(|e| e.kind == MessageKind::Request && e.verb == "CREATE" && e.key.starts_with("replicasets/")).unwrap();
+    assert_eq!(rs_writer.from, Component::Controller(ControllerKind::Deployment));
+    let pod_writer = sim.trace().entries().iter().find(|e| e.kind == MessageKind::Request && e.verb == "CREATE" && e.key.starts_with("pods/")).unwrap();
+    assert_eq!(pod_writer.from, Component::Controller(ControllerKind::ReplicaSet));
+
+    // Three pods, Running and Ready, spread 2 + 1.
+    let pods: Vec<&Pod> = sim.pods().collect();
+    assert_eq!(pods.len(), 3);
+    let mut per_node = std::collections::BTreeMap::new();
+    for p in &pods {
+        assert_eq!(p.status.phase, "Running");
+        assert!(p.is_ready());
+        assert!(p.metadata.name.starts_with("web-"));
+        *per_node.entry(p.spec.node_name.clone()).or_insert(0) += 1;
+    }
+    let mut counts: Vec<i32> = per_node.values().copied().collect();
+    counts.sort();
+    assert_eq!(counts, vec![1, 2]);
+
+    let d = sim.get(Kind::Deployment, "default", "web").unwrap().as_deployment().unwrap().clone();
+    assert_eq!(d.status.available_replicas, 3);
+    let rs = sim.objects(Kind::ReplicaSet).next().unwrap().as_replica_set().unwrap().clone();
+    let hash = rs.metadata.labels.get("pod-template-hash").unwrap();
+    assert_eq!(rs.metadata.name, format!("web-{hash}"));
+    assert!(hash.bytes().all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c)));
+
+    // The events a real cluster records.
+    let events: Vec<String> = sim.objects(Kind::Event).filter_map(|o| o.as_event()).map(|e| format!("{} {}", e.reason, e.message)).collect();
+    assert!(events.iter().any(|e| e == &format!("ScalingReplicaSet Scaled up replica set {} from 0 to 3", rs.metadata.name)), "{events:#?}");
+    assert_eq!(events.iter().filter(|e| e.starts_with("SuccessfulCreate Created pod: web-")).count(), 3);
+    assert_eq!(events.iter().filter(|e| e.starts_with("Scheduled Successfully assigned default/web-")).count(), 3);
+    assert!(events.iter().any(|e| e.starts_with("Pulling Pulling image \"nginx\"")));
+    assert!(events.iter().any(|e| e.starts_with("Pulled Successfully pulled image \"nginx\" in ")));
+    assert_eq!(events.iter().filter(|e| e == &"Created Created container: nginx").count(), 3);
+    assert_eq!(events.iter().filter(|e| e == &"Started Started container nginx").count(), 3);
+}
+
+#[test]
+fn same_seed_gives_the_same_trace_and_another_seed_other_names() {
+    let run = |seed| {
+        let mut sim = Sim::new(SimConfig { seed, ..Default::default() });
+        sim.call(ApiRequest::with_object(Verb::Create, web_deployment(3))).unwrap();
+        sim.run_until_settled(SimDuration::secs(60));
+        let names: Vec<String> = sim.pods().map(|p| p.metadata.name.clone()).collect();
+        (sim.trace().entries().iter().cloned().collect::<Vec<_>>(), names)
+    };
+    let (a, na) = run(7);
+    let (b, nb) = run(7);
+    assert_eq!(a, b);
+    assert_eq!(na, nb);
+    let (_, nc) = run(8);
+    assert_ne!(na, nc);
+}
+
+#[test]
+fn poll_mode_reaches_the_same_outcome_with_more_traffic() {
+    let run = |mode| {
+        let mut sim = Sim::new(SimConfig { mode, ..Default::default() });
+        sim.call(ApiRequest::with_object(Verb::Create, web_deployment(3))).unwrap();
+        assert!(sim.run_until_settled(SimDuration::secs(120)));
+        let running = sim.pods().filter(|p| p.status.phase == "Running").count();
+        let lists = sim.trace().entries().iter().filter(|e| e.verb == "LIST").count();
+        let watches = sim.trace().entries().iter().filter(|e| e.kind == MessageKind::Watch).count();
+        (running, lists, watches)
+    };
+    let (rw, lw, ww) = run(NoticeMode::Watch);
+    let (rp, lp, wp) = run(NoticeMode::Poll);
+    assert_eq!((rw, rp), (3, 3));
+    assert!(ww > 0 && wp == 0, "watch mode pushes events, poll mode none");
+    assert!(lp > lw + 10, "poll mode lists over and over: {lp} vs {lw}");
+}
