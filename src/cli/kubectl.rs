@@ -1,0 +1,745 @@
+//! kubectl: each command parses its flags like cobra does, talks to the simulated API server
+//! through `Sim::call` (so every request shows in the trace), and prints what kubectl 1.32
+//! prints.
+
+use serde_json::{json, Value};
+
+use super::args::{flag, parse, FlagSpec, Parsed};
+use super::printers::{human_duration, table};
+use super::yaml;
+use crate::sim::message::{ApiReply, ApiRequest, StatusReason, Verb};
+use crate::sim::objects::*;
+use crate::sim::validation::MAX_REPLICAS;
+use crate::sim::{ApiError, Sim};
+
+pub type CmdResult = Result<String, String>;
+
+const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "scale", "delete", "cordon", "uncordon", "expose", "version", "help", "api-resources"];
+
+/// `Error from server (NotFound): ...`, or kubectl's own wording for invalid objects.
+pub fn server_error(e: &ApiError) -> String {
+    match e.reason {
+        StatusReason::Invalid if !e.kind.is_empty() => {
+            let body = e.message.split_once(" is invalid: ").map(|(_, b)| b).unwrap_or(&e.message);
+            format!("The {} {:?} is invalid: {}", e.kind, e.name, body)
+        }
+        r => format!("Error from server ({}): {}", r.name(), e.message),
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+pub fn unknown_command(cmd: &str, parent: &str, known: &[&str]) -> String {
+    let mut s = format!("error: unknown command {cmd:?} for {parent:?}");
+    let close: Vec<&&str> = known.iter().filter(|k| levenshtein(cmd, k) <= 2 || k.starts_with(cmd)).collect();
+    if !close.is_empty() {
+        s.push_str("\n\nDid you mean this?\n");
+        for k in close {
+            s.push_str(&format!("\t{k}\n"));
+        }
+    }
+    s.push_str(&format!("\nRun '{parent} --help' for usage."));
+    s
+}
+
+/// Resource names kubectl accepts, with short names and plurals.
+pub fn resolve_kind(s: &str) -> Option<Kind> {
+    let s = s.to_lowercase();
+    let base = s.split('.').next().unwrap_or(&s);
+    Some(match base {
+        "po" | "pod" | "pods" => Kind::Pod,
+        "deploy" | "deployment" | "deployments" => Kind::Deployment,
+        "rs" | "replicaset" | "replicasets" => Kind::ReplicaSet,
+        "no" | "node" | "nodes" => Kind::Node,
+        "svc" | "service" | "services" => Kind::Service,
+        "ev" | "event" | "events" => Kind::Event,
+        "ns" | "namespace" | "namespaces" => Kind::Namespace,
+        "ep" | "endpoints" => Kind::Endpoints,
+        "lease" | "leases" => Kind::Lease,
+        _ => return None,
+    })
+}
+
+fn unknown_resource(s: &str) -> String {
+    format!("error: the server doesn't have a resource type {s:?}")
+}
+
+const NS_FLAGS: [FlagSpec; 2] = [flag("namespace", Some('n'), true), flag("all-namespaces", Some('A'), false)];
+
+fn namespace(p: &Parsed) -> String {
+    p.get("namespace").unwrap_or("default").to_string()
+}
+
+fn list(sim: &mut Sim, kind: Kind, ns: &str, selector: Option<LabelSelector>) -> Result<Vec<ObjectRc>, String> {
+    let mut req = ApiRequest::new(Verb::List, kind, if kind.namespaced() { ns } else { "" }, "");
+    req.label_selector = selector;
+    match sim.call(req) {
+        Ok(ApiReply::List { items, .. }) => Ok(items),
+        Ok(_) => Ok(vec![]),
+        Err(e) => Err(server_error(&e)),
+    }
+}
+
+fn get_one(sim: &mut Sim, kind: Kind, ns: &str, name: &str) -> Result<ObjectRc, String> {
+    match sim.call(ApiRequest::new(Verb::Get, kind, if kind.namespaced() { ns } else { "" }, name)) {
+        Ok(ApiReply::Object(o)) => Ok(o),
+        Ok(_) => Err("error: unexpected answer".into()),
+        Err(e) => Err(server_error(&e)),
+    }
+}
+
+/// `-l app=web,tier!=x` (equality-based selectors).
+pub fn parse_selector(s: &str) -> Result<LabelSelector, String> {
+    let mut sel = LabelSelector::default();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if let Some((k, v)) = part.split_once("!=") {
+            sel.match_expressions.push(LabelSelectorRequirement { key: k.trim().into(), operator: "NotIn".into(), values: vec![v.trim().into()] });
+        } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
+            sel.match_labels.insert(k.trim().into(), v.trim().into());
+        } else if let Some(k) = part.strip_prefix('!') {
+            sel.match_expressions.push(LabelSelectorRequirement { key: k.into(), operator: "DoesNotExist".into(), values: vec![] });
+        } else if part.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+            sel.match_expressions.push(LabelSelectorRequirement { key: part.into(), operator: "Exists".into(), values: vec![] });
+        } else {
+            return Err(format!("error: unable to parse requirement: found '{part}', expected: '=', '!=', '==', 'in', notin'"));
+        }
+    }
+    Ok(sel)
+}
+
+pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
+    let Some(cmd) = args.first() else { return Ok(help()) };
+    let rest = &args[1..];
+    match cmd.as_str() {
+        "create" => create(sim, rest, stdin),
+        "run" => run_pod(sim, rest),
+        "apply" => apply(sim, rest, stdin, true),
+        "get" => get(sim, rest),
+        "describe" => describe(sim, rest),
+        "scale" => scale(sim, rest),
+        "delete" => delete(sim, rest, stdin),
+        "cordon" => cordon(sim, rest, true),
+        "uncordon" => cordon(sim, rest, false),
+        "expose" => expose(sim, rest),
+        "version" => Ok("Client Version: v1.32.0\nKustomize Version: v5.5.0\nServer Version: v1.32.0 (kubesim)".into()),
+        "api-resources" => Ok(api_resources()),
+        "help" | "--help" | "-h" => Ok(help()),
+        c => Err(unknown_command(c, "kubectl", COMMANDS)),
+    }
+}
+
+pub fn help() -> String {
+    "kubectl controls the (simulated) Kubernetes cluster manager.\n\n\
+Basic Commands:\n  create          Create a resource from a file or from stdin, or a deployment\n  expose          Take a deployment or pod and expose it as a new Kubernetes service\n  run             Run a particular image on the cluster (creates a Pod)\n  get             Display one or many resources\n  delete          Delete resources by file names, stdin, resources and names, or by label selector\n\n\
+Deploy Commands:\n  scale           Set a new size for a deployment or replica set\n\n\
+Cluster Management Commands:\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n\n\
+Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n\n\
+Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n\n\
+Other Commands:\n  api-resources   Print the supported API resources on the server\n  version         Print the client and server version information\n\n\
+Usage:\n  kubectl [flags] [options]".into()
+}
+
+fn api_resources() -> String {
+    let rows: Vec<Vec<String>> = [
+        ("events", "ev", "v1", true, "Event"), ("namespaces", "ns", "v1", false, "Namespace"), ("nodes", "no", "v1", false, "Node"),
+        ("pods", "po", "v1", true, "Pod"), ("services", "svc", "v1", true, "Service"), ("endpoints", "ep", "v1", true, "Endpoints"),
+        ("deployments", "deploy", "apps/v1", true, "Deployment"), ("replicasets", "rs", "apps/v1", true, "ReplicaSet"),
+        ("leases", "", "coordination.k8s.io/v1", true, "Lease"),
+    ]
+    .iter()
+    .map(|(n, s, v, ns, k)| vec![n.to_string(), s.to_string(), v.to_string(), ns.to_string(), k.to_string()])
+    .collect();
+    table(&["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"], &rows).trim_end().to_string()
+}
+
+fn created(o: &ObjectRc, verb: &str) -> String {
+    format!("{}/{} {verb}", o.kind().singular_group(), o.name())
+}
+
+fn submit(sim: &mut Sim, verb: Verb, obj: Object) -> Result<ObjectRc, String> {
+    match sim.call(ApiRequest::with_object(verb, obj)) {
+        Ok(ApiReply::Object(o)) => Ok(o),
+        Ok(_) => Err("error: unexpected answer".into()),
+        Err(e) => Err(server_error(&e)),
+    }
+}
+
+fn container_name(image: &str) -> String {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let base = last.split([':', '@']).next().unwrap_or(last);
+    base.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>().trim_matches('-').to_string()
+}
+
+fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
+    match args.first().map(|s| s.as_str()) {
+        Some("deployment") | Some("deploy") => {
+            let specs = [flag("image", None, true), flag("replicas", Some('r'), true), flag("port", None, true), NS_FLAGS[0], flag("dry-run", None, true)];
+            let p = parse(&args[1..], &specs).map_err(|e| format!("error: {e}"))?;
+            let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
+            let images = p.all("image");
+            if images.is_empty() {
+                return Err("error: required flag(s) \"image\" not set".into());
+            }
+            let replicas: i32 = match p.get("replicas") {
+                None => 1,
+                Some(r) => r.parse().map_err(|_| format!("error: invalid argument {r:?} for \"-r, --replicas\" flag: strconv.ParseInt: parsing {r:?}: invalid syntax"))?,
+            };
+            let port: Option<i32> = match p.get("port") {
+                None => None,
+                Some(x) => Some(x.parse().map_err(|_| format!("error: invalid argument {x:?} for \"--port\" flag: strconv.ParseInt: parsing {x:?}: invalid syntax"))?),
+            };
+            let mut labels = Labels::new();
+            labels.insert("app".into(), name.clone());
+            let containers = images
+                .iter()
+                .map(|img| Container { name: container_name(img), image: img.clone(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() })
+                .collect();
+            let d = Deployment {
+                metadata: ObjectMeta { name: name.clone(), namespace: namespace(&p), labels: labels.clone(), ..Default::default() },
+                spec: DeploymentSpec {
+                    replicas: Some(replicas),
+                    selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
+                    template: PodTemplateSpec { metadata: ObjectMeta { labels, ..Default::default() }, spec: PodSpec { containers, ..Default::default() } },
+                    ..Default::default()
+                },
+                status: Default::default(),
+            };
+            if p.get("dry-run").is_some_and(|v| v == "client") {
+                return Ok(yaml::to_yaml(&Object::Deployment(d).to_value()).trim_end().to_string());
+            }
+            let o = submit(sim, Verb::Create, Object::Deployment(d)).map_err(|e| if e.starts_with("The ") { e } else { format!("error: failed to create deployment: {}", e.trim_start_matches("Error from server ").trim_start_matches(|c| c != ':').trim_start_matches(": ")) })?;
+            Ok(created(&o, "created"))
+        }
+        Some("namespace") | Some("ns") => {
+            let p = parse(&args[1..], &[])?;
+            let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
+            let o = submit(sim, Verb::Create, Object::Namespace(Namespace { metadata: ObjectMeta { name: name.clone(), ..Default::default() }, spec: None, status: None }))?;
+            Ok(created(&o, "created"))
+        }
+        Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, false),
+        Some(other) if !other.starts_with('-') => Err(unknown_command(other, "kubectl create", &["deployment", "namespace"])),
+        _ => apply(sim, args, stdin, false),
+    }
+}
+
+fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
+    let specs = [flag("image", None, true), flag("port", None, true), flag("labels", Some('l'), true), flag("restart", None, true), NS_FLAGS[0]];
+    let p = match parse(args, &specs) {
+        Ok(p) => p,
+        Err(e) if e.starts_with("unknown flag: --replicas") => {
+            return Err(format!("error: {e}\nSee 'kubectl run --help' for usage.\nhint: `kubectl run` creates a single Pod since Kubernetes 1.18 (--replicas was removed in 1.21); `kubectl create deployment NAME --image=IMAGE --replicas=N` does what it used to do."));
+        }
+        Err(e) => return Err(format!("error: {e}\nSee 'kubectl run --help' for usage.")),
+    };
+    let name = p.positional.first().ok_or("error: NAME is required for run")?;
+    let image = p.get("image").ok_or("error: required flag(s) \"image\" not set")?;
+    let mut labels = Labels::new();
+    match p.get("labels") {
+        Some(l) => {
+            for kv in l.split(',') {
+                let (k, v) = kv.split_once('=').ok_or_else(|| format!("error: invalid label spec: {kv}"))?;
+                labels.insert(k.into(), v.into());
+            }
+        }
+        None => {
+            labels.insert("run".into(), name.clone());
+        }
+    }
+    let port = p.get("port").and_then(|x| x.parse().ok());
+    let pod = Pod {
+        metadata: ObjectMeta { name: name.clone(), namespace: namespace(&p), labels, ..Default::default() },
+        spec: PodSpec {
+            containers: vec![Container { name: name.clone(), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() }],
+            restart_policy: p.get("restart").unwrap_or("Always").into(),
+            ..Default::default()
+        },
+        status: Default::default(),
+    };
+    let o = submit(sim, Verb::Create, Object::Pod(pod))?;
+    Ok(created(&o, "created"))
+}
+
+/// Decodes one manifest document into an object, with kubectl's messages for what is wrong.
+pub fn decode(doc: Value, source: &str) -> Result<Object, String> {
+    let Value::Object(mut m) = doc else { return Err(format!("error: error validating {source:?}: error validating data: invalid object: expected a mapping")) };
+    let kind = match m.remove("kind") {
+        Some(Value::String(k)) => k,
+        _ => return Err(format!("error: error validating {source:?}: error validating data: kind not set; if you choose to ignore these errors, turn validation off with --validate=false")),
+    };
+    let api_version = match m.remove("apiVersion") {
+        Some(Value::String(v)) => v,
+        _ => return Err(format!("error: error validating {source:?}: error validating data: apiVersion not set; if you choose to ignore these errors, turn validation off with --validate=false")),
+    };
+    let k = Kind::from_name(&kind).ok_or_else(|| format!("error: resource mapping not found for name: {:?} namespace: \"\" from {source:?}: no matches for kind {kind:?} in version {api_version:?}\nensure CRDs are installed first", m.get("metadata").and_then(|md| md.get("name")).and_then(|n| n.as_str()).unwrap_or("")))?;
+    if api_version != k.api_version() {
+        return Err(format!("error: resource mapping not found for name: {:?} namespace: \"\" from {source:?}: no matches for kind {kind:?} in version {api_version:?}\nensure CRDs are installed first", m.get("metadata").and_then(|md| md.get("name")).and_then(|n| n.as_str()).unwrap_or("")));
+    }
+    Object::from_value(k, Value::Object(m)).map_err(|e| {
+        let field = e.split('`').nth(1).unwrap_or("");
+        if e.starts_with("unknown field") {
+            format!("Error from server (BadRequest): error when creating {source:?}: {kind} in version \"v1\" cannot be handled as a {kind}: strict decoding error: unknown field {field:?}")
+        } else {
+            format!("Error from server (BadRequest): error when creating {source:?}: {kind} in version \"v1\" cannot be handled as a {kind}: {e}")
+        }
+    })
+}
+
+fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) -> CmdResult {
+    let specs = [flag("filename", Some('f'), true), NS_FLAGS[0], flag("validate", None, true)];
+    let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
+    let files = p.all("filename");
+    if files.is_empty() {
+        return Err("error: must specify one of -f and -k".into());
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        if f != "-" {
+            errors.push(format!("error: the path {f:?} does not exist (kubesim has no files: use `-f -` with a heredoc)"));
+            continue;
+        }
+        let source = "STDIN";
+        let text = stdin.unwrap_or("");
+        let docs = match yaml::parse_documents(text) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(format!("error: error parsing {source}: {e}"));
+                continue;
+            }
+        };
+        if docs.is_empty() {
+            errors.push("error: no objects passed to apply".into());
+        }
+        for doc in docs {
+            let mut obj = match decode(doc, source) {
+                Ok(o) => o,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            if let Some(ns) = p.get("namespace") {
+                if obj.kind().namespaced() && obj.meta().namespace.is_empty() {
+                    obj.meta_mut().namespace = ns.into();
+                }
+            }
+            let existing = if obj.name().is_empty() { None } else { sim.get(obj.kind(), if obj.namespace().is_empty() { "default" } else { obj.namespace() }, obj.name()).cloned() };
+            let res = match (&existing, is_apply) {
+                (Some(cur), true) => {
+                    let mut next = obj.clone();
+                    next.meta_mut().resource_version.clear();
+                    if next.meta().namespace.is_empty() {
+                        next.meta_mut().namespace = cur.namespace().into();
+                    }
+                    let unchanged = { let mut a = next.clone(); crate::sim::api_server::default_object(&mut a); spec_eq(&a, cur) };
+                    if unchanged {
+                        Ok(format!("{}/{} unchanged", obj.kind().singular_group(), obj.name()))
+                    } else {
+                        submit(sim, Verb::Update, next).map(|o| created(&o, "configured"))
+                    }
+                }
+                _ => submit(sim, Verb::Create, obj).map(|o| created(&o, "created")),
+            };
+            match res {
+                Ok(s) => out.push(s),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    out.extend(errors.iter().cloned());
+    if errors.is_empty() { Ok(out.join("\n")) } else { Err(out.join("\n")) }
+}
+
+fn spec_eq(a: &Object, b: &Object) -> bool {
+    let (va, vb) = (a.to_value(), b.to_value());
+    va.get("spec") == vb.get("spec") && va["metadata"].get("labels") == vb["metadata"].get("labels")
+}
+
+fn age(sim: &Sim, o: &ObjectRc) -> String {
+    o.meta().creation_timestamp.map(|t| human_duration(sim.now().since(t))).unwrap_or_else(|| "<unknown>".into())
+}
+
+fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
+    let name = o.name().to_string();
+    let mut r = match &**o {
+        Object::Pod(p) => {
+            let (ready, total) = p.ready_count();
+            let mut r = vec![name, format!("{ready}/{total}"), p.display_status(), p.restarts().to_string(), age(sim, o)];
+            if wide {
+                r.extend([none(&p.status.pod_ip), none(&p.spec.node_name), "<none>".into(), "<none>".into()]);
+            }
+            r
+        }
+        Object::Deployment(d) => {
+            let want = d.spec.replicas.unwrap_or(1);
+            let mut r = vec![name, format!("{}/{}", d.status.ready_replicas, want), d.status.updated_replicas.to_string(), d.status.available_replicas.to_string(), age(sim, o)];
+            if wide {
+                let c = &d.spec.template.spec.containers;
+                r.extend([c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","), c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","), d.spec.selector.to_selector_string()]);
+            }
+            r
+        }
+        Object::ReplicaSet(rs) => {
+            let mut r = vec![name, rs.spec.replicas.unwrap_or(1).to_string(), rs.status.replicas.to_string(), rs.status.ready_replicas.to_string(), age(sim, o)];
+            if wide {
+                let c = &rs.spec.template.spec.containers;
+                r.extend([c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","), c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","), rs.spec.selector.to_selector_string()]);
+            }
+            r
+        }
+        Object::Node(n) => {
+            let mut status = if n.is_ready() { "Ready".to_string() } else { "NotReady".to_string() };
+            if n.spec.unschedulable {
+                status.push_str(",SchedulingDisabled");
+            }
+            let version = n.status.node_info.as_ref().map(|i| i.kubelet_version.clone()).unwrap_or_default();
+            let mut r = vec![name, status, "<none>".into(), age(sim, o), version];
+            if wide {
+                let info = n.status.node_info.clone().unwrap_or_default();
+                r.extend([none(n.internal_ip()), "<none>".into(), info.os_image, info.kernel_version, info.container_runtime_version]);
+            }
+            r
+        }
+        Object::Service(s) => {
+            let ports = s.spec.ports.iter().map(|p| match p.node_port { Some(np) => format!("{}:{np}/{}", p.port, p.protocol), None => format!("{}/{}", p.port, p.protocol) }).collect::<Vec<_>>().join(",");
+            let mut r = vec![name, s.spec.type_.clone(), s.spec.cluster_ip.clone(), "<none>".into(), ports, age(sim, o)];
+            if wide {
+                r.push(if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
+            }
+            r
+        }
+        Object::Event(e) => {
+            let obj = format!("{}/{}", e.involved_object.kind.to_lowercase(), e.involved_object.name);
+            vec![human_duration(sim.now().since(e.last_timestamp)), e.type_.clone(), e.reason.clone(), obj, e.message.clone()]
+        }
+        Object::Namespace(_) => vec![name, "Active".into(), age(sim, o)],
+        Object::Endpoints(e) => {
+            let eps: Vec<String> = e.subsets.iter().flat_map(|s| s.addresses.iter().flat_map(move |a| s.ports.iter().map(move |p| format!("{}:{}", a.ip, p.port)))).collect();
+            vec![name, if eps.is_empty() { "<none>".into() } else { eps.join(",") }, age(sim, o)]
+        }
+        Object::Lease(l) => vec![name, l.spec.holder_identity.clone(), age(sim, o)],
+    };
+    if matches!(**o, Object::Event(_)) {
+        return r;
+    }
+    r.shrink_to_fit();
+    r
+}
+
+fn none(s: &str) -> String {
+    if s.is_empty() { "<none>".into() } else { s.into() }
+}
+
+fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
+    let (base, extra): (&[&str], &[&str]) = match kind {
+        Kind::Pod => (&["NAME", "READY", "STATUS", "RESTARTS", "AGE"], &["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]),
+        Kind::Deployment => (&["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
+        Kind::ReplicaSet => (&["NAME", "DESIRED", "CURRENT", "READY", "AGE"], &["CONTAINERS", "IMAGES", "SELECTOR"]),
+        Kind::Node => (&["NAME", "STATUS", "ROLES", "AGE", "VERSION"], &["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]),
+        Kind::Service => (&["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], &["SELECTOR"]),
+        Kind::Event => (&["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], &[]),
+        Kind::Namespace => (&["NAME", "STATUS", "AGE"], &[]),
+        Kind::Endpoints => (&["NAME", "ENDPOINTS", "AGE"], &[]),
+        Kind::Lease => (&["NAME", "HOLDER", "AGE"], &[]),
+    };
+    let mut h = base.to_vec();
+    if wide {
+        h.extend_from_slice(extra);
+    }
+    h
+}
+
+fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
+    let specs = [NS_FLAGS[0], NS_FLAGS[1], flag("output", Some('o'), true), flag("selector", Some('l'), true), flag("show-labels", None, false), flag("watch", Some('w'), false)];
+    let p = parse(args, &specs).map_err(|e| format!("error: {e}\nSee 'kubectl get --help' for usage."))?;
+    let Some(what) = p.positional.first() else {
+        return Err("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples".into());
+    };
+    if p.has("watch") {
+        return Err("error: kubesim does not stream `get --watch`; press Play and watch the diagram, or use `kubectl get` again".into());
+    }
+    let all_ns = p.has("all-namespaces");
+    let ns = namespace(&p);
+    let output = p.get("output").unwrap_or("");
+    if !matches!(output, "" | "wide" | "yaml" | "json" | "name") {
+        return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,name,wide,yaml"));
+    }
+    let selector = p.get("selector").map(parse_selector).transpose()?;
+    // `get pod/web-1`, `get pods web-1 web-2`, `get all`, `get po,svc`.
+    let mut targets: Vec<(Kind, Option<String>)> = Vec::new();
+    if let Some((k, n)) = what.split_once('/') {
+        targets.push((resolve_kind(k).ok_or_else(|| unknown_resource(k))?, Some(n.to_string())));
+        for extra in &p.positional[1..] {
+            let (k, n) = extra.split_once('/').ok_or("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form")?;
+            targets.push((resolve_kind(k).ok_or_else(|| unknown_resource(k))?, Some(n.to_string())));
+        }
+    } else {
+        let kinds: Vec<Kind> = if what == "all" {
+            vec![Kind::Pod, Kind::Service, Kind::Deployment, Kind::ReplicaSet]
+        } else {
+            what.split(',').map(|k| resolve_kind(k).ok_or_else(|| unknown_resource(k))).collect::<Result<_, _>>()?
+        };
+        if p.positional.len() > 1 {
+            for n in &p.positional[1..] {
+                targets.push((kinds[0], Some(n.clone())));
+            }
+        } else {
+            targets.extend(kinds.into_iter().map(|k| (k, None)));
+        }
+    }
+    let multi_kind = targets.iter().map(|t| t.0).collect::<std::collections::BTreeSet<_>>().len() > 1 || what == "all";
+    let mut found: Vec<(Kind, Vec<ObjectRc>)> = Vec::new();
+    let mut errors = Vec::new();
+    for (kind, name) in targets {
+        let objs = match name {
+            Some(n) => match get_one(sim, kind, &ns, &n) {
+                Ok(o) => vec![o],
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            },
+            None => {
+                let mut v = list(sim, kind, if all_ns { "" } else { &ns }, selector.clone())?;
+                if kind == Kind::Event {
+                    v.sort_by_key(|e| e.as_event().map(|e| e.last_timestamp));
+                }
+                v
+            }
+        };
+        match found.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, v)) => v.extend(objs),
+            None => found.push((kind, objs)),
+        }
+    }
+    let mut out = match output {
+        "yaml" | "json" => {
+            let items: Vec<Value> = found.iter().flat_map(|(_, v)| v.iter().map(|o| o.to_value())).collect();
+            let single = items.len() == 1 && p.positional.len() > 1 || items.len() == 1 && what.contains('/');
+            let v = if single { items.into_iter().next().unwrap_or(Value::Null) } else { json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}) };
+            if output == "json" { serde_json::to_string_pretty(&v).unwrap_or_default() } else { yaml::to_yaml(&v).trim_end().to_string() }
+        }
+        "name" => {
+            let names: Vec<String> = found.iter().flat_map(|(k, v)| v.iter().map(move |o| format!("{}/{}", k.singular_group(), o.name()))).collect();
+            names.join("\n")
+        }
+        _ => {
+            let wide = output == "wide";
+            let mut blocks = Vec::new();
+            for (kind, objs) in &found {
+                if objs.is_empty() {
+                    continue;
+                }
+                let mut h = header(*kind, wide);
+                let mut rows: Vec<Vec<String>> = objs.iter().map(|o| row_for(sim, o, wide)).collect();
+                if multi_kind {
+                    for (r, o) in rows.iter_mut().zip(objs) {
+                        r[0] = format!("{}/{}", kind.singular_group(), o.name());
+                    }
+                }
+                if p.has("show-labels") {
+                    h.push("LABELS");
+                    for (r, o) in rows.iter_mut().zip(objs) {
+                        let l = &o.meta().labels;
+                        r.push(if l.is_empty() { "<none>".into() } else { l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
+                    }
+                }
+                if all_ns && kind.namespaced() {
+                    h.insert(0, "NAMESPACE");
+                    for (r, o) in rows.iter_mut().zip(objs) {
+                        r.insert(0, o.namespace().to_string());
+                    }
+                }
+                blocks.push(table(&h, &rows).trim_end().to_string());
+            }
+            blocks.join("\n\n")
+        }
+    };
+    if out.trim().is_empty() && errors.is_empty() && output != "json" && output != "yaml" {
+        out = if all_ns { "No resources found".into() } else if found.iter().all(|(k, _)| !k.namespaced()) { "No resources found".into() } else { format!("No resources found in {ns} namespace.") };
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        let mut all = if out.is_empty() { vec![] } else { vec![out] };
+        all.extend(errors);
+        Err(all.join("\n"))
+    }
+}
+
+fn describe(sim: &mut Sim, args: &[String]) -> CmdResult {
+    let p = parse(args, &[NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+    let what = p.positional.first().ok_or("error: Required resource not specified.")?;
+    let (kind_s, name) = match what.split_once('/') {
+        Some((k, n)) => (k.to_string(), Some(n.to_string())),
+        None => (what.clone(), p.positional.get(1).cloned()),
+    };
+    let kind = resolve_kind(&kind_s).ok_or_else(|| unknown_resource(&kind_s))?;
+    let ns = namespace(&p);
+    let objs = match name {
+        Some(n) => vec![get_one(sim, kind, &ns, &n).map_err(|e| if e.contains("NotFound") { e } else { e })?],
+        None => list(sim, kind, &ns, None)?,
+    };
+    let events = list(sim, Kind::Event, "", None)?;
+    let mut out = Vec::new();
+    for o in objs {
+        out.push(super::describe::describe(sim, &o, &events));
+    }
+    Ok(out.join("\n\n"))
+}
+
+fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
+    let p = parse(args, &[flag("replicas", None, true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+    let r = p.get("replicas").ok_or("error: required flag(s) \"replicas\" not set")?;
+    let n: i32 = r.parse().map_err(|_| format!("error: invalid argument {r:?} for \"--replicas\" flag: strconv.ParseInt: parsing {r:?}: invalid syntax"))?;
+    if n < 0 {
+        return Err("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0".into());
+    }
+    if n > MAX_REPLICAS {
+        return Err(format!("error: kubesim simulates at most {MAX_REPLICAS} replicas"));
+    }
+    let what = p.positional.first().ok_or("error: resource(s) were provided, but no name was specified")?;
+    let (k, name) = match what.split_once('/') {
+        Some((k, n)) => (k.to_string(), n.to_string()),
+        None => (what.clone(), p.positional.get(1).cloned().ok_or("error: resource(s) were provided, but no name was specified")?),
+    };
+    let kind = resolve_kind(&k).ok_or_else(|| unknown_resource(&k))?;
+    let ns = namespace(&p);
+    let cur = get_one(sim, kind, &ns, &name)?;
+    let next = match &*cur {
+        Object::Deployment(d) => {
+            let mut d = d.clone();
+            d.spec.replicas = Some(n);
+            Object::Deployment(d)
+        }
+        Object::ReplicaSet(r) => {
+            let mut r = r.clone();
+            r.spec.replicas = Some(n);
+            Object::ReplicaSet(r)
+        }
+        _ => return Err(format!("error: cannot scale {}", kind.plural())),
+    };
+    let o = submit(sim, Verb::Update, next)?;
+    Ok(created(&o, "scaled"))
+}
+
+fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
+    let specs = [NS_FLAGS[0], flag("selector", Some('l'), true), flag("filename", Some('f'), true), flag("grace-period", None, true), flag("force", None, false), flag("all", None, false), flag("now", None, false)];
+    let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
+    let ns = namespace(&p);
+    let grace = if p.has("force") || p.has("now") { Some(if p.has("force") { 0 } else { 1 }) } else { p.get("grace-period").and_then(|g| g.parse::<i64>().ok()).filter(|g| *g >= 0) };
+    let mut targets: Vec<(Kind, String, String)> = Vec::new();
+    if p.get("filename").is_some() {
+        let docs = yaml::parse_documents(stdin.unwrap_or("")).map_err(|e| format!("error: error parsing STDIN: {e}"))?;
+        for d in docs {
+            let o = decode(d, "STDIN")?;
+            targets.push((o.kind(), if o.namespace().is_empty() { ns.clone() } else { o.namespace().into() }, o.name().into()));
+        }
+    } else {
+        let what = p.positional.first().ok_or("error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'")?;
+        if let Some((k, n)) = what.split_once('/') {
+            targets.push((resolve_kind(k).ok_or_else(|| unknown_resource(k))?, ns.clone(), n.into()));
+        } else {
+            let kind = resolve_kind(what).ok_or_else(|| unknown_resource(what))?;
+            if let Some(sel) = p.get("selector") {
+                for o in list(sim, kind, &ns, Some(parse_selector(sel)?))? {
+                    targets.push((kind, o.namespace().into(), o.name().into()));
+                }
+                if targets.is_empty() {
+                    return Ok(format!("No resources found in {ns} namespace."));
+                }
+            } else if p.has("all") {
+                for o in list(sim, kind, &ns, None)? {
+                    targets.push((kind, o.namespace().into(), o.name().into()));
+                }
+            } else if p.positional.len() < 2 {
+                return Err("error: resource(s) were provided, but no name was specified".into());
+            } else {
+                for n in &p.positional[1..] {
+                    targets.push((kind, ns.clone(), n.clone()));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut failed = false;
+    if p.has("force") {
+        out.push("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.".to_string());
+    }
+    for (kind, ns, name) in targets {
+        let mut req = ApiRequest::new(Verb::Delete, kind, &ns, &name);
+        req.grace_period = grace;
+        match sim.call(req) {
+            Ok(_) => out.push(format!("{} {:?} {}", kind.singular_group(), name, if p.has("force") { "force deleted" } else { "deleted" })),
+            Err(e) => {
+                failed = true;
+                out.push(server_error(&e));
+            }
+        }
+    }
+    if failed { Err(out.join("\n")) } else { Ok(out.join("\n")) }
+}
+
+fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
+    let p = parse(args, &[])?;
+    let name = p.positional.first().ok_or_else(|| format!("error: USAGE: {} NODE [flags]\nSee 'kubectl {} -h' for help and examples", if on { "cordon" } else { "uncordon" }, if on { "cordon" } else { "uncordon" }))?;
+    let cur = get_one(sim, Kind::Node, "", name)?;
+    let mut n = cur.as_node().cloned().ok_or("error: not a node")?;
+    let verb = if on { "cordoned" } else { "uncordoned" };
+    if n.spec.unschedulable == on {
+        return Ok(format!("node/{name} already {verb}"));
+    }
+    n.spec.unschedulable = on;
+    if on {
+        n.spec.taints.push(Taint { key: "node.kubernetes.io/unschedulable".into(), effect: "NoSchedule".into(), time_added: Some(sim.now()), ..Default::default() });
+    } else {
+        n.spec.taints.retain(|t| t.key != "node.kubernetes.io/unschedulable");
+    }
+    submit(sim, Verb::Update, Object::Node(n))?;
+    Ok(format!("node/{name} {verb}"))
+}
+
+fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
+    let specs = [flag("port", None, true), flag("target-port", None, true), flag("name", None, true), flag("type", None, true), flag("protocol", None, true), NS_FLAGS[0]];
+    let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
+    let what = p.positional.first().ok_or("error: You must provide one or more resources by argument or filename.")?;
+    let (k, name) = match what.split_once('/') {
+        Some((k, n)) => (k.to_string(), n.to_string()),
+        None => (what.clone(), p.positional.get(1).cloned().ok_or("error: resource(s) were provided, but no name was specified")?),
+    };
+    let kind = resolve_kind(&k).ok_or_else(|| unknown_resource(&k))?;
+    let ns = namespace(&p);
+    let src = get_one(sim, kind, &ns, &name)?;
+    let (selector, ports): (Labels, Vec<i32>) = match &*src {
+        Object::Deployment(d) => (d.spec.selector.match_labels.clone(), d.spec.template.spec.containers.iter().flat_map(|c| c.ports.iter().map(|p| p.container_port)).collect()),
+        Object::ReplicaSet(r) => (r.spec.selector.match_labels.clone(), r.spec.template.spec.containers.iter().flat_map(|c| c.ports.iter().map(|p| p.container_port)).collect()),
+        Object::Pod(p) => (p.metadata.labels.clone(), p.spec.containers.iter().flat_map(|c| c.ports.iter().map(|p| p.container_port)).collect()),
+        _ => return Err(format!("error: cannot expose a {}", kind.name())),
+    };
+    let port: i32 = match p.get("port") {
+        Some(x) => x.parse().map_err(|_| format!("error: invalid port {x:?}"))?,
+        None => *ports.first().ok_or("error: couldn't find port via --port flag or introspection\nSee 'kubectl expose -h' for help and examples")?,
+    };
+    let target: Value = match p.get("target-port") {
+        Some(t) => t.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(t)),
+        None => port.into(),
+    };
+    let svc = Service {
+        metadata: ObjectMeta { name: p.get("name").unwrap_or(&name).into(), namespace: ns, labels: src.meta().labels.clone(), ..Default::default() },
+        spec: ServiceSpec { type_: p.get("type").unwrap_or("ClusterIP").into(), selector, ports: vec![ServicePort { port, protocol: p.get("protocol").unwrap_or("TCP").into(), target_port: Some(target), ..Default::default() }], ..Default::default() },
+        status: None,
+    };
+    let o = submit(sim, Verb::Create, Object::Service(svc))?;
+    Ok(format!("service/{} exposed", o.name()))
+}
