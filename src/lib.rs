@@ -8,5 +8,4 @@
 pub mod cli;
 pub mod sim;
 
-#[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -138,7 +138,12 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
         Body::EtcdReply(r) => match &**r {
             EtcdReply::Txn { result, .. } => {
                 let key = result.event.as_ref().map(|e| e.key.to_string()).unwrap_or_default();
-                let summary = if result.succeeded { format!("ok, revision {}", result.revision) } else { "compare failed".into() };
+                let created = result.event.as_ref().is_some_and(|e| e.prev.is_none() && e.kind == super::etcd::EventType::Put);
+                let summary = match (result.succeeded, created) {
+                    (true, true) => format!("created at revision {}", result.revision),
+                    (true, false) => format!("ok, revision {}", result.revision),
+                    _ => "compare failed".into(),
+                };
                 (MessageKind::EtcdReply, if result.succeeded { "OK" } else { "FAILED" }.into(), key, result.revision, summary)
             }
             EtcdReply::Range { kvs, revision, .. } => (MessageKind::EtcdReply, "OK".into(), String::new(), *revision, format!("{} keys at revision {}", kvs.len(), revision)),

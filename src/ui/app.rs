@@ -1,0 +1,558 @@
+//! The Leptos app: a terminal, the control plane, etcd, the worker nodes, narration and
+//! playback controls. Everything drawn is derived from the engine's state (`Session` in a
+//! `StoredValue`) at the displayed simulated time; a `version` signal says when it changed.
+//! One requestAnimationFrame loop advances the displayed time while playing.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::narration::narrate;
+use crate::cli::Session;
+use crate::sim::message::{Component, ControllerKind};
+use crate::sim::trace::MessageKind;
+use crate::sim::{Kind, NoticeMode, SimConfig, SimTime};
+
+/// While a control-plane message is in flight, time runs this much slower, so that
+/// millisecond hops can be seen (the status line says so).
+const SLOW_MOTION: f64 = 0.01;
+/// Messages shorter than this count as control-plane hops for slow motion.
+const SHORT_HOP_US: u64 = 50_000;
+
+#[derive(Clone, Debug, PartialEq)]
+struct TermLine {
+    text: String,
+    kind: &'static str,
+}
+
+fn comp_id(c: Component) -> String {
+    match c {
+        Component::User => "user".into(),
+        Component::ApiServer => "apiserver".into(),
+        Component::Etcd => "etcd".into(),
+        Component::Scheduler => "scheduler".into(),
+        Component::Controller(k) => match k {
+            ControllerKind::Deployment => "ctl-deployment".into(),
+            ControllerKind::ReplicaSet => "ctl-replicaset".into(),
+            ControllerKind::Endpoints => "ctl-endpoints".into(),
+            ControllerKind::GarbageCollector => "ctl-gc".into(),
+        },
+        Component::Kubelet(n) => format!("kubelet-{}", n.0),
+        Component::Runtime(n) => format!("runtime-{}", n.0),
+        Component::Proxy(n) => format!("proxy-{}", n.0),
+    }
+}
+
+fn status_class(status: &str) -> &'static str {
+    match status {
+        "Running" => "running",
+        "Pending" => "pending",
+        "ContainerCreating" => "creating",
+        "Terminating" => "terminating",
+        "Completed" | "Succeeded" => "done",
+        _ => "failed",
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Ui {
+    session: StoredValue<Session>,
+    version: RwSignal<u64>,
+    display: RwSignal<u64>,
+    playing: RwSignal<bool>,
+    speed: RwSignal<f64>,
+    slow: RwSignal<bool>,
+}
+
+impl Ui {
+    fn bump(&self) {
+        self.version.update(|v| *v += 1);
+    }
+    /// Advances the displayed time by `real_secs` of wall time at the chosen speed.
+    fn advance(&self, real_secs: f64) {
+        let speed = self.speed.get_untracked();
+        let display = self.display.get_untracked();
+        let in_flight = self.session.with_value(|s| {
+            s.sim.trace().entries().iter().rev().take(400).any(|e| e.sent.0 <= display && e.delivered.0 > display && e.kind != MessageKind::Timer && e.delivered.0 - e.sent.0 < SHORT_HOP_US)
+        });
+        let rate = if in_flight { speed * SLOW_MOTION } else { speed };
+        let next = display + (real_secs * rate * 1e6) as u64;
+        self.session.update_value(|s| {
+            s.sim.run_until(SimTime(next));
+        });
+        self.slow.set(in_flight);
+        self.display.set(next);
+        self.bump();
+    }
+    fn step(&self) {
+        self.session.update_value(|s| {
+            s.sim.step();
+        });
+        let now = self.session.with_value(|s| s.sim.now().0);
+        self.display.set(now.max(self.display.get_untracked()));
+        self.bump();
+    }
+}
+
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    mount_to_body(App);
+}
+
+fn prefers_reduced_motion() -> bool {
+    window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches())
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ui = Ui {
+        session: StoredValue::new(Session::new(SimConfig::default())),
+        version: RwSignal::new(0),
+        display: RwSignal::new(0),
+        playing: RwSignal::new(false),
+        speed: RwSignal::new(1.0),
+        slow: RwSignal::new(false),
+    };
+    provide_context(ui);
+    start_animation_loop(ui);
+    window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if typing {
+            return;
+        }
+        match ev.key().as_str() {
+            " " => {
+                ev.prevent_default();
+                ui.playing.update(|p| *p = !*p);
+            }
+            "ArrowRight" => {
+                ev.prevent_default();
+                ui.step();
+            }
+            _ => {}
+        }
+    });
+    view! {
+        <header class="top">
+            <h1><span class="logo" aria-hidden="true">"⎈"</span>" kubesim"</h1>
+            <p class="tagline">"The Kubernetes control plane, alive: type a command and watch every component react."</p>
+        </header>
+        <Controls/>
+        <main class="layout">
+            <Terminal/>
+            <div class="diagram" id="diagram">
+                <ControlPlane/>
+                <WorkerNodes/>
+                <Packets/>
+            </div>
+            <EtcdPanel/>
+            <Narration/>
+        </main>
+        <footer class="notes">
+            "Simplified where it must be: one API server and one etcd member; Endpoints instead of EndpointSlices; image pulls timed from a catalogue of real image sizes. "
+            "Names, events and kubectl output follow Kubernetes 1.32."
+        </footer>
+    }
+}
+
+fn start_animation_loop(ui: Ui) {
+    let last: Rc<Cell<Option<f64>>> = Rc::new(Cell::new(None));
+    fn frame(ui: Ui, last: Rc<Cell<Option<f64>>>) {
+        request_animation_frame(move || {
+            let now = window().performance().map(|p| p.now()).unwrap_or(0.0);
+            let prev = last.replace(Some(now));
+            if ui.playing.get_untracked() {
+                let dt = prev.map(|p| ((now - p) / 1000.0).clamp(0.0, 0.1)).unwrap_or(0.0);
+                ui.advance(dt);
+            }
+            frame(ui, last);
+        });
+    }
+    frame(ui, last);
+}
+
+#[component]
+fn Controls() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let horizon = move || {
+        ui.version.get();
+        let now = ui.session.with_value(|s| s.sim.now().0);
+        (now.max(60_000_000) as f64 / 1e6).ceil()
+    };
+    let time_label = move || {
+        let d = ui.display.get();
+        format!("t = {}{}", SimTime(d), if ui.slow.get() && ui.playing.get() { " (slow motion: messages in flight)" } else { "" })
+    };
+    let set_mode = move |ev: leptos::ev::Event| {
+        let mode = if event_target_value(&ev) == "poll" { NoticeMode::Poll } else { NoticeMode::Watch };
+        ui.session.set_value(Session::new(SimConfig { mode, ..Default::default() }));
+        ui.display.set(0);
+        ui.bump();
+    };
+    view! {
+        <nav class="controls" aria-label="Playback">
+            <button class="play" on:click=move |_| ui.playing.update(|p| *p = !*p)>
+                {move || if ui.playing.get() { "Pause" } else { "Play" }}
+            </button>
+            <button on:click=move |_| ui.step() title="Deliver the next message (→)">"Step"</button>
+            <label class="speed">"Speed "
+                <input type="range" aria-label="Speed" min="-1" max="1" step="0.1"
+                    prop:value=move || ui.speed.get().log10().to_string()
+                    on:input=move |ev| { let v: f64 = event_target_value(&ev).parse().unwrap_or(0.0); ui.speed.set(10f64.powf(v)); } />
+                <span class="speed-value">{move || format!("{:.1}x", ui.speed.get())}</span>
+            </label>
+            <label class="timeline">"Timeline "
+                <input type="range" aria-label="Timeline" min="0" step="0.1"
+                    prop:max=move || horizon().to_string()
+                    prop:value=move || (ui.display.get() as f64 / 1e6).to_string()
+                    on:change=move |ev| {
+                        let t: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
+                        let target = (t * 1e6) as u64;
+                        if target > ui.display.get_untracked() {
+                            ui.session.update_value(|s| s.sim.run_until(SimTime(target)));
+                            ui.display.set(target);
+                            ui.bump();
+                        } else {
+                            // Scrubbing back needs checkpoints (a later feature); stay at now.
+                            ui.display.update(|d| *d = *d);
+                            ui.bump();
+                        }
+                    } />
+            </label>
+            <span role="status" class="clock">{time_label}</span>
+            <label class="mode">"Controllers "
+                <select aria-label="How components notice change" on:change=set_mode>
+                    <option value="watch">"watch (real Kubernetes)"</option>
+                    <option value="poll">"poll (as the talk says)"</option>
+                </select>
+            </label>
+        </nav>
+    }
+}
+
+#[component]
+fn Terminal() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let lines = RwSignal::new(vec![TermLine { text: "Try: kubectl create deployment web --image=nginx --replicas=3   (then press Play)".into(), kind: "hint" }]);
+    let history = StoredValue::new(Vec::<String>::new());
+    let hist_pos = StoredValue::new(0usize);
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    let run = move |text: String| {
+        let mut out = Vec::new();
+        ui.session.update_value(|s| {
+            for line in text.lines() {
+                let prompt = if s.in_heredoc() { "> " } else { "$ " };
+                out.push(TermLine { text: format!("{prompt}{line}"), kind: "cmd" });
+                if let Some(o) = s.feed_line(line) {
+                    if !o.text.is_empty() {
+                        out.push(TermLine { text: o.text, kind: if o.is_error { "err" } else { "out" } });
+                    }
+                }
+            }
+        });
+        if !text.trim().is_empty() {
+            history.update_value(|h| h.push(text.clone()));
+        }
+        hist_pos.set_value(history.with_value(|h| h.len()));
+        lines.update(|l| {
+            l.extend(out);
+            let n = l.len();
+            if n > 400 {
+                l.drain(0..n - 400);
+            }
+        });
+        let now = ui.session.with_value(|s| s.sim.now().0);
+        if !ui.playing.get_untracked() {
+            ui.display.set(now.max(ui.display.get_untracked()));
+        }
+        ui.bump();
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(el) = input.get() else { return };
+        match ev.key().as_str() {
+            "Enter" if !ev.shift_key() => {
+                ev.prevent_default();
+                let text = el.value();
+                el.set_value("");
+                run(text);
+            }
+            "ArrowUp" if !el.value().contains('\n') => {
+                ev.prevent_default();
+                let pos = hist_pos.get_value().saturating_sub(1);
+                hist_pos.set_value(pos);
+                if let Some(h) = history.with_value(|h| h.get(pos).cloned()) {
+                    el.set_value(&h);
+                }
+            }
+            "ArrowDown" if !el.value().contains('\n') => {
+                ev.prevent_default();
+                let len = history.with_value(|h| h.len());
+                let pos = (hist_pos.get_value() + 1).min(len);
+                hist_pos.set_value(pos);
+                el.set_value(&history.with_value(|h| h.get(pos).cloned()).unwrap_or_default());
+            }
+            _ => {}
+        }
+    };
+    view! {
+        <section class="terminal" aria-label="kubectl">
+            <h2>"kubectl"</h2>
+            <div role="log" aria-label="Terminal" class="term-log" aria-live="polite" tabindex="0">
+                <For each=move || lines.get().into_iter().enumerate() key=|(i, _)| *i let:item>
+                    <pre class=format!("line {}", item.1.kind)>{item.1.text.clone()}</pre>
+                </For>
+            </div>
+            <label class="prompt"><span aria-hidden="true">"$"</span>
+                <textarea node_ref=input rows="1" aria-label="Command" spellcheck="false" autocomplete="off"
+                    placeholder="kubectl get pods" on:keydown=on_key></textarea>
+            </label>
+        </section>
+    }
+}
+
+/// Components that received a message in the last moment glow.
+fn busy(ui: &Ui, id: &str) -> bool {
+    ui.version.get();
+    let d = ui.display.get();
+    ui.session.with_value(|s| {
+        s.sim.trace().entries().iter().rev().take(300).any(|e| e.delivered.0 <= d && d - e.delivered.0 < 3_000 && comp_id(e.to) == id)
+    })
+}
+
+#[component]
+fn Box(id: &'static str, title: &'static str, detail: &'static str) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    view! {
+        <div class="comp" data-comp=id class:busy=move || busy(&ui, id)>
+            <strong>{title}</strong>
+            <small>{detail}</small>
+        </div>
+    }
+}
+
+#[component]
+fn ControlPlane() -> impl IntoView {
+    view! {
+        <section class="control-plane" aria-label="Control plane">
+            <h2>"Control plane"</h2>
+            <div class="cp-grid">
+                <div class="comp user" data-comp="user"><strong>"you"</strong><small>"kubectl"</small></div>
+                <Box id="apiserver" title="kube-apiserver" detail="validates, stores, notifies"/>
+                <Box id="etcd" title="etcd" detail="the only database"/>
+                <Box id="scheduler" title="kube-scheduler" detail="picks a node for each pod"/>
+                <div class="comp cm">
+                    <strong>"kube-controller-manager"</strong>
+                    <div class="controllers">
+                        <Box id="ctl-deployment" title="deployment" detail="Deployment → ReplicaSet"/>
+                        <Box id="ctl-replicaset" title="replicaset" detail="ReplicaSet → Pods"/>
+                        <Box id="ctl-endpoints" title="endpoints" detail="Service → pod IPs"/>
+                        <Box id="ctl-gc" title="garbage collector" detail="deletes orphans"/>
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PodView {
+    name: String,
+    status: String,
+}
+
+#[derive(Clone, PartialEq)]
+struct NodeView {
+    index: u32,
+    name: String,
+    ready: bool,
+    cordoned: bool,
+    running: bool,
+    pods: Vec<PodView>,
+}
+
+#[component]
+fn WorkerNodes() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let nodes = Memo::new(move |_| {
+        ui.version.get();
+        ui.session.with_value(|s| {
+            let sim = &s.sim;
+            sim.nodes()
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let obj = sim.get(Kind::Node, "", &a.name);
+                    let node = obj.and_then(|o| o.as_node());
+                    let pods = sim.pods().filter(|p| p.spec.node_name == a.name).map(|p| PodView { name: p.metadata.name.clone(), status: p.display_status() }).collect();
+                    NodeView { index: i as u32, name: a.name.clone(), ready: node.is_some_and(|n| n.is_ready()), cordoned: node.is_some_and(|n| n.spec.unschedulable), running: a.running && obj.is_some(), pods }
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let pending = Memo::new(move |_| {
+        ui.version.get();
+        ui.session.with_value(|s| s.sim.pods().filter(|p| p.spec.node_name.is_empty()).map(|p| PodView { name: p.metadata.name.clone(), status: p.display_status() }).collect::<Vec<_>>())
+    });
+    view! {
+        <section class="workers" aria-label="Worker nodes">
+            <h2>"Worker nodes"</h2>
+            <div class="unscheduled" aria-label="Pods without a node" role="group">
+                <span>"Not yet scheduled: "</span>
+                <ul role="list" class="pods">
+                    <For each=move || pending.get() key=|p| p.name.clone() let:p>
+                        <li role="listitem" class=format!("pod {}", status_class(&p.status)) aria-label=format!("{} {}", p.name, p.status)>{p.name.clone()}" "<span class="pod-status">{p.status.clone()}</span></li>
+                    </For>
+                </ul>
+            </div>
+            <div class="node-list">
+                <For each=move || nodes.get() key=|n| (n.name.clone(), n.pods.clone(), n.ready, n.cordoned, n.running) let:n>
+                    <div role="group" aria-label=n.name.clone() class="node" class:down=!n.running class:cordoned=n.cordoned>
+                        <h3>{n.name.clone()}<small>{if !n.running { " kubelet stopped" } else if n.cordoned { " Ready,SchedulingDisabled" } else if n.ready { " Ready" } else { " NotReady" }}</small></h3>
+                        <div class="agents">
+                            <Agent id=format!("kubelet-{}", n.index) label="kubelet"/>
+                            <Agent id=format!("runtime-{}", n.index) label="containerd"/>
+                            <Agent id=format!("proxy-{}", n.index) label="kube-proxy"/>
+                        </div>
+                        <ul role="list" class="pods">
+                            {n.pods.iter().map(|p| view! {
+                                <li role="listitem" class=format!("pod {}", status_class(&p.status)) aria-label=format!("{} {}", p.name, p.status)>
+                                    <span class="pod-name">{p.name.clone()}</span>" "
+                                    <span class="pod-status">{p.status.clone()}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                </For>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Agent(id: String, label: &'static str) -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let id2 = id.clone();
+    view! { <span class="agent" data-comp=id class:busy=move || busy(&ui, &id2)>{label}</span> }
+}
+
+#[component]
+fn EtcdPanel() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let selected = RwSignal::new(None::<String>);
+    let records = Memo::new(move |_| {
+        ui.version.get();
+        let d = ui.display.get();
+        ui.session.with_value(|s| {
+            let rev = s.sim.etcd().revision();
+            let rows: Vec<(String, u64, bool)> = s
+                .sim
+                .etcd()
+                .range("/registry/")
+                .filter(|(k, _)| !k.starts_with("/registry/events/") && !k.starts_with("/registry/leases/"))
+                .map(|(k, kv)| {
+                    let fresh = kv.value.meta().creation_timestamp.is_some() && s.sim.trace().entries().iter().rev().take(300).any(|e| e.kind == MessageKind::EtcdReply && &*e.key == &**k && d.saturating_sub(e.delivered.0) < 500_000);
+                    (k.to_string(), kv.mod_revision, fresh)
+                })
+                .collect();
+            (rev, rows)
+        })
+    });
+    let yaml = move || {
+        ui.version.get();
+        selected.get().and_then(|k| ui.session.with_value(|s| s.sim.etcd().get(&k).map(|kv| crate::cli::yaml::to_yaml(&kv.value.to_value()))))
+    };
+    view! {
+        <section class="etcd" aria-label="etcd">
+            <h2>"etcd " <small>{move || format!("revision {}", records.get().0)}</small></h2>
+            <ul class="records">
+                <For each=move || records.get().1 key=|r| r.clone() let:r>
+                    <li class:fresh=r.2>
+                        <button class="record" on:click={ let k = r.0.clone(); move |_| selected.set(Some(k.clone())) }>
+                            <code>{r.0.clone()}</code><span class="rev"><span class="sr">" revision "</span>{r.1}</span>
+                        </button>
+                    </li>
+                </For>
+            </ul>
+            <Show when=move || selected.get().is_some()>
+                <div class="inspector">
+                    <h3>{move || selected.get().unwrap_or_default()}<button on:click=move |_| selected.set(None) aria-label="Close record">"×"</button></h3>
+                    <pre>{move || yaml().unwrap_or_else(|| "(deleted)".into())}</pre>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Narration() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let lines = Memo::new(move |_| {
+        ui.version.get();
+        let d = ui.display.get();
+        ui.session.with_value(|s| {
+            let sim = &s.sim;
+            let name = |c| sim.component_name(c);
+            let mut out: Vec<(u64, String)> = sim.trace().entries().iter().rev().filter(|e| e.delivered.0 <= d).take(3000).filter_map(|e| narrate(e, &name).map(|t| (e.seq, t))).take(6).collect();
+            out.reverse();
+            out
+        })
+    });
+    view! {
+        <section class="narration" aria-label="Narration" aria-live="polite">
+            <h2>"What just happened"</h2>
+            <ol>
+                <For each=move || lines.get() key=|l| l.0 let:l>
+                    <li>{l.1.clone()}</li>
+                </For>
+            </ol>
+        </section>
+    }
+}
+
+/// Messages in flight at the displayed time, drawn between the two components' boxes.
+#[component]
+fn Packets() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let reduced = prefers_reduced_motion();
+    let dots = Memo::new(move |_| {
+        ui.version.get();
+        if reduced {
+            return Vec::new();
+        }
+        let d = ui.display.get();
+        let doc = document();
+        let Some(root) = doc.get_element_by_id("diagram") else { return Vec::new() };
+        let origin = root.get_bounding_client_rect();
+        let centre = |id: &str| {
+            doc.query_selector(&format!("[data-comp=\"{id}\"]")).ok().flatten().map(|el| {
+                let r = el.get_bounding_client_rect();
+                (r.left() - origin.left() + r.width() / 2.0, r.top() - origin.top() + r.height() / 2.0)
+            })
+        };
+        ui.session.with_value(|s| {
+            s.sim
+                .trace()
+                .entries()
+                .iter()
+                .rev()
+                .take(500)
+                .filter(|e| e.sent.0 <= d && e.delivered.0 > d && e.kind != MessageKind::Timer && e.from != e.to)
+                .take(150)
+                .filter_map(|e| {
+                    let (a, b) = (centre(&comp_id(e.from))?, centre(&comp_id(e.to))?);
+                    let f = (d - e.sent.0) as f64 / (e.delivered.0 - e.sent.0).max(1) as f64;
+                    Some((e.seq, a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, e.kind.name(), e.summary.clone()))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <svg class="packets" aria-hidden="true">
+            <For each=move || dots.get() key=|p| p.0 let:p>
+                <circle cx=p.1 cy=p.2 r="6" class=format!("packet {}", p.3)><title>{p.4.clone()}</title></circle>
+            </For>
+        </svg>
+    }
+}

@@ -1,0 +1,80 @@
+//! Plain-words narration keyed to the trace: each significant message becomes one sentence
+//! about what just happened and why. Where the walkthrough talk simplifies or has aged, the
+//! sentence says what Kubernetes does today.
+
+use crate::sim::message::{Component, ControllerKind};
+use crate::sim::trace::{MessageKind, TraceEntry};
+
+fn last_segment(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
+/// A sentence for a trace entry, or None for routine traffic (leases, events, replies).
+/// `name` turns a component into its display name (`kubelet/node-1`).
+pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<String> {
+    let is_event = e.key.starts_with("events/") || e.key.starts_with("/registry/events/") || e.key.starts_with("leases/") || e.key.starts_with("/registry/leases/");
+    if is_event {
+        return None;
+    }
+    match e.kind {
+        MessageKind::Request if e.from == Component::User => Some(format!("kubectl sent {} to the API server: {}.", e.verb, e.summary)),
+        MessageKind::EtcdReply if e.summary.starts_with("created") && !e.key.is_empty() => {
+            let what = if e.key.starts_with("/registry/deployments/") {
+                format!("The API server stored Deployment {} in etcd at revision {}. The answer \"created\" goes back to kubectl now, but nothing is running yet: the Deployment is only a record.", last_segment(&e.key), e.revision)
+            } else if e.key.starts_with("/registry/replicasets/") {
+                format!("ReplicaSet {} is stored in etcd (revision {}).", last_segment(&e.key), e.revision)
+            } else if e.key.starts_with("/registry/pods/") {
+                format!("Pod {} is stored in etcd (revision {}).", last_segment(&e.key), e.revision)
+            } else {
+                return None;
+            };
+            Some(what)
+        }
+        MessageKind::Watch if e.verb == "ADDED" && e.key.starts_with("/registry/deployments/") && e.to == Component::Controller(ControllerKind::Deployment) => Some(format!(
+            "The API server pushed the new Deployment {} to the deployment controller through its watch. (The talk says controllers poll; real ones watch. Switch to poll mode to see the difference.)",
+            last_segment(&e.key)
+        )),
+        MessageKind::Request if e.verb == "CREATE" && e.key.starts_with("replicasets/") => Some(format!("The deployment controller asks the API server to create ReplicaSet {}, named after the Deployment and a hash of its pod template.", last_segment(&e.key))),
+        MessageKind::Request if e.verb == "CREATE" && e.key.starts_with("pods/") && e.from == Component::Controller(ControllerKind::ReplicaSet) => {
+            Some("The ReplicaSet controller sees fewer pods than replicas and creates one: Pending, with no node yet.".into())
+        }
+        MessageKind::Request if e.verb == "CREATE binding" => Some(format!(
+            "The scheduler filtered and scored the nodes and chose one: {}. It only records the choice in etcd; it starts nothing.",
+            e.summary.trim_start_matches("bind ")
+        )),
+        MessageKind::Watch if e.verb == "ADDED" && e.key.starts_with("/registry/pods/") && matches!(e.to, Component::Kubelet(_)) => {
+            Some(format!("{} sees pod {} bound to its node and starts work on it.", name(e.to), last_segment(&e.key)))
+        }
+        MessageKind::Cri if e.verb == "RunPodSandbox" => Some(format!(
+            "{} asks containerd for a pod sandbox over CRI. (The talk says Docker: since Kubernetes 1.24 kubelets talk to a CRI runtime such as containerd.)",
+            name(e.from)
+        )),
+        MessageKind::Cri if e.verb == "PullImage" => Some(format!("containerd on {} pulls image {}.", name(e.to).trim_start_matches("containerd/"), e.summary.trim_start_matches("PullImage "))),
+        MessageKind::Cri if e.verb == "StartContainer" => Some(format!("containerd starts the container; {} will report the pod Running.", name(e.from))),
+        MessageKind::Request if e.verb == "DELETE" && e.key.starts_with("pods/") && e.from == Component::User => Some("kubectl asked to delete a pod: the API server marks it Terminating and the kubelet stops its containers.".into()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::*;
+
+    #[test]
+    fn the_story_is_narrated_in_order() {
+        let mut session = crate::cli::Session::new(SimConfig::default());
+        session.execute("kubectl create deployment web --image=nginx --replicas=3", None);
+        session.sim.run_until_settled(SimDuration::secs(60));
+        let sim = &session.sim;
+        let name = |c| sim.component_name(c);
+        let lines: Vec<String> = sim.trace().entries().iter().filter_map(|e| narrate(e, &name)).collect();
+        let pos = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in {lines:#?}"));
+        assert!(pos("stored Deployment web in etcd") < pos("create ReplicaSet web-"));
+        assert!(pos("create ReplicaSet web-") < pos("creates one: Pending"));
+        assert!(pos("creates one: Pending") < pos("The scheduler"));
+        assert!(pos("The scheduler") < pos("containerd for a pod sandbox"));
+        assert!(lines.iter().any(|l| l.contains("real ones watch")));
+        assert!(lines.iter().any(|l| l.contains("since Kubernetes 1.24")));
+    }
+}
