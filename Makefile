@@ -21,7 +21,7 @@ serve: setup
 test: setup-test test-native test-browser test-e2e
 
 test-native:
-	cargo test --all-targets
+	cargo test --lib --bins --tests
 
 test-browser:
 	cargo test --target wasm32-unknown-unknown --test web

@@ -1,1 +1,69 @@
-fn main() {}
+//! Scale benchmark (run with `make bench`): a cluster of N nodes scales one Deployment to P
+//! replicas, run until every pod is Running. Prints wall time, simulated time and peak memory.
+//! Kubernetes' own limits are 5,000 nodes and 150,000 pods.
+
+use std::time::Instant;
+
+use kubesim::sim::objects::*;
+use kubesim::sim::*;
+
+fn deployment(replicas: i32) -> Object {
+    let mut labels = Labels::new();
+    labels.insert("app".into(), "web".into());
+    Object::Deployment(Deployment {
+        metadata: ObjectMeta { name: "web".into(), namespace: "default".into(), ..Default::default() },
+        spec: DeploymentSpec {
+            replicas: Some(replicas),
+            selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
+            template: PodTemplateSpec { metadata: ObjectMeta { labels, ..Default::default() }, spec: PodSpec { containers: vec![Container { name: "nginx".into(), image: "nginx:1.27".into(), ..Default::default() }], ..Default::default() } },
+            ..Default::default()
+        },
+        status: Default::default(),
+    })
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn run(nodes: u32, pods: i32) {
+    let start = Instant::now();
+    let mut sim = Sim::new(SimConfig { nodes, node_pods: 110, node_cpu: "32".into(), node_memory: "128Gi".into(), trace_limit: 0, etcd_history: 1000, ..Default::default() });
+    let built = start.elapsed();
+    sim.call(ApiRequest::with_object(Verb::Create, deployment(pods))).expect("created");
+    let mut steps = 0u64;
+    loop {
+        for _ in 0..100_000 {
+            sim.step();
+            steps += 1;
+        }
+        let d = sim.get(Kind::Deployment, "default", "web").and_then(|o| o.as_deployment().cloned()).unwrap_or_default();
+        if d.status.available_replicas == pods || sim.now().0 > 3_600_000_000 {
+            break;
+        }
+    }
+    let running = sim.pods().filter(|p| p.status.phase == "Running").count();
+    println!(
+        "{nodes:>5} nodes, {pods:>6} pods: {running} Running in {:.2}s wall ({:.2}s building the cluster), {:.1}s simulated, {steps} messages, peak RSS {:.0} MiB",
+        start.elapsed().as_secs_f64(),
+        built.as_secs_f64(),
+        sim.now().as_secs_f64(),
+        peak_rss_mib()
+    );
+}
+
+fn main() {
+    let which = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    match which.as_deref() {
+        Some("tiny") => run(100, 3_000),
+        Some("small") => run(1_000, 30_000),
+        Some("large") => run(5_000, 150_000),
+        _ => {
+            run(1_000, 30_000);
+            run(5_000, 150_000);
+        }
+    }
+}
