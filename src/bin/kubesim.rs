@@ -79,7 +79,8 @@ fn main() -> ExitCode {
         },
     };
     let mut session = Session::new(config);
-    let mut printed = 0usize;
+    // The trace is a bounded ring; remember the last message printed by its sequence number.
+    let mut printed_seq = 0u64;
     for line in text.lines() {
         if !session.in_heredoc() {
             println!("$ {line}");
@@ -88,12 +89,10 @@ fn main() -> ExitCode {
         }
         if let Some(out) = session.feed_line(line) {
             if trace {
-                let entries = session.sim.trace().entries();
-                let skip = entries.len().saturating_sub(entries.len().min(entries.len().saturating_sub(printed.min(entries.len()))));
-                for e in entries.iter().skip(skip) {
+                for e in session.sim.trace().entries().iter().filter(|e| e.seq > printed_seq) {
                     println!("  {} -> {}  {}  {} {} {} rev={}  {}", e.sent, e.delivered, e.kind.name(), session.sim.component_name(e.from), session.sim.component_name(e.to), e.verb, e.revision, if e.key.is_empty() { e.summary.clone() } else { format!("{}  ({})", e.key, e.summary) });
                 }
-                printed = entries.len();
+                printed_seq = session.sim.trace().entries().back().map_or(printed_seq, |e| e.seq);
             }
             if !out.text.is_empty() {
                 if out.is_error { eprintln!("{}", out.text) } else { println!("{}", out.text) }

@@ -29,8 +29,7 @@ fn events_block(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
     let rows: Vec<Vec<String>> = mine
         .iter()
         .map(|e| {
-            let from = if e.source.host.is_empty() { e.source.component.clone() } else { e.source.component.clone() };
-            vec![e.type_.clone(), e.reason.clone(), human_duration(sim.now().since(e.last_timestamp)), from, e.message.clone()]
+            vec![e.type_.clone(), e.reason.clone(), human_duration(sim.now().since(e.last_timestamp)), e.source.component.clone(), e.message.clone()]
         })
         .collect();
     let header = ["Type", "Reason", "Age", "From", "Message"];

@@ -36,8 +36,7 @@ pub fn run(sim: &mut Sim, args: &[String]) -> Result<String, String> {
         "watch" => {
             let key = p.positional.first().ok_or("Error: watch command needs an argument as key or an argument as key and an argument as range_end")?;
             let rev: u64 = p.get("rev").and_then(|r| r.parse().ok()).unwrap_or(sim.etcd().revision().saturating_sub(20));
-            let prefix = if p.has("prefix") { key.as_str() } else { key.as_str() };
-            match sim.etcd().events_since(rev.saturating_sub(1), prefix) {
+            match sim.etcd().events_since(rev.saturating_sub(1), key) {
                 Err(c) => Err(format!("Error: watch was canceled (etcdserver: mvcc: required revision has been compacted; compacted revision {})", c.compact_revision)),
                 Ok(evs) => {
                     let mut out = Vec::new();

@@ -91,6 +91,17 @@ fn list(sim: &mut Sim, kind: Kind, ns: &str, selector: Option<LabelSelector>) ->
     }
 }
 
+/// `TYPE/NAME` or `TYPE NAME`, as scale and expose take them.
+fn resource_and_name(p: &Parsed) -> Result<(Kind, String), String> {
+    const NO_NAME: &str = "error: resource(s) were provided, but no name was specified";
+    let what = p.positional.first().ok_or(NO_NAME)?;
+    let (k, name) = match what.split_once('/') {
+        Some((k, n)) => (k.to_string(), n.to_string()),
+        None => (what.clone(), p.positional.get(1).cloned().ok_or(NO_NAME)?),
+    };
+    Ok((resolve_kind(&k).ok_or_else(|| unknown_resource(&k))?, name))
+}
+
 fn get_one(sim: &mut Sim, kind: Kind, ns: &str, name: &str) -> Result<ObjectRc, String> {
     match sim.call(ApiRequest::new(Verb::Get, kind, if kind.namespaced() { ns } else { "" }, name)) {
         Ok(ApiReply::Object(o)) => Ok(o),
@@ -372,7 +383,7 @@ fn age(sim: &Sim, o: &ObjectRc) -> String {
 
 fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
     let name = o.name().to_string();
-    let mut r = match &**o {
+    match &**o {
         Object::Pod(p) => {
             let (ready, total) = p.ready_count();
             let mut r = vec![name, format!("{ready}/{total}"), p.display_status(), p.restarts().to_string(), age(sim, o)];
@@ -385,16 +396,16 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
             let want = d.spec.replicas.unwrap_or(1);
             let mut r = vec![name, format!("{}/{}", d.status.ready_replicas, want), d.status.updated_replicas.to_string(), d.status.available_replicas.to_string(), age(sim, o)];
             if wide {
-                let c = &d.spec.template.spec.containers;
-                r.extend([c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","), c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","), d.spec.selector.to_selector_string()]);
+                r.extend(containers_and_images(&d.spec.template.spec.containers));
+                r.push(d.spec.selector.to_selector_string());
             }
             r
         }
         Object::ReplicaSet(rs) => {
             let mut r = vec![name, rs.spec.replicas.unwrap_or(1).to_string(), rs.status.replicas.to_string(), rs.status.ready_replicas.to_string(), age(sim, o)];
             if wide {
-                let c = &rs.spec.template.spec.containers;
-                r.extend([c.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(","), c.iter().map(|c| c.image.clone()).collect::<Vec<_>>().join(","), rs.spec.selector.to_selector_string()]);
+                r.extend(containers_and_images(&rs.spec.template.spec.containers));
+                r.push(rs.spec.selector.to_selector_string());
             }
             r
         }
@@ -429,12 +440,12 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
             vec![name, if eps.is_empty() { "<none>".into() } else { eps.join(",") }, age(sim, o)]
         }
         Object::Lease(l) => vec![name, l.spec.holder_identity.clone(), age(sim, o)],
-    };
-    if matches!(**o, Object::Event(_)) {
-        return r;
     }
-    r.shrink_to_fit();
-    r
+}
+
+/// The CONTAINERS and IMAGES columns of `-o wide` for workloads.
+fn containers_and_images(c: &[Container]) -> [String; 2] {
+    [c.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(","), c.iter().map(|c| c.image.as_str()).collect::<Vec<_>>().join(",")]
 }
 
 fn none(s: &str) -> String {
@@ -567,7 +578,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
     };
     if out.trim().is_empty() && errors.is_empty() && output != "json" && output != "yaml" {
-        out = if all_ns { "No resources found".into() } else if found.iter().all(|(k, _)| !k.namespaced()) { "No resources found".into() } else { format!("No resources found in {ns} namespace.") };
+        out = if all_ns || found.iter().all(|(k, _)| !k.namespaced()) { "No resources found".into() } else { format!("No resources found in {ns} namespace.") };
     }
     if errors.is_empty() {
         Ok(out)
@@ -588,7 +599,7 @@ fn describe(sim: &mut Sim, args: &[String]) -> CmdResult {
     let kind = resolve_kind(&kind_s).ok_or_else(|| unknown_resource(&kind_s))?;
     let ns = namespace(&p);
     let objs = match name {
-        Some(n) => vec![get_one(sim, kind, &ns, &n).map_err(|e| if e.contains("NotFound") { e } else { e })?],
+        Some(n) => vec![get_one(sim, kind, &ns, &n)?],
         None => list(sim, kind, &ns, None)?,
     };
     let events = list(sim, Kind::Event, "", None)?;
@@ -609,12 +620,7 @@ fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
     if n > MAX_REPLICAS {
         return Err(format!("error: kubesim simulates at most {MAX_REPLICAS} replicas"));
     }
-    let what = p.positional.first().ok_or("error: resource(s) were provided, but no name was specified")?;
-    let (k, name) = match what.split_once('/') {
-        Some((k, n)) => (k.to_string(), n.to_string()),
-        None => (what.clone(), p.positional.get(1).cloned().ok_or("error: resource(s) were provided, but no name was specified")?),
-    };
-    let kind = resolve_kind(&k).ok_or_else(|| unknown_resource(&k))?;
+    let (kind, name) = resource_and_name(&p)?;
     let ns = namespace(&p);
     let cur = get_one(sim, kind, &ns, &name)?;
     let next = match &*cur {
@@ -713,12 +719,10 @@ fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
 fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
     let specs = [flag("port", None, true), flag("target-port", None, true), flag("name", None, true), flag("type", None, true), flag("protocol", None, true), NS_FLAGS[0]];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
-    let what = p.positional.first().ok_or("error: You must provide one or more resources by argument or filename.")?;
-    let (k, name) = match what.split_once('/') {
-        Some((k, n)) => (k.to_string(), n.to_string()),
-        None => (what.clone(), p.positional.get(1).cloned().ok_or("error: resource(s) were provided, but no name was specified")?),
-    };
-    let kind = resolve_kind(&k).ok_or_else(|| unknown_resource(&k))?;
+    if p.positional.is_empty() {
+        return Err("error: You must provide one or more resources by argument or filename.".into());
+    }
+    let (kind, name) = resource_and_name(&p)?;
     let ns = namespace(&p);
     let src = get_one(sim, kind, &ns, &name)?;
     let (selector, ports): (Labels, Vec<i32>) = match &*src {
