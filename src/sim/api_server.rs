@@ -43,13 +43,19 @@ impl ApiServer {
     pub fn handle(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, body: Body) -> Vec<ObjectRc> {
         match body {
             Body::Request(req) => {
-                if let Err(e) = self.handle_request(ctx, etcd, from, req.clone()) {
-                    respond(ctx, from, &req, Err(e));
-                }
+                self.serve(ctx, etcd, from, req);
                 Vec::new()
             }
             Body::EtcdReply(reply) => self.handle_etcd_reply(ctx, etcd, *reply),
             _ => Vec::new(),
+        }
+    }
+
+    /// Handles a request, answering at once if it fails before reaching etcd.
+    fn serve(&mut self, ctx: &mut Ctx, etcd: &Etcd, client: Component, req: Box<ApiRequest>) {
+        let (id, verb, kind) = (req.id, req.verb, req.kind);
+        if let Err(e) = self.handle_request(ctx, etcd, client, req) {
+            ctx.send(client, Body::Response(Box::new(ApiResponse { id, verb, kind, result: Err(e) })));
         }
     }
 
@@ -255,9 +261,7 @@ impl ApiServer {
                         // Without a precondition the server retries, as GuaranteedUpdate does.
                         (_, Some(_)) if request.retries > 0 && request.object.as_ref().is_none_or(|o| o.meta().resource_version.is_empty()) => {
                             request.retries -= 1;
-                            if let Err(e) = self.handle_request(ctx, etcd, client, request.clone()) {
-                                respond(ctx, client, &request, Err(e));
-                            }
+                            self.serve(ctx, etcd, client, request);
                             return Vec::new();
                         }
                         (_, Some(_)) => conflict(request.kind, &request.name),

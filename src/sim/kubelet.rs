@@ -211,7 +211,7 @@ impl Kubelet {
         let n = pod.spec.containers.len();
         let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
         w.pod.status.start_time = Some(ctx.now);
-        self.report(ctx, &mut w, "ContainerCreating", "");
+        report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: format!("{}/{}", w.pod.metadata.namespace, w.pod.metadata.name) }));
         self.workers.insert(uid, w);
     }
@@ -264,9 +264,7 @@ impl Kubelet {
                         w.stage = Stage::ImagePullBackOff(container);
                         let delay = w.backoff;
                         w.backoff = SimDuration((w.backoff.0 * 2).min(IMAGE_BACKOFF_MAX.0));
-                        let mut w2 = w.clone();
-                        self.report(ctx, &mut w2, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
-                        self.workers.insert(pod_uid.clone(), w2);
+                        report(ctx, &self.node_ip, w, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
                         ctx.timer(delay, Timer::RetryPod(pod_uid));
                     }
                 }
@@ -294,9 +292,7 @@ impl Kubelet {
                     self.ensure_image(ctx, &pod_uid, container + 1);
                 } else {
                     w.stage = Stage::Running;
-                    let mut w2 = w.clone();
-                    self.report(ctx, &mut w2, "", "");
-                    self.workers.insert(pod_uid, w2);
+                    report(ctx, &self.node_ip, w, "", "");
                 }
             }
             CriReply::ContainerStopped { pod_uid, .. } => {
@@ -329,9 +325,7 @@ impl Kubelet {
         let Stage::ImagePullBackOff(c) = w.stage else { return };
         let image = w.pod.spec.containers[c].image.clone();
         ctx.event(src, &Object::Pod(w.pod.clone()), "Normal", "BackOff", format!("Back-off pulling image {image:?}"));
-        let mut w2 = w.clone();
-        self.report(ctx, &mut w2, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
-        self.workers.insert(uid.into(), w2);
+        report(ctx, &self.node_ip, w, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
         self.ensure_image(ctx, uid, c);
     }
 
@@ -361,54 +355,54 @@ impl Kubelet {
         req.grace_period = Some(0);
         ctx.request(req);
     }
+}
 
-    /// generateAPIPodStatus + the status manager's patch.
-    fn report(&mut self, ctx: &mut Ctx, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
-        let now = ctx.now;
-        let p = &mut w.pod;
-        let all_running = w.started_at.iter().all(|s| s.is_some());
-        let s = &mut p.status;
-        s.host_ip = String::new();
-        s.phase = if all_running { "Running".into() } else { "Pending".into() };
-        s.pod_ip = w.pod_ip.clone();
-        let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
-        let ready = not_ready.is_empty();
-        let unready_msg = format!("containers with unready status: [{}]", not_ready.join(" "));
-        set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
-        set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
-        set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
-        set_condition(&mut s.conditions, "ContainersReady", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
-        set_condition(&mut s.conditions, "PodScheduled", "True", "", "", now);
-        s.container_statuses = p
-            .spec
-            .containers
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let started = w.started_at[i];
-                let state = match started {
-                    Some(t) => ContainerState { running: Some(ContainerStateRunning { started_at: t }), ..Default::default() },
-                    None => {
-                        let reason = if waiting_reason.is_empty() { "ContainerCreating" } else { waiting_reason };
-                        ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: waiting_message.into() }), ..Default::default() }
-                    }
-                };
-                let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
-                ContainerStatus {
-                    name: c.name.clone(),
-                    image: format!("{repo}:{tag}"),
-                    image_id: if started.is_some() { format!("{repo}@sha256:{:0>64}", format!("{:x}", repo.len() * 7919 + tag.len())) } else { String::new() },
-                    container_id: if started.is_some() { format!("containerd://{}", w.container_ids[i]) } else { String::new() },
-                    ready: started.is_some(),
-                    restart_count: 0,
-                    started: started.is_some(),
-                    state,
+/// generateAPIPodStatus + the status manager's patch.
+fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
+    let now = ctx.now;
+    let p = &mut w.pod;
+    let all_running = w.started_at.iter().all(|s| s.is_some());
+    let s = &mut p.status;
+    s.host_ip = String::new();
+    s.phase = if all_running { "Running".into() } else { "Pending".into() };
+    s.pod_ip = w.pod_ip.clone();
+    let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
+    let ready = not_ready.is_empty();
+    let unready_msg = format!("containers with unready status: [{}]", not_ready.join(" "));
+    set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
+    set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
+    set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
+    set_condition(&mut s.conditions, "ContainersReady", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
+    set_condition(&mut s.conditions, "PodScheduled", "True", "", "", now);
+    s.container_statuses = p
+        .spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let started = w.started_at[i];
+            let state = match started {
+                Some(t) => ContainerState { running: Some(ContainerStateRunning { started_at: t }), ..Default::default() },
+                None => {
+                    let reason = if waiting_reason.is_empty() { "ContainerCreating" } else { waiting_reason };
+                    ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: waiting_message.into() }), ..Default::default() }
                 }
-            })
-            .collect();
-        let mut next = p.clone();
-        next.status.host_ip = self.node_ip.clone();
-        next.metadata.resource_version.clear();
-        ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(next)));
-    }
+            };
+            let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
+            ContainerStatus {
+                name: c.name.clone(),
+                image: format!("{repo}:{tag}"),
+                image_id: if started.is_some() { format!("{repo}@sha256:{:0>64}", format!("{:x}", repo.len() * 7919 + tag.len())) } else { String::new() },
+                container_id: if started.is_some() { format!("containerd://{}", w.container_ids[i]) } else { String::new() },
+                ready: started.is_some(),
+                restart_count: 0,
+                started: started.is_some(),
+                state,
+            }
+        })
+        .collect();
+    let mut next = p.clone();
+    next.status.host_ip = node_ip.to_string();
+    next.metadata.resource_version.clear();
+    ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(next)));
 }

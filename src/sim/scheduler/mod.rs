@@ -39,14 +39,23 @@ pub struct NodeScore {
     pub total: i64,
 }
 
+/// A node a Filter plugin ruled out for a pod.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filtered {
+    pub node: String,
+    pub plugin: &'static str,
+    pub reason: String,
+    /// Whether evicting lower-priority pods could make room (the preemption half of the message).
+    pub resolvable_by_preemption: bool,
+}
+
 /// Why the scheduler put a pod where it did, for people to inspect.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
     pub pod: String,
     pub at: SimTime,
     pub chosen: Option<String>,
-    /// Nodes filtered out, with the plugin and reason.
-    pub filtered: Vec<(String, &'static str, String)>,
+    pub filtered: Vec<Filtered>,
     pub scores: Vec<NodeScore>,
     pub evaluated: usize,
     pub total_nodes: usize,
@@ -297,8 +306,7 @@ impl Scheduler {
         let info = PodInfo::new(&pod);
         let decision = self.find_node(ctx, &info);
         let chosen = decision.chosen.clone();
-        let (evaluated, total) = (decision.evaluated, decision.total_nodes);
-        let reasons: Vec<String> = decision.filtered.iter().map(|(_, p, r)| format!("{p}\u{0}{r}")).collect();
+        let unfit_message = chosen.is_none().then(|| fit_error_message(decision.total_nodes, &decision.filtered));
         self.decisions.push_back(decision);
         if self.decisions.len() > DECISIONS_KEPT {
             self.decisions.pop_front();
@@ -316,8 +324,7 @@ impl Scheduler {
                 self.binding.insert(id, (key, node));
             }
             None => {
-                let msg = fit_error_message(total, &reasons);
-                let _ = evaluated;
+                let msg = unfit_message.unwrap_or_default();
                 ctx.event(source("default-scheduler"), &pod_obj, "Warning", "FailedScheduling", msg.clone());
                 let mut next = pod.clone();
                 set_condition(&mut next.status.conditions, "PodScheduled", "False", "Unschedulable", &msg, ctx.now);
@@ -374,9 +381,9 @@ impl Scheduler {
             let i = (self.next_start_node_index + off) % total;
             processed += 1;
             let node = &self.nodes[i];
-            match filters.iter().find_map(|f| f.filter(pod, node).err().map(|r| (f.name(), r, f.resolvable_by_preemption()))) {
+            match filters.iter().find_map(|f| f.filter(pod, node).err().map(|reason| Filtered { node: node.name.clone(), plugin: f.name(), reason, resolvable_by_preemption: f.resolvable_by_preemption() })) {
                 None => feasible.push(i),
-                Some((plugin, reason, _)) => filtered.push((node.name.clone(), plugin, reason)),
+                Some(f) => filtered.push(f),
             }
         }
         if total > 0 {
@@ -436,13 +443,12 @@ impl Scheduler {
 }
 
 /// FitError.Error(): "0/2 nodes are available: 2 Insufficient cpu. preemption: ...".
-fn fit_error_message(total: usize, reasons: &[String]) -> String {
+fn fit_error_message(total: usize, filtered: &[Filtered]) -> String {
     let mut hist: BTreeMap<&str, usize> = BTreeMap::new();
     let mut preempt: BTreeMap<&str, usize> = BTreeMap::new();
-    for r in reasons {
-        let (plugin, reason) = r.split_once('\u{0}').unwrap_or(("", r));
-        *hist.entry(reason).or_default() += 1;
-        let p = if plugin == "NodeResourcesFit" { "No preemption victims found for incoming pod" } else { "Preemption is not helpful for scheduling" };
+    for f in filtered {
+        *hist.entry(&f.reason).or_default() += 1;
+        let p = if f.resolvable_by_preemption { "No preemption victims found for incoming pod" } else { "Preemption is not helpful for scheduling" };
         *preempt.entry(p).or_default() += 1;
     }
     let fmt = |h: &BTreeMap<&str, usize>| {
@@ -461,7 +467,8 @@ mod tests {
     use super::*;
     #[test]
     fn fit_error_reads_like_kube_scheduler() {
-        let r = vec!["NodeResourcesFit\u{0}Insufficient cpu".to_string(), "NodeResourcesFit\u{0}Insufficient cpu".to_string()];
+        let f = |node: &str| Filtered { node: node.into(), plugin: "NodeResourcesFit", reason: "Insufficient cpu".into(), resolvable_by_preemption: true };
+        let r = vec![f("node-1"), f("node-2")];
         assert_eq!(fit_error_message(2, &r), "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.");
     }
 }
