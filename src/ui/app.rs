@@ -215,7 +215,8 @@ fn Controls() -> impl IntoView {
                             ui.display.set(target);
                             ui.bump();
                         } else {
-                            // Scrubbing back needs checkpoints (a later feature); stay at now.
+                            // Scrubbing back needs checkpoints (a later feature). Notify the
+                            // displayed time unchanged so the slider snaps back to it.
                             ui.display.update(|d| *d = *d);
                             ui.bump();
                         }
