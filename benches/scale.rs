@@ -36,7 +36,7 @@ fn run(nodes: u32, pods: i32) {
     sim.call(ApiRequest::with_object(Verb::Create, deployment(pods))).expect("created");
     let mut steps = 0u64;
     loop {
-        for _ in 0..100_000 {
+        for _ in 0..1_000 {
             sim.step();
             steps += 1;
         }

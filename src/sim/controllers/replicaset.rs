@@ -27,8 +27,37 @@ pub struct ReplicaSetController {
     /// Pod creations in flight: request id → ReplicaSet key (for the SuccessfulCreate event).
     creating: BTreeMap<RequestId, String>,
     deleting: BTreeMap<RequestId, (String, String)>,
-    /// Active pods per ReplicaSet uid, kept from the pod informer's changes.
-    pods_by_owner: BTreeMap<String, BTreeMap<String, ObjectRc>>,
+    /// Active pods per ReplicaSet uid, with running counts, kept from the informers' changes
+    /// so a sync costs O(1) rather than a walk over every pod (which made 150,000 replicas
+    /// quadratic).
+    pods_by_owner: BTreeMap<String, OwnedPods>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct OwnedPods {
+    /// Pod key → (pod, whether it carries all the owner's template labels).
+    pods: BTreeMap<String, (ObjectRc, bool)>,
+    ready: i32,
+    labeled: i32,
+}
+
+impl OwnedPods {
+    fn remove(&mut self, key: &str) -> bool {
+        let Some((old, labeled)) = self.pods.remove(key) else { return false };
+        self.ready -= i32::from(old.as_pod().is_some_and(Pod::is_ready));
+        self.labeled -= i32::from(labeled);
+        true
+    }
+    fn insert(&mut self, key: String, pod: ObjectRc, labeled: bool) {
+        self.remove(&key);
+        self.ready += i32::from(pod.as_pod().is_some_and(Pod::is_ready));
+        self.labeled += i32::from(labeled);
+        self.pods.insert(key, (pod, labeled));
+    }
+}
+
+fn carries_labels(template: &Labels, pod: &ObjectRc) -> bool {
+    template.iter().all(|(k, v)| pod.meta().labels.get(k) == Some(v))
 }
 
 impl Default for ReplicaSetController {
@@ -61,7 +90,7 @@ impl ReplicaSetController {
         if let Some(changes) = self.informers.handle(ctx, &body) {
             for (kind, change) in changes {
                 match kind {
-                    Kind::ReplicaSet => self.queue.add(object_key(change.object())),
+                    Kind::ReplicaSet => self.on_replica_set_change(change),
                     _ => self.on_pod_change(change),
                 }
             }
@@ -80,6 +109,23 @@ impl ReplicaSetController {
         (owner.kind == "ReplicaSet").then(|| format!("{}/{}", pod.namespace(), owner.name))
     }
 
+    /// A changed template's labels change which pods count as fully labeled.
+    fn on_replica_set_change(&mut self, change: Change) {
+        if let Change::Updated { old, new } = &change {
+            let labels = |o: &ObjectRc| o.as_replica_set().map(|r| r.spec.template.metadata.labels.clone());
+            if labels(old) != labels(new) {
+                if let (Some(owned), Some(template)) = (self.pods_by_owner.get_mut(&new.meta().uid), labels(new)) {
+                    let pods: Vec<(String, ObjectRc)> = owned.pods.iter().map(|(k, (p, _))| (k.clone(), p.clone())).collect();
+                    for (k, p) in pods {
+                        let labeled = carries_labels(&template, &p);
+                        owned.insert(k, p, labeled);
+                    }
+                }
+            }
+        }
+        self.queue.add(object_key(change.object()));
+    }
+
     /// The pod handlers of replica_set.go: find the owner, lower its expectations, enqueue it.
     fn on_pod_change(&mut self, change: Change) {
         let pod = change.object().clone();
@@ -87,20 +133,22 @@ impl ReplicaSetController {
         let uid = controller_of(&pod).map(|o| o.uid.clone()).unwrap_or_default();
         let active = pod.as_pod().is_some_and(is_active);
         let pod_key = object_key(&pod);
+        let labeled = match self.rs(&owner_key).and_then(|r| r.as_replica_set().map(|r| carries_labels(&r.spec.template.metadata.labels, &pod))) {
+            Some(l) => l,
+            None => true,
+        };
         let owned = self.pods_by_owner.entry(uid.clone()).or_default();
-        let was_active = owned.contains_key(&pod_key);
+        let was_active = owned.pods.contains_key(&pod_key);
         match &change {
             Change::Deleted(_) => {
                 owned.remove(&pod_key);
             }
-            _ if active => {
-                owned.insert(pod_key, pod.clone());
-            }
+            _ if active => owned.insert(pod_key, pod.clone(), labeled),
             _ => {
                 owned.remove(&pod_key);
             }
         }
-        if owned.is_empty() {
+        if owned.pods.is_empty() {
             self.pods_by_owner.remove(&uid);
         }
         let exp = self.expectations.entry(owner_key.clone()).or_default();
@@ -161,18 +209,18 @@ impl ReplicaSetController {
             return;
         };
         let Some(rs) = rs_obj.as_replica_set() else { return };
-        let pods: Vec<ObjectRc> = self.pods_by_owner.get(&rs.metadata.uid).map(|m| m.values().cloned().collect()).unwrap_or_default();
         let satisfied = self.expectations.get(key).is_none_or(|e| e.adds <= 0 && e.dels <= 0);
         if satisfied && rs.metadata.deletion_timestamp.is_none() {
-            self.manage_replicas(ctx, key, &rs_obj, rs, &pods);
+            self.manage_replicas(ctx, key, &rs_obj, rs);
         }
-        self.update_status(ctx, rs, &pods);
+        self.update_status(ctx, rs);
     }
 
     /// manageReplicas: the diff between desired and actual, in bursts.
-    fn manage_replicas(&mut self, ctx: &mut Ctx, key: &str, rs_obj: &ObjectRc, rs: &ReplicaSet, pods: &[ObjectRc]) {
+    fn manage_replicas(&mut self, ctx: &mut Ctx, key: &str, rs_obj: &ObjectRc, rs: &ReplicaSet) {
         let want = rs.spec.replicas.unwrap_or(1).max(0) as usize;
-        let have = pods.len();
+        let owned = self.pods_by_owner.get(&rs.metadata.uid);
+        let have = owned.map_or(0, |o| o.pods.len());
         if have < want {
             let n = (want - have).min(BURST_REPLICAS);
             self.expectations.insert(key.to_string(), Expectations { adds: n as i64, dels: 0 });
@@ -183,23 +231,22 @@ impl ReplicaSetController {
             }
         } else if have > want {
             let n = (have - want).min(BURST_REPLICAS);
-            let mut ranked: Vec<&Pod> = pods.iter().filter_map(|p| p.as_pod()).collect();
+            let mut ranked: Vec<&Pod> = owned.map(|o| o.pods.values().filter_map(|(p, _)| p.as_pod()).collect()).unwrap_or_default();
             // getPodsToDelete: the least useful pods first (controller.ActivePods ordering).
             ranked.sort_by_key(|p| deletion_rank(p));
+            let victims: Vec<(String, String)> = ranked.into_iter().take(n).map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
             self.expectations.insert(key.to_string(), Expectations { adds: 0, dels: n as i64 });
-            for p in ranked.into_iter().take(n) {
-                let req = ApiRequest::new(Verb::Delete, Kind::Pod, &p.metadata.namespace, &p.metadata.name);
-                let id = ctx.request(req);
-                self.deleting.insert(id, (key.to_string(), p.metadata.name.clone()));
+            for (ns, name) in victims {
+                let id = ctx.request(ApiRequest::new(Verb::Delete, Kind::Pod, &ns, &name));
+                self.deleting.insert(id, (key.to_string(), name));
             }
         }
     }
 
     /// calculateStatus + updateReplicaSetStatus: write only when something changed.
-    fn update_status(&mut self, ctx: &mut Ctx, rs: &ReplicaSet, pods: &[ObjectRc]) {
-        let ready = pods.iter().filter(|p| p.as_pod().is_some_and(|p| p.is_ready())).count() as i32;
-        let labeled = pods.iter().filter(|p| rs.spec.template.metadata.labels.iter().all(|(k, v)| p.meta().labels.get(k) == Some(v))).count() as i32;
-        let status = ReplicaSetStatus { replicas: pods.len() as i32, fully_labeled_replicas: labeled, ready_replicas: ready, available_replicas: ready, observed_generation: rs.metadata.generation };
+    fn update_status(&mut self, ctx: &mut Ctx, rs: &ReplicaSet) {
+        let (replicas, ready, labeled) = self.pods_by_owner.get(&rs.metadata.uid).map_or((0, 0, 0), |o| (o.pods.len() as i32, o.ready, o.labeled));
+        let status = ReplicaSetStatus { replicas, fully_labeled_replicas: labeled, ready_replicas: ready, available_replicas: ready, observed_generation: rs.metadata.generation };
         if status != rs.status {
             let mut next = rs.clone();
             next.status = status;
