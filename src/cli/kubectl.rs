@@ -186,6 +186,14 @@ fn submit(sim: &mut Sim, verb: Verb, obj: Object) -> Result<ObjectRc, String> {
     }
 }
 
+/// kubectl's scale, cordon and apply send patches, which carry no resourceVersion: the API
+/// server applies them to the latest object (retrying on a lost race) instead of answering
+/// 409 Conflict when a controller wrote in between.
+fn as_patch(mut o: Object) -> Object {
+    o.meta_mut().resource_version.clear();
+    o
+}
+
 fn container_name(image: &str) -> String {
     let last = image.rsplit('/').next().unwrap_or(image);
     let base = last.split([':', '@']).next().unwrap_or(last);
@@ -348,8 +356,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) ->
             let existing = if obj.name().is_empty() { None } else { sim.get(obj.kind(), if obj.namespace().is_empty() { "default" } else { obj.namespace() }, obj.name()).cloned() };
             let res = match (&existing, is_apply) {
                 (Some(cur), true) => {
-                    let mut next = obj.clone();
-                    next.meta_mut().resource_version.clear();
+                    let mut next = as_patch(obj.clone());
                     if next.meta().namespace.is_empty() {
                         next.meta_mut().namespace = cur.namespace().into();
                     }
@@ -636,7 +643,7 @@ fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
         _ => return Err(format!("error: cannot scale {}", kind.plural())),
     };
-    let o = submit(sim, Verb::Update, next)?;
+    let o = submit(sim, Verb::Update, as_patch(next))?;
     Ok(created(&o, "scaled"))
 }
 
@@ -712,7 +719,7 @@ fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
     } else {
         n.spec.taints.retain(|t| t.key != "node.kubernetes.io/unschedulable");
     }
-    submit(sim, Verb::Update, Object::Node(n))?;
+    submit(sim, Verb::Update, as_patch(Object::Node(n)))?;
     Ok(format!("node/{name} {verb}"))
 }
 

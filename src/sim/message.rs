@@ -111,13 +111,14 @@ pub struct ApiRequest {
     pub node_name: Option<String>,
     /// Delete: seconds of grace; None uses the object's default.
     pub grace_period: Option<i64>,
-    /// Retries left for an update the API server applies without a precondition.
+    /// Retries left for an update the API server applies without a precondition
+    /// (GuaranteedUpdate retries until it wins; the bound only stops a livelock).
     pub retries: u8,
 }
 
 impl ApiRequest {
     pub fn new(verb: Verb, kind: Kind, namespace: &str, name: &str) -> Self {
-        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 3 }
+        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10 }
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
         let mut r = ApiRequest::new(verb, object.kind(), &object.meta().namespace, &object.meta().name);
