@@ -94,6 +94,7 @@ impl DeploymentController {
                 }
             }
         } else if let Body::Response(resp) = body {
+            self.queue.done(resp.id);
             if let (Verb::Create, Kind::ReplicaSet, Err(_)) = (resp.verb, resp.kind, &resp.result) {
                 self.pending_creates.retain(|_, id| *id != resp.id);
             }
@@ -125,7 +126,7 @@ impl DeploymentController {
         let replicas = d.spec.replicas.unwrap_or(1);
 
         if d.spec.paused {
-            self.sync_status(ctx, d, new_rs.as_ref(), &owned);
+            self.sync_status(ctx, key, d, new_rs.as_ref(), &owned);
             return;
         }
         let Some(new_rs) = new_rs else {
@@ -145,7 +146,7 @@ impl DeploymentController {
             };
             let revision = old.iter().filter_map(|rs| rs.metadata.annotations.get(REVISION_ANNOTATION)?.parse::<i64>().ok()).max().unwrap_or(0) + 1;
             let rs = self.new_replica_set(&d_obj, d, &rs_name, &hash, start, revision);
-            let id = ctx.request(ApiRequest::with_object(Verb::Create, Object::ReplicaSet(rs)));
+            let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::ReplicaSet(rs)));
             self.pending_creates.insert(rs_key, id);
             if start > 0 {
                 ctx.event(source("deployment-controller"), &d_obj, "Normal", "ScalingReplicaSet", format!("Scaled up replica set {rs_name} from 0 to {start}"));
@@ -157,21 +158,21 @@ impl DeploymentController {
         if old_active.is_empty() {
             // sync.go: a plain scale.
             if replicas_of(&new_rs) != replicas {
-                self.scale(ctx, &d_obj, &new_rs, replicas);
+                self.scale(ctx, key, &d_obj, &new_rs, replicas);
             }
         } else if d.spec.strategy.type_ == "Recreate" {
             for rs in &old_active {
-                self.scale(ctx, &d_obj, rs, 0);
+                self.scale(ctx, key, &d_obj, rs, 0);
             }
             let old_pods: i32 = old.iter().map(|rs| rs.status.replicas).sum();
             if old_pods == 0 && replicas_of(&new_rs) != replicas {
-                self.scale(ctx, &d_obj, &new_rs, replicas);
+                self.scale(ctx, key, &d_obj, &new_rs, replicas);
             }
         } else {
-            self.rollout_rolling(ctx, &d_obj, d, &new_rs, &old_active);
+            self.rollout_rolling(ctx, key, &d_obj, d, &new_rs, &old_active);
         }
-        self.cleanup_old(ctx, d, &old);
-        self.sync_status(ctx, d, Some(&new_rs), &owned);
+        self.cleanup_old(ctx, key, d, &old);
+        self.sync_status(ctx, key, d, Some(&new_rs), &owned);
     }
 
     fn surge_and_unavailable(&self, d: &Deployment) -> (i32, i32) {
@@ -186,18 +187,18 @@ impl DeploymentController {
     }
 
     /// rolling.go: reconcileNewReplicaSet, then reconcileOldReplicaSets.
-    fn rollout_rolling(&mut self, ctx: &mut Ctx, d_obj: &ObjectRc, d: &Deployment, new_rs: &ReplicaSet, old: &[&ReplicaSet]) {
+    fn rollout_rolling(&mut self, ctx: &mut Ctx, key: &str, d_obj: &ObjectRc, d: &Deployment, new_rs: &ReplicaSet, old: &[&ReplicaSet]) {
         let replicas = d.spec.replicas.unwrap_or(1);
         let (surge, max_unavailable) = self.surge_and_unavailable(d);
         let total: i32 = replicas_of(new_rs) + old.iter().map(|rs| replicas_of(rs)).sum::<i32>();
         if replicas_of(new_rs) < replicas {
             let up = (replicas + surge - total).min(replicas - replicas_of(new_rs));
             if up > 0 {
-                self.scale(ctx, d_obj, new_rs, replicas_of(new_rs) + up);
+                self.scale(ctx, key, d_obj, new_rs, replicas_of(new_rs) + up);
                 return;
             }
         } else if replicas_of(new_rs) > replicas {
-            self.scale(ctx, d_obj, new_rs, replicas);
+            self.scale(ctx, key, d_obj, new_rs, replicas);
             return;
         }
         let min_available = replicas - max_unavailable;
@@ -208,12 +209,12 @@ impl DeploymentController {
                 break;
             }
             let down = replicas_of(rs).min(can_scale_down);
-            self.scale(ctx, d_obj, rs, replicas_of(rs) - down);
+            self.scale(ctx, key, d_obj, rs, replicas_of(rs) - down);
             can_scale_down -= down;
         }
     }
 
-    fn scale(&mut self, ctx: &mut Ctx, d_obj: &ObjectRc, rs: &ReplicaSet, to: i32) {
+    fn scale(&mut self, ctx: &mut Ctx, key: &str, d_obj: &ObjectRc, rs: &ReplicaSet, to: i32) {
         let from = replicas_of(rs);
         if from == to {
             return;
@@ -221,7 +222,7 @@ impl DeploymentController {
         let mut next = rs.clone();
         next.spec.replicas = Some(to);
         next.metadata.annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d_obj.as_deployment().and_then(|d| d.spec.replicas).unwrap_or(1).to_string());
-        ctx.request(ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
+        self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
         let dir = if to > from { "up" } else { "down" };
         ctx.event(source("deployment-controller"), d_obj, "Normal", "ScalingReplicaSet", format!("Scaled {dir} replica set {} from {from} to {to}", rs.metadata.name));
     }
@@ -253,7 +254,7 @@ impl DeploymentController {
     }
 
     /// cleanupDeployment: old ReplicaSets with no pods, beyond revisionHistoryLimit, are deleted.
-    fn cleanup_old(&mut self, ctx: &mut Ctx, d: &Deployment, old: &[ReplicaSet]) {
+    fn cleanup_old(&mut self, ctx: &mut Ctx, key: &str, d: &Deployment, old: &[ReplicaSet]) {
         let limit = d.spec.revision_history_limit.unwrap_or(10).max(0) as usize;
         let mut idle: Vec<&ReplicaSet> = old.iter().filter(|rs| replicas_of(rs) == 0 && rs.status.replicas == 0).collect();
         if idle.len() <= limit {
@@ -261,12 +262,12 @@ impl DeploymentController {
         }
         idle.sort_by_key(|rs| rs.metadata.annotations.get(REVISION_ANNOTATION).and_then(|r| r.parse::<i64>().ok()).unwrap_or(0));
         for rs in idle.iter().take(idle.len() - limit) {
-            ctx.request(ApiRequest::new(Verb::Delete, Kind::ReplicaSet, &rs.metadata.namespace, &rs.metadata.name));
+            self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::ReplicaSet, &rs.metadata.namespace, &rs.metadata.name));
         }
     }
 
     /// syncRolloutStatus: counts from the ReplicaSets, and the Available/Progressing conditions.
-    fn sync_status(&mut self, ctx: &mut Ctx, d: &Deployment, new_rs: Option<&ReplicaSet>, all: &[ReplicaSet]) {
+    fn sync_status(&mut self, ctx: &mut Ctx, key: &str, d: &Deployment, new_rs: Option<&ReplicaSet>, all: &[ReplicaSet]) {
         let replicas = d.spec.replicas.unwrap_or(1);
         let (_, max_unavailable) = self.surge_and_unavailable(d);
         let mut s = d.status.clone();
@@ -295,7 +296,7 @@ impl DeploymentController {
             let mut next = d.clone();
             next.status = s;
             next.metadata.resource_version.clear();
-            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Deployment(next)));
+            self.queue.request(ctx, key, ApiRequest::with_object(Verb::UpdateStatus, Object::Deployment(next)));
         }
     }
 }

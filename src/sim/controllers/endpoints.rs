@@ -30,7 +30,13 @@ impl EndpointsController {
     }
 
     pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
-        let Some(changes) = self.informers.handle(ctx, &body) else { return };
+        let Some(changes) = self.informers.handle(ctx, &body) else {
+            if let Body::Response(resp) = body {
+                self.queue.done(resp.id);
+            }
+            self.drain(ctx);
+            return;
+        };
         for (kind, change) in changes {
             match kind {
                 Kind::Service => self.queue.add(object_key(change.object())),
@@ -38,6 +44,10 @@ impl EndpointsController {
                 _ => {}
             }
         }
+        self.drain(ctx);
+    }
+
+    fn drain(&mut self, ctx: &mut Ctx) {
         if self.informers.synced() {
             while let Some(key) = self.queue.pop() {
                 self.sync_service(ctx, &key);
@@ -81,7 +91,7 @@ impl EndpointsController {
         let existing = self.informers.get(Kind::Endpoints).get(ns, name).cloned();
         let Some(svc) = self.informers.get(Kind::Service).get(ns, name).and_then(|s| s.as_service().cloned()) else {
             if existing.is_some() {
-                ctx.request(ApiRequest::new(Verb::Delete, Kind::Endpoints, ns, name));
+                self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::Endpoints, ns, name));
             }
             return;
         };
@@ -106,11 +116,11 @@ impl EndpointsController {
                 let mut next = e.clone();
                 next.subsets = subsets;
                 next.metadata.resource_version.clear();
-                ctx.request(ApiRequest::with_object(Verb::Update, Object::Endpoints(next)));
+                self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::Endpoints(next)));
             }
             None => {
                 let ep = Endpoints { metadata: ObjectMeta { name: name.into(), namespace: ns.into(), labels, ..Default::default() }, subsets };
-                ctx.request(ApiRequest::with_object(Verb::Create, Object::Endpoints(ep)));
+                self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::Endpoints(ep)));
             }
         }
     }

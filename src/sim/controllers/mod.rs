@@ -13,20 +13,31 @@ pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
 pub use replicaset::ReplicaSetController;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use super::engine::Ctx;
+use super::message::{ApiRequest, RequestId};
 use super::objects::{EventSource, Object, ObjectRc, OwnerReference};
 
-/// A de-duplicating FIFO of object keys ("namespace/name"), like client-go's workqueue.
+/// A de-duplicating FIFO of object keys ("namespace/name") with client-go's workqueue
+/// semantics: a key whose sync is still waiting on its API calls is "processing" and is not
+/// handed out again; changes meanwhile only mark it dirty, and it is queued once the last
+/// answer arrives. So a controller has at most one round of writes in flight per object,
+/// as when a real sync blocks on its requests.
 #[derive(Clone, Debug, Default)]
 pub struct WorkQueue {
     order: VecDeque<String>,
     queued: BTreeSet<String>,
+    processing: BTreeMap<String, usize>,
+    waiting: BTreeMap<RequestId, String>,
+    dirty: BTreeSet<String>,
 }
 
 impl WorkQueue {
     pub fn add(&mut self, key: String) {
-        if self.queued.insert(key.clone()) {
+        if self.processing.contains_key(&key) {
+            self.dirty.insert(key);
+        } else if self.queued.insert(key.clone()) {
             self.order.push_back(key);
         }
     }
@@ -34,6 +45,31 @@ impl WorkQueue {
         let k = self.order.pop_front()?;
         self.queued.remove(&k);
         Some(k)
+    }
+    /// Sends a request on behalf of the sync of `key`, which stays processing until it is answered.
+    pub fn request(&mut self, ctx: &mut Ctx, key: &str, req: ApiRequest) -> RequestId {
+        let id = ctx.request(req);
+        self.track(key, id);
+        id
+    }
+    /// Records that the sync of `key` waits for the answer to `id`.
+    pub fn track(&mut self, key: &str, id: RequestId) {
+        *self.processing.entry(key.to_string()).or_default() += 1;
+        self.waiting.insert(id, key.to_string());
+    }
+    /// An answer arrived; returns whether it belonged to a tracked sync.
+    pub fn done(&mut self, id: RequestId) -> bool {
+        let Some(key) = self.waiting.remove(&id) else { return false };
+        if let Some(n) = self.processing.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.processing.remove(&key);
+                if self.dirty.remove(&key) {
+                    self.add(key);
+                }
+            }
+        }
+        true
     }
     pub fn len(&self) -> usize {
         self.order.len()
@@ -57,4 +93,23 @@ pub fn controller_of(o: &ObjectRc) -> Option<&OwnerReference> {
 
 pub fn source(component: &str) -> EventSource {
     EventSource { component: component.into(), host: String::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn a_key_in_processing_is_requeued_once_its_answers_are_in() {
+        let mut q = WorkQueue::default();
+        q.add("default/web".into());
+        let k = q.pop().unwrap();
+        q.track(&k, 7);
+        q.add("default/web".into());
+        q.add("default/web".into());
+        assert!(q.pop().is_none(), "not handed out while processing");
+        assert!(q.done(7));
+        assert_eq!(q.pop().as_deref(), Some("default/web"));
+        assert!(q.pop().is_none(), "changes while processing coalesce into one sync");
+        assert!(!q.done(8));
+    }
 }

@@ -95,6 +95,7 @@ impl ReplicaSetController {
                 }
             }
         } else if let Body::Response(resp) = body {
+            self.queue.done(resp.id);
             self.on_response(ctx, *resp);
         }
         if self.informers.synced() {
@@ -213,7 +214,7 @@ impl ReplicaSetController {
         if satisfied && rs.metadata.deletion_timestamp.is_none() {
             self.manage_replicas(ctx, key, &rs_obj, rs);
         }
-        self.update_status(ctx, rs);
+        self.update_status(ctx, key, rs);
     }
 
     /// manageReplicas: the diff between desired and actual, in bursts.
@@ -226,7 +227,7 @@ impl ReplicaSetController {
             self.expectations.insert(key.to_string(), Expectations { adds: n as i64, dels: 0 });
             for _ in 0..n {
                 let pod = pod_from_template(rs_obj, rs);
-                let id = ctx.request(ApiRequest::with_object(Verb::Create, Object::Pod(pod)));
+                let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::Pod(pod)));
                 self.creating.insert(id, key.to_string());
             }
         } else if have > want {
@@ -237,21 +238,21 @@ impl ReplicaSetController {
             let victims: Vec<(String, String)> = ranked.into_iter().take(n).map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
             self.expectations.insert(key.to_string(), Expectations { adds: 0, dels: n as i64 });
             for (ns, name) in victims {
-                let id = ctx.request(ApiRequest::new(Verb::Delete, Kind::Pod, &ns, &name));
+                let id = self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::Pod, &ns, &name));
                 self.deleting.insert(id, (key.to_string(), name));
             }
         }
     }
 
     /// calculateStatus + updateReplicaSetStatus: write only when something changed.
-    fn update_status(&mut self, ctx: &mut Ctx, rs: &ReplicaSet) {
+    fn update_status(&mut self, ctx: &mut Ctx, key: &str, rs: &ReplicaSet) {
         let (replicas, ready, labeled) = self.pods_by_owner.get(&rs.metadata.uid).map_or((0, 0, 0), |o| (o.pods.len() as i32, o.ready, o.labeled));
         let status = ReplicaSetStatus { replicas, fully_labeled_replicas: labeled, ready_replicas: ready, available_replicas: ready, observed_generation: rs.metadata.generation };
         if status != rs.status {
             let mut next = rs.clone();
             next.status = status;
             next.metadata.resource_version.clear();
-            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::ReplicaSet(next)));
+            self.queue.request(ctx, key, ApiRequest::with_object(Verb::UpdateStatus, Object::ReplicaSet(next)));
         }
     }
 }
