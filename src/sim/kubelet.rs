@@ -252,8 +252,9 @@ impl Kubelet {
                 let pod_obj = Object::Pod(w.pod.clone());
                 match result {
                     Ok(info) => {
-                        let took = ctx.now.since(w.pull_started);
-                        ctx.event(src, &pod_obj, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {took} ({took} including waiting). Image size: {} bytes.", info.size_bytes));
+                        let waited = ctx.now.since(w.pull_started);
+                        let took = SimDuration((info.pull_secs * 1e6) as u64);
+                        ctx.event(src, &pod_obj, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {took} ({waited} including waiting). Image size: {} bytes.", info.size_bytes));
                         w.stage = Stage::Creating(container);
                         let name = w.pod.spec.containers[container].name.clone();
                         ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name, image }));
@@ -392,7 +393,7 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
             ContainerStatus {
                 name: c.name.clone(),
                 image: format!("{repo}:{tag}"),
-                image_id: if started.is_some() { format!("{repo}@sha256:{:0>64}", format!("{:x}", repo.len() * 7919 + tag.len())) } else { String::new() },
+                image_id: if started.is_some() { format!("{repo}@sha256:{}", crate::sim::runtime::digest(&format!("{repo}:{tag}"))) } else { String::new() },
                 container_id: if started.is_some() { format!("containerd://{}", w.container_ids[i]) } else { String::new() },
                 ready: started.is_some(),
                 restart_count: 0,

@@ -61,6 +61,20 @@ pub fn normalize_image(image: &str) -> (String, String) {
     (repo, tag.to_string())
 }
 
+/// A stable stand-in for an image's sha256 digest: 64 hex digits derived from its reference.
+pub fn digest(reference: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    (0..4)
+        .map(|round| {
+            for b in reference.bytes().chain([round as u8]) {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            format!("{h:016x}")
+        })
+        .collect()
+}
+
 pub fn image_size(repo: &str) -> Option<u64> {
     if let Some((_, s)) = IMAGE_CATALOGUE.iter().find(|(r, _)| *r == repo) {
         return Some(*s);
@@ -81,13 +95,16 @@ pub struct ContainerRuntime {
     layers: BTreeSet<String>,
     next_ip: u32,
     pub containers_running: usize,
+    /// The kubelet pulls one image at a time (serializeImagePulls, on by default): a pull
+    /// waits for the one before it.
+    pulls_busy_until: crate::sim::time::SimTime,
 }
 
 impl ContainerRuntime {
     pub fn new(node_index: u32) -> Self {
         let mut images = BTreeSet::new();
         images.insert("registry.k8s.io/pause:3.10".to_string());
-        ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0 }
+        ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0, pulls_busy_until: crate::sim::time::SimTime::ZERO }
     }
 
     fn id(ctx: &mut Ctx) -> String {
@@ -123,12 +140,16 @@ impl ContainerRuntime {
                         (CriReply::ImagePulled { pod_uid, container, image, result: Err(err) }, 900 + ctx.rng.below(400))
                     }
                     Some(size) => {
+                        // Layers fetched by an earlier pull (even one still queued ahead) are reused.
                         let cached = self.layers.contains(&repo);
-                        let ms = if cached { 300 + ctx.rng.below(300) } else { 400 + size * 1000 / PULL_BYTES_PER_SEC + ctx.rng.below(800) };
+                        let own = if cached { 300 + ctx.rng.below(300) } else { 400 + size * 1000 / PULL_BYTES_PER_SEC + ctx.rng.below(800) };
+                        let start = self.pulls_busy_until.max(ctx.now);
+                        let done = start + SimDuration::millis(own);
+                        self.pulls_busy_until = done;
                         self.layers.insert(repo.clone());
                         self.images.insert(format!("{repo}:{tag}"));
-                        let info = PullInfo { size_bytes: size, pull_secs: ms as f64 / 1000.0, already_present: false };
-                        (CriReply::ImagePulled { pod_uid, container, image, result: Ok(info) }, ms)
+                        let info = PullInfo { size_bytes: size, pull_secs: own as f64 / 1000.0, already_present: false };
+                        (CriReply::ImagePulled { pod_uid, container, image, result: Ok(info) }, done.since(ctx.now).as_millis())
                     }
                 }
             }

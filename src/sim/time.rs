@@ -53,6 +53,14 @@ impl SimTime {
         let (y, mo, d, h, mi, s) = civil_from_unix(self.unix_seconds());
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     }
+    /// Go's RFC1123Z, as `kubectl describe` prints times: `Thu, 01 Jan 2026 00:00:00 +0000`.
+    pub fn rfc1123z(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let t = self.unix_seconds();
+        let (y, mo, d, h, mi, s) = civil_from_unix(t);
+        format!("{}, {d:02} {} {y} {h:02}:{mi:02}:{s:02} +0000", DAYS[t.div_euclid(86_400).rem_euclid(7) as usize], MONTHS[(mo - 1) as usize])
+    }
     pub fn parse_rfc3339(s: &str) -> Option<SimTime> {
         let b = s.as_bytes();
         if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
@@ -158,6 +166,8 @@ mod tests {
         assert_eq!(t.rfc3339(), "2026-03-01T01:02:03Z");
         assert_eq!(SimTime::parse_rfc3339(&t.rfc3339()), Some(t));
         assert_eq!(SimTime::parse_rfc3339("garbage"), None);
+        assert_eq!(SimTime::ZERO.rfc1123z(), "Thu, 01 Jan 2026 00:00:00 +0000");
+        assert_eq!(t.rfc1123z(), "Sun, 01 Mar 2026 01:02:03 +0000");
     }
     #[test]
     fn durations_print_like_go() {
