@@ -31,7 +31,11 @@ fn errors_read_like_kubectl() {
         assert!(o.is_error, "{l} should fail");
         o.text
     };
-    assert!(err(&mut s, "kubectl create deployment Web --image=nginx").starts_with("The Deployment \"Web\" is invalid: metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 subdomain"));
+    // create_deployment.go wraps the server's error; apply prints it as "The <Kind> ... is invalid".
+    assert!(err(&mut s, "kubectl create deployment Web --image=nginx").starts_with("error: failed to create deployment: Deployment.apps \"Web\" is invalid: metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 subdomain"));
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: Web\nspec:\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: nginx\n        image: nginx\n";
+    let o = s.execute("kubectl apply -f -", Some(manifest));
+    assert!(o.is_error && o.text.starts_with("The Deployment \"Web\" is invalid: metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 subdomain"), "{}", o.text);
     assert!(err(&mut s, "kubectl gte pods").contains("Did you mean this?\n\tget"));
     assert!(err(&mut s, "kubectl run web --image=nginx --replicas=3").starts_with("error: unknown flag: --replicas"));
     s.execute("kubectl create deployment web --image=nginx", None);

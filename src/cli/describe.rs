@@ -13,12 +13,7 @@ fn labels(l: &Labels) -> String {
 }
 
 fn ts(t: Option<crate::sim::SimTime>) -> String {
-    t.map(|t| {
-        let s = t.rfc3339();
-        // "Thu, 01 Jan 2026 00:00:05 +0000" as kubectl prints; the weekday is left out.
-        format!("{} {}", &s[..10], &s[11..19])
-    })
-    .unwrap_or_else(|| "<unset>".into())
+    t.map(|t| t.rfc1123z()).unwrap_or_else(|| "<unset>".into())
 }
 
 fn events_block(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {

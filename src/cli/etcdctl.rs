@@ -53,6 +53,7 @@ pub fn run(sim: &mut Sim, args: &[String]) -> Result<String, String> {
             }
         }
         "version" => Ok("etcdctl version: 3.5.16\nAPI version: 3.5".into()),
+        "put" | "del" | "txn" | "compaction" | "defrag" => Err(format!("Error: kubesim's etcdctl only reads: in a cluster only kube-apiserver writes to etcd, so `{cmd}` is not simulated")),
         c => Err(super::kubectl::unknown_command(c, "etcdctl", COMMANDS).replacen("error:", "Error:", 1)),
     }
 }

@@ -14,7 +14,7 @@ use crate::sim::{ApiError, Sim};
 
 pub type CmdResult = Result<String, String>;
 
-const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "scale", "delete", "cordon", "uncordon", "expose", "version", "help", "api-resources"];
+const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "scale", "delete", "cordon", "uncordon", "drain", "taint", "label", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
 
 /// `Error from server (NotFound): ...`, or kubectl's own wording for invalid objects.
 pub fn server_error(e: &ApiError) -> String {
@@ -71,17 +71,17 @@ pub fn resolve_kind(s: &str) -> Option<Kind> {
     })
 }
 
-fn unknown_resource(s: &str) -> String {
+pub(super) fn unknown_resource(s: &str) -> String {
     format!("error: the server doesn't have a resource type {s:?}")
 }
 
-const NS_FLAGS: [FlagSpec; 2] = [flag("namespace", Some('n'), true), flag("all-namespaces", Some('A'), false)];
+pub(super) const NS_FLAGS: [FlagSpec; 2] = [flag("namespace", Some('n'), true), flag("all-namespaces", Some('A'), false)];
 
-fn namespace(p: &Parsed) -> String {
+pub(super) fn namespace(p: &Parsed) -> String {
     p.get("namespace").unwrap_or("default").to_string()
 }
 
-fn list(sim: &mut Sim, kind: Kind, ns: &str, selector: Option<LabelSelector>) -> Result<Vec<ObjectRc>, String> {
+pub(super) fn list(sim: &mut Sim, kind: Kind, ns: &str, selector: Option<LabelSelector>) -> Result<Vec<ObjectRc>, String> {
     let mut req = ApiRequest::new(Verb::List, kind, if kind.namespaced() { ns } else { "" }, "");
     req.label_selector = selector;
     match sim.call(req) {
@@ -92,7 +92,7 @@ fn list(sim: &mut Sim, kind: Kind, ns: &str, selector: Option<LabelSelector>) ->
 }
 
 /// `TYPE/NAME` or `TYPE NAME`, as scale and expose take them.
-fn resource_and_name(p: &Parsed) -> Result<(Kind, String), String> {
+pub(super) fn resource_and_name(p: &Parsed) -> Result<(Kind, String), String> {
     const NO_NAME: &str = "error: resource(s) were provided, but no name was specified";
     let what = p.positional.first().ok_or(NO_NAME)?;
     let (k, name) = match what.split_once('/') {
@@ -102,7 +102,7 @@ fn resource_and_name(p: &Parsed) -> Result<(Kind, String), String> {
     Ok((resolve_kind(&k).ok_or_else(|| unknown_resource(&k))?, name))
 }
 
-fn get_one(sim: &mut Sim, kind: Kind, ns: &str, name: &str) -> Result<ObjectRc, String> {
+pub(super) fn get_one(sim: &mut Sim, kind: Kind, ns: &str, name: &str) -> Result<ObjectRc, String> {
     match sim.call(ApiRequest::new(Verb::Get, kind, if kind.namespaced() { ns } else { "" }, name)) {
         Ok(ApiReply::Object(o)) => Ok(o),
         Ok(_) => Err("error: unexpected answer".into()),
@@ -143,6 +143,12 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         "cordon" => cordon(sim, rest, true),
         "uncordon" => cordon(sim, rest, false),
         "expose" => expose(sim, rest),
+        "label" => super::kubectl_ops::label(sim, rest),
+        "taint" => super::kubectl_ops::taint(sim, rest),
+        "drain" => super::kubectl_ops::drain(sim, rest),
+        "wait" => super::kubectl_ops::wait(sim, rest),
+        "rollout" => super::kubectl_ops::rollout(sim, rest),
+        "logs" => super::kubectl_ops::logs(sim, rest),
         "version" => Ok("Client Version: v1.32.0\nKustomize Version: v5.5.0\nServer Version: v1.32.0 (kubesim)".into()),
         "api-resources" => Ok(api_resources()),
         "help" | "--help" | "-h" => Ok(help()),
@@ -153,10 +159,11 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
 pub fn help() -> String {
     "kubectl controls the (simulated) Kubernetes cluster manager.\n\n\
 Basic Commands:\n  create          Create a resource from a file or from stdin, or a deployment\n  expose          Take a deployment or pod and expose it as a new Kubernetes service\n  run             Run a particular image on the cluster (creates a Pod)\n  get             Display one or many resources\n  delete          Delete resources by file names, stdin, resources and names, or by label selector\n\n\
-Deploy Commands:\n  scale           Set a new size for a deployment or replica set\n\n\
-Cluster Management Commands:\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n\n\
-Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n\n\
-Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n\n\
+Deploy Commands:\n  rollout         Manage the rollout of a resource (status)\n  scale           Set a new size for a deployment or replica set\n\n\
+Cluster Management Commands:\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n  drain           Drain node in preparation for maintenance\n  taint           Update the taints on one or more nodes\n\n\
+Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n  logs            Print the logs for a container in a pod\n\n\
+Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
+Settings Commands:\n  label           Update the labels on a resource\n\n\
 Other Commands:\n  api-resources   Print the supported API resources on the server\n  version         Print the client and server version information\n\n\
 Usage:\n  kubectl [flags] [options]".into()
 }
@@ -178,7 +185,7 @@ fn created(o: &ObjectRc, verb: &str) -> String {
     format!("{}/{} {verb}", o.kind().singular_group(), o.name())
 }
 
-fn submit(sim: &mut Sim, verb: Verb, obj: Object) -> Result<ObjectRc, String> {
+pub(super) fn submit(sim: &mut Sim, verb: Verb, obj: Object) -> Result<ObjectRc, String> {
     match sim.call(ApiRequest::with_object(verb, obj)) {
         Ok(ApiReply::Object(o)) => Ok(o),
         Ok(_) => Err("error: unexpected answer".into()),
@@ -189,7 +196,7 @@ fn submit(sim: &mut Sim, verb: Verb, obj: Object) -> Result<ObjectRc, String> {
 /// kubectl's scale, cordon and apply send patches, which carry no resourceVersion: the API
 /// server applies them to the latest object (retrying on a lost race) instead of answering
 /// 409 Conflict when a controller wrote in between.
-fn as_patch(mut o: Object) -> Object {
+pub(super) fn as_patch(mut o: Object) -> Object {
     o.meta_mut().resource_version.clear();
     o
 }
@@ -237,8 +244,12 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             if p.get("dry-run").is_some_and(|v| v == "client") {
                 return Ok(yaml::to_yaml(&Object::Deployment(d).to_value()).trim_end().to_string());
             }
-            let o = submit(sim, Verb::Create, Object::Deployment(d)).map_err(|e| if e.starts_with("The ") { e } else { format!("error: failed to create deployment: {}", e.trim_start_matches("Error from server ").trim_start_matches(|c| c != ':').trim_start_matches(": ")) })?;
-            Ok(created(&o, "created"))
+            // create_deployment.go wraps whatever the server says: "failed to create deployment: %v".
+            match sim.call(ApiRequest::with_object(Verb::Create, Object::Deployment(d))) {
+                Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
+                Ok(_) => Err("error: unexpected answer".into()),
+                Err(e) => Err(format!("error: failed to create deployment: {}", e.message)),
+            }
         }
         Some("namespace") | Some("ns") => {
             let p = parse(&args[1..], &[])?;
@@ -478,8 +489,38 @@ fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
     h
 }
 
+/// `--field-selector spec.nodeName=node-1,status.phase!=Running`: (field, value, equals).
+fn parse_field_selector(s: &str) -> Result<Vec<(String, String, bool)>, String> {
+    const KNOWN: [&str; 4] = ["metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"];
+    s.split(',')
+        .map(|part| {
+            let (field, value, eq) = match part.split_once("!=") {
+                Some((f, v)) => (f, v, false),
+                None => match part.split_once("==").or_else(|| part.split_once('=')) {
+                    Some((f, v)) => (f, v, true),
+                    None => return Err(format!("error: invalid selector: '{s}'; can't understand '{part}'")),
+                },
+            };
+            if !KNOWN.contains(&field) {
+                return Err(format!("Error from server (BadRequest): field label not supported: {field} (kubesim knows {})", KNOWN.join(", ")));
+            }
+            Ok((field.to_string(), value.to_string(), eq))
+        })
+        .collect()
+}
+
+fn field_value(o: &ObjectRc, field: &str) -> String {
+    match (field, &**o) {
+        ("metadata.name", _) => o.name().into(),
+        ("metadata.namespace", _) => o.namespace().into(),
+        ("spec.nodeName", Object::Pod(p)) => p.spec.node_name.clone(),
+        ("status.phase", Object::Pod(p)) => p.status.phase.clone(),
+        _ => String::new(),
+    }
+}
+
 fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
-    let specs = [NS_FLAGS[0], NS_FLAGS[1], flag("output", Some('o'), true), flag("selector", Some('l'), true), flag("show-labels", None, false), flag("watch", Some('w'), false)];
+    let specs = [NS_FLAGS[0], NS_FLAGS[1], flag("output", Some('o'), true), flag("selector", Some('l'), true), flag("field-selector", None, true), flag("show-labels", None, false), flag("watch", Some('w'), false)];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}\nSee 'kubectl get --help' for usage."))?;
     let Some(what) = p.positional.first() else {
         return Err("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples".into());
@@ -494,6 +535,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
         return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,name,wide,yaml"));
     }
     let selector = p.get("selector").map(parse_selector).transpose()?;
+    let fields = p.get("field-selector").map(parse_field_selector).transpose()?;
     // `get pod/web-1`, `get pods web-1 web-2`, `get all`, `get po,svc`.
     let mut targets: Vec<(Kind, Option<String>)> = Vec::new();
     if let Some((k, n)) = what.split_once('/') {
@@ -530,6 +572,9 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
             },
             None => {
                 let mut v = list(sim, kind, if all_ns { "" } else { &ns }, selector.clone())?;
+                if let Some(f) = &fields {
+                    v.retain(|o| f.iter().all(|(field, want, eq)| (field_value(o, field) == *want) == *eq));
+                }
                 if kind == Kind::Event {
                     v.sort_by_key(|e| e.as_event().map(|e| e.last_timestamp));
                 }
@@ -704,7 +749,7 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
     if failed { Err(out.join("\n")) } else { Ok(out.join("\n")) }
 }
 
-fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
+pub(super) fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
     let p = parse(args, &[])?;
     let name = p.positional.first().ok_or_else(|| format!("error: USAGE: {} NODE [flags]\nSee 'kubectl {} -h' for help and examples", if on { "cordon" } else { "uncordon" }, if on { "cordon" } else { "uncordon" }))?;
     let cur = get_one(sim, Kind::Node, "", name)?;

@@ -6,6 +6,7 @@ pub mod args;
 pub mod describe;
 pub mod etcdctl;
 pub mod kubectl;
+mod kubectl_ops;
 pub mod printers;
 pub mod yaml;
 

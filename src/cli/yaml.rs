@@ -353,6 +353,7 @@ fn needs_quotes(s: &str) -> bool {
         || s.contains(": ")
         || s.contains(" #")
         || s.contains('\n')
+        || crate::sim::SimTime::parse_rfc3339(s).is_some()
 }
 
 fn scalar_out(v: &Value) -> String {
@@ -360,9 +361,8 @@ fn scalar_out(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) if needs_quotes(s) => {
-            if s.contains('\'') || s.contains('\n') { serde_json::to_string(s).unwrap_or_default() } else { format!("'{s}'") }
-        }
+        // sigs.k8s.io/yaml (go-yaml) double-quotes what would otherwise read as another type.
+        Value::String(s) if needs_quotes(s) => serde_json::to_string(s).unwrap_or_default(),
         Value::String(s) => s.clone(),
         Value::Array(_) => "[]".into(),
         Value::Object(_) => "{}".into(),
@@ -374,7 +374,7 @@ fn write(v: &Value, indent: usize, out: &mut String) {
     match v {
         Value::Object(m) => {
             for (k, val) in m {
-                let key = if needs_quotes(k) { format!("'{k}'") } else { k.clone() };
+                let key = if needs_quotes(k) { serde_json::to_string(k).unwrap_or_default() } else { k.clone() };
                 match val {
                     Value::Object(x) if !x.is_empty() => {
                         out.push_str(&format!("{pad}{key}:\n"));
