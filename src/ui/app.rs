@@ -9,9 +9,9 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::inspect::{comp_id, inspect, parse_comp_id, Target};
 use super::narration::narrate;
 use crate::cli::Session;
-use crate::sim::message::{Component, ControllerKind};
 use crate::sim::trace::MessageKind;
 use crate::sim::{Kind, NoticeMode, SimConfig, SimTime};
 
@@ -25,24 +25,6 @@ const SHORT_HOP_US: u64 = 50_000;
 struct TermLine {
     text: String,
     kind: &'static str,
-}
-
-fn comp_id(c: Component) -> String {
-    match c {
-        Component::User => "user".into(),
-        Component::ApiServer => "apiserver".into(),
-        Component::Etcd => "etcd".into(),
-        Component::Scheduler => "scheduler".into(),
-        Component::Controller(k) => match k {
-            ControllerKind::Deployment => "ctl-deployment".into(),
-            ControllerKind::ReplicaSet => "ctl-replicaset".into(),
-            ControllerKind::Endpoints => "ctl-endpoints".into(),
-            ControllerKind::GarbageCollector => "ctl-gc".into(),
-        },
-        Component::Kubelet(n) => format!("kubelet-{}", n.0),
-        Component::Runtime(n) => format!("runtime-{}", n.0),
-        Component::Proxy(n) => format!("proxy-{}", n.0),
-    }
 }
 
 fn status_class(status: &str) -> &'static str {
@@ -64,6 +46,8 @@ struct Ui {
     playing: RwSignal<bool>,
     speed: RwSignal<f64>,
     slow: RwSignal<bool>,
+    /// What the inspector shows.
+    selected: RwSignal<Option<Target>>,
 }
 
 impl Ui {
@@ -114,6 +98,7 @@ pub fn App() -> impl IntoView {
         playing: RwSignal::new(false),
         speed: RwSignal::new(1.0),
         slow: RwSignal::new(false),
+        selected: RwSignal::new(None),
     };
     provide_context(ui);
     start_animation_loop(ui);
@@ -131,6 +116,7 @@ pub fn App() -> impl IntoView {
                 ev.prevent_default();
                 ui.step();
             }
+            "Escape" => ui.selected.set(None),
             _ => {}
         }
     });
@@ -147,6 +133,7 @@ pub fn App() -> impl IntoView {
                 <WorkerNodes/>
                 <Packets/>
             </div>
+            <Inspector/>
             <EtcdPanel/>
             <Narration/>
         </main>
@@ -326,10 +313,10 @@ fn busy(ui: &Ui, id: &str) -> bool {
 fn Box(id: &'static str, title: &'static str, detail: &'static str) -> impl IntoView {
     let ui = expect_context::<Ui>();
     view! {
-        <div class="comp" data-comp=id class:busy=move || busy(&ui, id)>
+        <button class="comp" data-comp=id class:busy=move || busy(&ui, id) on:click=move |_| ui.selected.set(parse_comp_id(id).map(Target::Component))>
             <strong>{title}</strong>
             <small>{detail}</small>
-        </div>
+        </button>
     }
 }
 
@@ -339,7 +326,7 @@ fn ControlPlane() -> impl IntoView {
         <section class="control-plane" aria-label="Control plane">
             <h2>"Control plane"</h2>
             <div class="cp-grid">
-                <div class="comp user" data-comp="user"><strong>"you"</strong><small>"kubectl"</small></div>
+                <Box id="user" title="you" detail="kubectl"/>
                 <Box id="apiserver" title="kube-apiserver" detail="validates, stores, notifies"/>
                 <Box id="etcd" title="etcd" detail="the only database"/>
                 <Box id="scheduler" title="kube-scheduler" detail="picks a node for each pod"/>
@@ -410,7 +397,7 @@ fn WorkerNodes() -> impl IntoView {
             <div class="node-list">
                 <For each=move || nodes.get() key=|n| (n.name.clone(), n.pods.clone(), n.ready, n.cordoned, n.running) let:n>
                     <div role="group" aria-label=n.name.clone() class="node" class:down=!n.running class:cordoned=n.cordoned>
-                        <h3>{n.name.clone()}<small>{if !n.running { " kubelet stopped" } else if n.cordoned { " Ready,SchedulingDisabled" } else if n.ready { " Ready" } else { " NotReady" }}</small></h3>
+                        <h3><button class="node-name" on:click={ let name = n.name.clone(); move |_| ui.selected.set(Some(Target::Node(name.clone()))) }>{n.name.clone()}</button><small>{if !n.running { " kubelet stopped" } else if n.cordoned { " Ready,SchedulingDisabled" } else if n.ready { " Ready" } else { " NotReady" }}</small></h3>
                         <div class="agents">
                             <Agent id=format!("kubelet-{}", n.index) label="kubelet"/>
                             <Agent id=format!("runtime-{}", n.index) label="containerd"/>
@@ -419,8 +406,10 @@ fn WorkerNodes() -> impl IntoView {
                         <ul role="list" class="pods">
                             {n.pods.iter().map(|p| view! {
                                 <li role="listitem" class=format!("pod {}", status_class(&p.status)) aria-label=format!("{} {}", p.name, p.status)>
-                                    <span class="pod-name">{p.name.clone()}</span>" "
-                                    <span class="pod-status">{p.status.clone()}</span>
+                                    <button class="pod-button" on:click={ let name = p.name.clone(); move |_| ui.selected.set(Some(Target::Pod { namespace: "default".into(), name: name.clone() })) }>
+                                        <span class="pod-name">{p.name.clone()}</span>" "
+                                        <span class="pod-status">{p.status.clone()}</span>
+                                    </button>
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -435,7 +424,8 @@ fn WorkerNodes() -> impl IntoView {
 fn Agent(id: String, label: &'static str) -> impl IntoView {
     let ui = expect_context::<Ui>();
     let id2 = id.clone();
-    view! { <span class="agent" data-comp=id class:busy=move || busy(&ui, &id2)>{label}</span> }
+    let id3 = id.clone();
+    view! { <button class="agent" data-comp=id class:busy=move || busy(&ui, &id2) on:click=move |_| ui.selected.set(parse_comp_id(&id3).map(Target::Component))>{label}</button> }
 }
 
 #[component]
@@ -555,5 +545,54 @@ fn Packets() -> impl IntoView {
                 <circle cx=p.1 cy=p.2 r="6" class=format!("packet {}", p.3)><title>{p.4.clone()}</title></circle>
             </For>
         </svg>
+    }
+}
+
+/// Details of the selected pod, node or component, with the scheduler's decision for a pod.
+#[component]
+fn Inspector() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    let report = Memo::new(move |_| {
+        ui.version.get();
+        let d = ui.display.get();
+        let target = ui.selected.get()?;
+        ui.session.with_value(|s| inspect(&s.sim, &target, SimTime(d)))
+    });
+    view! {
+        <Show when=move || ui.selected.get().is_some()>
+            <section class="inspector-panel" aria-label="Inspector">
+                <h2>"Inspector " <button class="close" on:click=move |_| ui.selected.set(None) aria-label="Close inspector">"×"</button></h2>
+                {move || match report.get() {
+                    None => view! { <p>"It is gone: deleted from etcd."</p> }.into_any(),
+                    Some(r) => view! {
+                        <h3>{r.title.clone()}</h3>
+                        <dl class="facts">
+                            {r.facts.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
+                        </dl>
+                        {r.decision.clone().map(|d| view! {
+                            <h4>"Scheduling decision"</h4>
+                            <p>{d.summary.clone()}</p>
+                            <ul>{d.filtered.iter().map(|f| view! { <li>{f.clone()}</li> }).collect_view()}</ul>
+                            {(!d.scores.is_empty()).then(|| {
+                                let plugins: Vec<String> = d.scores[0].plugins.iter().map(|p| format!("{} ×{}", p.0, p.2)).collect();
+                                view! {
+                                    <div class="scores" tabindex="0" role="region" aria-label="Node scores">
+                                    <table>
+                                        <thead><tr><th scope="col">"node"</th>{plugins.into_iter().map(|p| view! { <th scope="col">{p}</th> }).collect_view()}<th scope="col">"total"</th></tr></thead>
+                                        <tbody>{d.scores.iter().map(|r| view! {
+                                            <tr class:chosen=r.chosen><th scope="row">{r.node.clone()}{if r.chosen { " ✓" } else { "" }}</th>
+                                            {r.plugins.iter().map(|p| view! { <td>{p.1}</td> }).collect_view()}<td>{r.total}</td></tr>
+                                        }).collect_view()}</tbody>
+                                    </table>
+                                    </div>
+                                }
+                            })}
+                        })}
+                        <h4>"Recent messages"</h4>
+                        <ol class="messages" tabindex="0" aria-label="Recent messages">{r.messages.iter().map(|m| view! { <li><code>{m.clone()}</code></li> }).collect_view()}</ol>
+                    }.into_any(),
+                }}
+            </section>
+        </Show>
     }
 }

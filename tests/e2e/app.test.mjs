@@ -83,9 +83,54 @@ test('the walkthrough: create a deployment, play, three pods run', async () => {
   await log.getByText('error: unknown flag: --bogus').waitFor();
 });
 
+test('selecting a pod shows its scheduling decision', async () => {
+  const workers = page.getByRole('region', { name: 'Worker nodes' });
+  await workers.getByRole('listitem').first().getByRole('button').click();
+  const inspector = page.getByRole('region', { name: 'Inspector' });
+  await inspector.getByText('Scheduling decision').waitFor();
+  assert.match(await inspector.textContent(), /chose node-[12]/);
+  const rows = inspector.getByRole('region', { name: 'Node scores' }).getByRole('row');
+  assert.equal(await rows.count(), 3, 'a header and one row per node');
+  await page.screenshot({ path: `${out}/04-inspector.png`, fullPage: true });
+  await page.getByRole('button', { name: 'kube-scheduler' }).click();
+  await inspector.getByText(/Pods bound/).waitFor();
+});
+
 test('axe-core finds no serious or critical violations', async () => {
   await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
   const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`), []);
+});
+
+for (const width of [360, 700]) {
+  test(`readable at ${width} px without sideways scrolling`, async () => {
+    const narrow = await browser.newPage({ viewport: { width, height: 900 } });
+    await narrow.goto(base);
+    await narrow.getByRole('textbox', { name: 'Command' }).fill('kubectl create deployment web --image=nginx --replicas=3');
+    await narrow.getByRole('textbox', { name: 'Command' }).press('Enter');
+    await narrow.getByRole('log', { name: 'Terminal' }).getByText('deployment.apps/web created').waitFor();
+    const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the ${width}px viewport`);
+    await narrow.screenshot({ path: `${out}/05-width-${width}.png`, fullPage: true });
+    await narrow.close();
+  });
+}
+
+test('with reduced motion no packets travel, but state still changes', async () => {
+  const ctx = await browser.newContext({ reducedMotion: 'reduce', viewport: { width: 1200, height: 900 } });
+  const calm = await ctx.newPage();
+  await calm.goto(base);
+  await calm.getByRole('textbox', { name: 'Command' }).fill('kubectl create deployment web --image=nginx --replicas=2');
+  await calm.getByRole('textbox', { name: 'Command' }).press('Enter');
+  await calm.getByRole('slider', { name: 'Speed' }).fill('-1');
+  await calm.getByRole('button', { name: 'Play' }).click();
+  let packets = 0;
+  for (let i = 0; i < 10; i++) {
+    packets = Math.max(packets, await calm.locator('svg.packets circle').count());
+    await calm.waitForTimeout(50);
+  }
+  assert.equal(packets, 0);
+  await calm.getByRole('region', { name: 'etcd' }).getByRole('button', { name: /\/registry\/replicasets\// }).first().waitFor();
+  await ctx.close();
 });
