@@ -5,7 +5,7 @@ export CHROMEDRIVER := /usr/bin/chromedriver
 # wasm-bindgen-test-runner: headless Chromium, root-safe flags (see webdriver.json).
 export WASM_BINDGEN_TEST_TIMEOUT := 120
 
-.PHONY: serve test dist setup setup-test test-native test-browser test-e2e bench size
+.PHONY: serve test dist setup setup-test test-native test-browser test-e2e bench bench-ui
 
 setup:
 	@scripts/setup.sh
@@ -35,5 +35,10 @@ dist: setup
 	trunk build --release --offline
 	node scripts/size-report.mjs dist
 
+## bench: engine scale (1,000 nodes / 30,000 pods, 5,000 / 150,000)
 bench:
 	cargo bench --bench scale
+
+## bench-ui: frame times of 50 nodes x 20 pods under churn, in headless Chromium
+bench-ui: setup-test dist
+	node tests/bench/frames.mjs

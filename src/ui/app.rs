@@ -48,6 +48,8 @@ struct Ui {
     slow: RwSignal<bool>,
     /// What the inspector shows.
     selected: RwSignal<Option<Target>>,
+    /// Ids of the components at work at the displayed time.
+    busy: Memo<std::collections::BTreeSet<String>>,
 }
 
 impl Ui {
@@ -91,15 +93,14 @@ fn prefers_reduced_motion() -> bool {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let ui = Ui {
-        session: StoredValue::new(Session::new(SimConfig::default())),
-        version: RwSignal::new(0),
-        display: RwSignal::new(0),
-        playing: RwSignal::new(false),
-        speed: RwSignal::new(1.0),
-        slow: RwSignal::new(false),
-        selected: RwSignal::new(None),
-    };
+    let session = StoredValue::new(Session::new(SimConfig::default()));
+    let (version, display) = (RwSignal::new(0), RwSignal::new(0));
+    let busy = Memo::new(move |_| {
+        version.get();
+        let d = display.get();
+        session.with_value(|s| s.sim.trace().entries().iter().rev().take(300).filter(|e| e.delivered.0 <= d && d - e.delivered.0 < 3_000).map(|e| comp_id(e.to)).collect())
+    });
+    let ui = Ui { session, version, display, playing: RwSignal::new(false), speed: RwSignal::new(1.0), slow: RwSignal::new(false), selected: RwSignal::new(None), busy };
     provide_context(ui);
     start_animation_loop(ui);
     window_event_listener(leptos::ev::keydown, move |ev| {
@@ -300,14 +301,12 @@ fn Terminal() -> impl IntoView {
     }
 }
 
-/// Components that received a message in the last moment glow.
+/// Components that received a message in the last moment glow: one pass over the trace per
+/// frame, shared by every box.
 fn busy(ui: &Ui, id: &str) -> bool {
-    ui.version.get();
-    let d = ui.display.get();
-    ui.session.with_value(|s| {
-        s.sim.trace().entries().iter().rev().take(300).any(|e| e.delivered.0 <= d && d - e.delivered.0 < 3_000 && comp_id(e.to) == id)
-    })
+    ui.busy.with(|b| b.contains(id))
 }
+
 
 #[component]
 fn Box(id: &'static str, title: &'static str, detail: &'static str) -> impl IntoView {
@@ -367,13 +366,17 @@ fn WorkerNodes() -> impl IntoView {
         ui.version.get();
         ui.session.with_value(|s| {
             let sim = &s.sim;
+            let mut by_node: std::collections::BTreeMap<&str, Vec<PodView>> = std::collections::BTreeMap::new();
+            for p in sim.pods().filter(|p| !p.spec.node_name.is_empty()) {
+                by_node.entry(p.spec.node_name.as_str()).or_default().push(PodView { name: p.metadata.name.clone(), status: p.display_status() });
+            }
             sim.nodes()
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
                     let obj = sim.get(Kind::Node, "", &a.name);
                     let node = obj.and_then(|o| o.as_node());
-                    let pods = sim.pods().filter(|p| p.spec.node_name == a.name).map(|p| PodView { name: p.metadata.name.clone(), status: p.display_status() }).collect();
+                    let pods = by_node.remove(a.name.as_str()).unwrap_or_default();
                     NodeView { index: i as u32, name: a.name.clone(), ready: node.is_some_and(|n| n.is_ready()), cordoned: node.is_some_and(|n| n.spec.unschedulable), running: a.running && obj.is_some(), pods }
                 })
                 .collect::<Vec<_>>()
@@ -437,14 +440,15 @@ fn EtcdPanel() -> impl IntoView {
         let d = ui.display.get();
         ui.session.with_value(|s| {
             let rev = s.sim.etcd().revision();
+            // Records written in the last half second of displayed time flash.
+            let fresh: std::collections::BTreeSet<&str> = s.sim.trace().entries().iter().rev().take(300).filter(|e| e.kind == MessageKind::EtcdReply && e.delivered.0 <= d && d - e.delivered.0 < 500_000).map(|e| e.key.as_str()).collect();
             let rows: Vec<(String, u64, bool)> = s
                 .sim
                 .etcd()
                 .range("/registry/")
                 .filter(|(k, _)| !k.starts_with("/registry/events/") && !k.starts_with("/registry/leases/"))
                 .map(|(k, kv)| {
-                    let fresh = kv.value.meta().creation_timestamp.is_some() && s.sim.trace().entries().iter().rev().take(300).any(|e| e.kind == MessageKind::EtcdReply && &*e.key == &**k && d.saturating_sub(e.delivered.0) < 500_000);
-                    (k.to_string(), kv.mod_revision, fresh)
+                    (k.to_string(), kv.mod_revision, fresh.contains(&**k))
                 })
                 .collect();
             (rev, rows)
