@@ -75,11 +75,13 @@ pub struct Etcd {
     kvs: BTreeMap<Arc<str>, KeyValue>,
     history: VecDeque<EtcdEvent>,
     history_limit: usize,
+    /// The newest revision dropped from the history (0: nothing dropped yet).
+    compacted: Revision,
 }
 
 impl Etcd {
     pub fn new(history_limit: usize) -> Self {
-        Etcd { revision: 1, kvs: BTreeMap::new(), history: VecDeque::new(), history_limit: history_limit.max(1) }
+        Etcd { revision: 1, kvs: BTreeMap::new(), history: VecDeque::new(), history_limit: history_limit.max(1), compacted: 0 }
     }
 
     /// The current revision (etcd starts at 1 for an empty store).
@@ -139,7 +141,9 @@ impl Etcd {
         };
         self.history.push_back(event.clone());
         if self.history.len() > self.history_limit {
-            self.history.pop_front();
+            if let Some(dropped) = self.history.pop_front() {
+                self.compacted = dropped.revision;
+            }
         }
         TxnResult { succeeded: true, revision: rev, event: Some(event), current: None }
     }
@@ -147,9 +151,9 @@ impl Etcd {
     /// The events after `since` (exclusive) whose key starts with `prefix`, or `Compacted` if the
     /// history no longer reaches back that far.
     pub fn events_since(&self, since: Revision, prefix: &str) -> Result<Vec<EtcdEvent>, Compacted> {
-        let oldest = self.history.front().map_or(self.revision + 1, |e| e.revision);
-        if since + 1 < oldest && since < self.revision {
-            return Err(Compacted { compact_revision: oldest - 1 });
+        // Events after `since` are all still here unless one of them was dropped.
+        if since < self.compacted {
+            return Err(Compacted { compact_revision: self.compacted });
         }
         Ok(self.history.iter().filter(|e| e.revision > since && e.key.starts_with(prefix)).cloned().collect())
     }
@@ -193,8 +197,12 @@ mod tests {
         for i in 0..6 {
             etcd.txn(&format!("/k{i}"), Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
         }
-        assert!(etcd.events_since(1, "/").is_err());
+        assert_eq!(etcd.events_since(1, "/").unwrap_err(), Compacted { compact_revision: 4 });
+        assert!(etcd.events_since(3, "/").is_err());
+        assert_eq!(etcd.events_since(4, "/").unwrap().len(), 3, "revisions 5, 6 and 7 are kept");
         assert_eq!(etcd.events_since(5, "/").unwrap().len(), 2);
+        let fresh = Etcd::new(3);
+        assert!(fresh.events_since(0, "/").unwrap().is_empty(), "nothing dropped, nothing refused");
         assert_eq!(etcd.range("/k").count(), 6);
     }
 }
