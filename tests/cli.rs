@@ -21,6 +21,16 @@ fn runner_prints_each_line_and_its_output() {
     assert!(stderr.contains("Error from server (NotFound): deployments.apps \"nope\" not found"), "{stderr}");
     let missing = Command::new(env!("CARGO_BIN_EXE_kubesim")).arg("/no/such/script").output().unwrap();
     assert!(!missing.status.success());
+    let bad_flag = Command::new(env!("CARGO_BIN_EXE_kubesim")).args(["--nodes", "lots"]).output().unwrap();
+    assert!(!bad_flag.status.success());
+    assert!(String::from_utf8_lossy(&bad_flag.stderr).contains("invalid --nodes \"lots\""));
+
+    // --trace: one line per message with times, kind, from, to, verb, revision and key.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kubesim")).arg("--trace").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(b"kubectl create deployment web --image=nginx\n").unwrap();
+    let traced = String::from_utf8_lossy(&child.wait_with_output().unwrap().stdout).to_string();
+    assert!(traced.lines().any(|l| l.contains("etcd-write") && l.contains("kube-apiserver etcd PUT") && l.contains("/registry/deployments/default/web")), "{traced}");
+    assert!(traced.lines().any(|l| l.contains("request") && l.contains("kubectl kube-apiserver CREATE")), "{traced}");
 }
 
 #[test]
@@ -62,4 +72,31 @@ fn random_input_never_panics_and_leaves_the_cluster_alone() {
         let _ = s.execute(&line, Some("kind: Deployment\napiVersion: apps/v1\nmetadata: [oops"));
         assert_eq!(s.sim.objects(Kind::Deployment).count(), before, "{line:?}");
     }
+}
+
+#[test]
+fn random_manifests_never_panic_and_a_rejected_one_changes_nothing() {
+    let keys = ["apiVersion", "kind", "metadata", "name", "spec", "replicas", "containers", "image", "selector", "matchLabels", "template", "labels", "status", "ports", "- name", "-", "resources", "requests", "cpu", "bogus"];
+    let values = ["v1", "apps/v1", "Pod", "Deployment", "Service", "Node", "web", "nginx", "3", "-1", "\"x\"", "[a, b]", "{a: 1}", "", "'", "99999999999", "true", "null", "&anchor", "|", "[[[", "Web!", "1e400"];
+    let mut rng = Rng::new(4242);
+    let mut s = Session::new(SimConfig::default());
+    let counts = |s: &Session| [Kind::Pod, Kind::Deployment, Kind::Service, Kind::Node, Kind::ReplicaSet].map(|k| s.sim.objects(k).count());
+    let mut rejected = 0;
+    for _ in 0..2000 {
+        let mut doc = String::new();
+        if rng.below(2) == 0 {
+            doc.push_str(["apiVersion: v1\nkind: Pod\n", "apiVersion: apps/v1\nkind: Deployment\n", "kind: Service\n", ""][rng.below(4) as usize]);
+        }
+        for _ in 0..rng.below(12) {
+            let indent = "  ".repeat(rng.below(4) as usize);
+            doc.push_str(&format!("{indent}{}: {}\n", keys[rng.below(keys.len() as u64) as usize], values[rng.below(values.len() as u64) as usize]));
+        }
+        let before = counts(&s);
+        let out = s.execute("kubectl apply -f -", Some(&doc));
+        if out.is_error {
+            rejected += 1;
+            assert_eq!(counts(&s), before, "a rejected manifest changed the cluster:\n{doc}\n{}", out.text);
+        }
+    }
+    assert!(rejected > 1000, "most random manifests are rejected ({rejected})");
 }
