@@ -81,6 +81,16 @@ test('the walkthrough: create a deployment, play, three pods run', async () => {
   await cmd.fill('kubectl get pods --bogus');
   await cmd.press('Enter');
   await log.getByText('error: unknown flag: --bogus').waitFor();
+  assert.equal(await log.locator('.err').filter({ hasText: 'unknown flag: --bogus' }).count(), 1, 'errors are marked as errors');
+
+  // A pasted heredoc is one submission; history brings it back with the up arrow.
+  const manifest = ['kubectl apply -f - <<EOF', 'apiVersion: v1', 'kind: Service', 'metadata:', '  name: web', 'spec:', '  selector: {app: web}', '  ports:', '  - port: 80', 'EOF'].join('\n');
+  await cmd.fill(manifest);
+  await cmd.press('Enter');
+  await log.getByText('service/web created').waitFor();
+  await cmd.press('ArrowUp');
+  assert.equal(await cmd.inputValue(), manifest);
+  await cmd.fill('');
 });
 
 test('selecting a pod shows its scheduling decision', async () => {
