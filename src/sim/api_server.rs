@@ -59,7 +59,7 @@ impl ApiServer {
         }
     }
 
-    fn handle_request(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, req: Box<ApiRequest>) -> Result<(), ApiError> {
+    fn handle_request(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, mut req: Box<ApiRequest>) -> Result<(), ApiError> {
         let kind = req.kind;
         if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() && etcd.get(&Kind::Namespace.etcd_key("", &req.namespace)).is_none() {
             return Err(ApiError::not_found(Kind::Namespace, &req.namespace));
@@ -83,8 +83,11 @@ impl ApiServer {
                 ctx.send(from, Body::Response(Box::new(ApiResponse { id: req.id, verb: req.verb, kind, result: Ok(ApiReply::List { items, revision: etcd.revision() }) })));
             }
             Verb::Create => {
-                let mut obj = req.object.clone().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
+                // A create is never retried, so the object moves into the write; the request
+                // keeps the final name for the AlreadyExists answer.
+                let mut obj = req.object.take().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
                 self.prepare_create(ctx, etcd, &req, &mut obj)?;
+                req.name = obj.name().to_string();
                 let key = obj.key();
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
@@ -256,7 +259,7 @@ impl ApiServer {
                 let Pending { client, mut request } = pending;
                 if !result.succeeded {
                     let e = match (&request.verb, result.current) {
-                        (Verb::Create, _) => already_exists(request.kind, &request.name_or_object()),
+                        (Verb::Create, _) => already_exists(request.kind, &request.name),
                         (_, None) => ApiError::not_found(request.kind, &request.name),
                         // Without a precondition the server retries, as GuaranteedUpdate does.
                         (_, Some(_)) if request.retries > 0 && request.object.as_ref().is_none_or(|o| o.meta().resource_version.is_empty()) => {
@@ -312,12 +315,6 @@ impl ApiServer {
                 }
             }
         }
-    }
-}
-
-impl ApiRequest {
-    fn name_or_object(&self) -> String {
-        self.object.as_ref().map(|o| o.name().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| self.name.clone())
     }
 }
 

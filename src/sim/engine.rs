@@ -104,16 +104,16 @@ impl<'a> Ctx<'a> {
         self.send(Component::ApiServer, Body::Request(Box::new(req)));
         id
     }
-    /// Records a Kubernetes Event about `involved`, as client-go's event recorder does.
-    pub fn event(&mut self, source: EventSource, involved: &Object, type_: &str, reason: &str, message: String) {
+    /// Records a Kubernetes Event about the object of `kind` with metadata `meta`, as client-go's
+    /// event recorder does.
+    pub fn event(&mut self, source: EventSource, kind: Kind, meta: &ObjectMeta, type_: &str, reason: &str, message: String) {
         if !self.config.record_events {
             return;
         }
-        let meta = involved.meta();
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
         let ev = Event {
             metadata: ObjectMeta { name: format!("{}.{:x}", meta.name, nanos), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
-            involved_object: ObjectReference { kind: involved.kind().name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: involved.kind().api_version().into(), field_path: String::new() },
+            involved_object: ObjectReference { kind: kind.name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: kind.api_version().into(), field_path: String::new() },
             reason: reason.into(),
             message,
             type_: type_.into(),

@@ -232,13 +232,13 @@ impl Kubelet {
             CriReply::ImageStatus { pod_uid, container, present } => {
                 let Some(w) = self.workers.get_mut(&pod_uid) else { return };
                 let c = &w.pod.spec.containers[container];
-                let pod_obj = Object::Pod(w.pod.clone());
+                let pod_meta = w.pod.metadata.clone();
                 if present && c.image_pull_policy != "Always" {
-                    ctx.event(src, &pod_obj, "Normal", "Pulled", format!("Container image {:?} already present on machine", c.image));
+                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulled", format!("Container image {:?} already present on machine", c.image));
                     w.stage = Stage::Creating(container);
                     ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name: c.name.clone(), image: c.image.clone() }));
                 } else {
-                    ctx.event(src, &pod_obj, "Normal", "Pulling", format!("Pulling image {:?}", c.image));
+                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulling", format!("Pulling image {:?}", c.image));
                     w.stage = Stage::Pulling(container);
                     w.pull_started = ctx.now;
                     ctx.send(rt, Body::Cri(CriCall::PullImage { pod_uid, image: c.image.clone(), container }));
@@ -249,19 +249,19 @@ impl Kubelet {
                 if w.stage == Stage::Stopping {
                     return;
                 }
-                let pod_obj = Object::Pod(w.pod.clone());
+                let pod_meta = w.pod.metadata.clone();
                 match result {
                     Ok(info) => {
                         let waited = ctx.now.since(w.pull_started);
                         let took = SimDuration((info.pull_secs * 1e6) as u64);
-                        ctx.event(src, &pod_obj, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {took} ({waited} including waiting). Image size: {} bytes.", info.size_bytes));
+                        ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {took} ({waited} including waiting). Image size: {} bytes.", info.size_bytes));
                         w.stage = Stage::Creating(container);
                         let name = w.pod.spec.containers[container].name.clone();
                         ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name, image }));
                     }
                     Err(e) => {
-                        ctx.event(src.clone(), &pod_obj, "Warning", "Failed", format!("Failed to pull image {image:?}: {e}"));
-                        ctx.event(src, &pod_obj, "Warning", "Failed", "Error: ErrImagePull".into());
+                        ctx.event(src.clone(), Kind::Pod, &pod_meta, "Warning", "Failed", format!("Failed to pull image {image:?}: {e}"));
+                        ctx.event(src, Kind::Pod, &pod_meta, "Warning", "Failed", "Error: ErrImagePull".into());
                         w.stage = Stage::ImagePullBackOff(container);
                         let delay = w.backoff;
                         w.backoff = SimDuration((w.backoff.0 * 2).min(IMAGE_BACKOFF_MAX.0));
@@ -276,7 +276,7 @@ impl Kubelet {
                     return;
                 }
                 let name = w.pod.spec.containers[container].name.clone();
-                ctx.event(src, &Object::Pod(w.pod.clone()), "Normal", "Created", format!("Created container: {name}"));
+                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Created", format!("Created container: {name}"));
                 w.container_ids[container] = container_id.clone();
                 w.stage = Stage::Starting(container);
                 ctx.send(rt, Body::Cri(CriCall::StartContainer { pod_uid, container, container_id }));
@@ -287,7 +287,7 @@ impl Kubelet {
                     return;
                 }
                 let name = w.pod.spec.containers[container].name.clone();
-                ctx.event(src, &Object::Pod(w.pod.clone()), "Normal", "Started", format!("Started container {name}"));
+                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Started", format!("Started container {name}"));
                 w.started_at[container] = Some(ctx.now);
                 if container + 1 < w.pod.spec.containers.len() {
                     self.ensure_image(ctx, &pod_uid, container + 1);
@@ -325,7 +325,7 @@ impl Kubelet {
         let Some(w) = self.workers.get_mut(uid) else { return };
         let Stage::ImagePullBackOff(c) = w.stage else { return };
         let image = w.pod.spec.containers[c].image.clone();
-        ctx.event(src, &Object::Pod(w.pod.clone()), "Normal", "BackOff", format!("Back-off pulling image {image:?}"));
+        ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "BackOff", format!("Back-off pulling image {image:?}"));
         report(ctx, &self.node_ip, w, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
         self.ensure_image(ctx, uid, c);
     }
@@ -337,11 +337,11 @@ impl Kubelet {
         let Some(w) = self.workers.get_mut(uid) else { return };
         w.stage = Stage::Stopping;
         let grace = w.pod.metadata.deletion_grace_period_seconds.unwrap_or(30);
-        let pod_obj = Object::Pod(w.pod.clone());
+        let pod_meta = w.pod.metadata.clone();
         let running: Vec<(String, String)> = w.pod.spec.containers.iter().zip(&w.container_ids).filter(|(_, id)| !id.is_empty()).map(|(c, id)| (c.name.clone(), id.clone())).collect();
         w.stopping = running.len();
         for (name, id) in &running {
-            ctx.event(src.clone(), &pod_obj, "Normal", "Killing", format!("Stopping container {name}"));
+            ctx.event(src.clone(), Kind::Pod, &pod_meta, "Normal", "Killing", format!("Stopping container {name}"));
             ctx.send(rt, Body::Cri(CriCall::StopContainer { pod_uid: uid.into(), container_id: id.clone(), timeout_secs: grace }));
         }
         if running.is_empty() {

@@ -167,7 +167,7 @@ impl ReplicaSetController {
             match &resp.result {
                 Ok(ApiReply::Object(pod)) => {
                     if let Some(rs) = self.rs(&rs_key) {
-                        ctx.event(source("replicaset-controller"), &rs, "Normal", "SuccessfulCreate", format!("Created pod: {}", pod.name()));
+                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulCreate", format!("Created pod: {}", pod.name()));
                     }
                 }
                 Err(e) => {
@@ -175,7 +175,7 @@ impl ReplicaSetController {
                         exp.adds -= 1;
                     }
                     if let Some(rs) = self.rs(&rs_key) {
-                        ctx.event(source("replicaset-controller"), &rs, "Warning", "FailedCreate", format!("Error creating: {}", e.message));
+                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Warning", "FailedCreate", format!("Error creating: {}", e.message));
                     }
                     self.queue.add(rs_key);
                 }
@@ -185,7 +185,7 @@ impl ReplicaSetController {
             match resp.result {
                 Ok(_) => {
                     if let Some(rs) = self.rs(&rs_key) {
-                        ctx.event(source("replicaset-controller"), &rs, "Normal", "SuccessfulDelete", format!("Deleted pod: {pod}"));
+                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulDelete", format!("Deleted pod: {pod}"));
                     }
                 }
                 Err(_) => {

@@ -9,6 +9,10 @@ use crate::sim::objects::*;
 
 pub const MAX_NODE_SCORE: i64 = 100;
 
+/// A small number standing for a controller's uid (the pods PodTopologySpread counts together),
+/// so the per-node counts are compared as integers rather than 36-character strings.
+pub type GroupId = u32;
+
 /// What the scheduler knows about one node: its object plus what is already placed on it
 /// (pkg/scheduler/framework/types.go NodeInfo).
 #[derive(Clone, Debug)]
@@ -20,35 +24,47 @@ pub struct NodeInfo {
     pub requested: Resources,
     pub non_zero_requested: Resources,
     pub pods: BTreeMap<String, PlacedPod>,
-    /// Pods per owning controller uid: what PodTopologySpread's system default constraints count.
-    pub group_counts: BTreeMap<String, u32>,
+    /// Pods per owning controller: what PodTopologySpread's system default constraints count.
+    pub group_counts: BTreeMap<GroupId, u32>,
+    /// Copied out of the Node so the filters and scores read them without chasing it.
+    pub unschedulable: bool,
+    pub has_taints: bool,
+    pub zone: Option<String>,
 }
 
 #[derive(Clone, Debug)]
 pub struct PlacedPod {
     pub requests: Resources,
     pub non_zero: Resources,
-    pub group: Option<String>,
+    pub group: Option<GroupId>,
 }
 
 impl NodeInfo {
     pub fn new(node: ObjectRc) -> Self {
         let n = node.as_node().cloned().unwrap_or_default();
-        NodeInfo {
+        let mut info = NodeInfo {
             name: n.metadata.name.clone(),
-            allocatable: n.allocatable(),
-            allowed_pods: n.allowed_pods(),
-            node,
+            allocatable: Resources::default(),
+            allowed_pods: 0,
+            node: node.clone(),
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             pods: BTreeMap::new(),
             group_counts: BTreeMap::new(),
-        }
+            unschedulable: false,
+            has_taints: false,
+            zone: None,
+        };
+        info.set_node(node);
+        info
     }
     pub fn set_node(&mut self, node: ObjectRc) {
         if let Some(n) = node.as_node() {
             self.allocatable = n.allocatable();
             self.allowed_pods = n.allowed_pods();
+            self.unschedulable = n.spec.unschedulable;
+            self.has_taints = !n.spec.taints.is_empty();
+            self.zone = n.metadata.labels.get(super::plugins::ZONE_LABEL).cloned();
         }
         self.node = node;
     }
@@ -63,8 +79,8 @@ impl NodeInfo {
         self.requested.memory += p.requests.memory;
         self.non_zero_requested.milli_cpu += p.non_zero.milli_cpu;
         self.non_zero_requested.memory += p.non_zero.memory;
-        if let Some(g) = &p.group {
-            *self.group_counts.entry(g.clone()).or_default() += 1;
+        if let Some(g) = p.group {
+            *self.group_counts.entry(g).or_default() += 1;
         }
         self.pods.insert(key, p);
     }
@@ -74,11 +90,11 @@ impl NodeInfo {
         self.requested.memory -= p.requests.memory;
         self.non_zero_requested.milli_cpu -= p.non_zero.milli_cpu;
         self.non_zero_requested.memory -= p.non_zero.memory;
-        if let Some(g) = &p.group {
-            if let Some(c) = self.group_counts.get_mut(g) {
+        if let Some(g) = p.group {
+            if let Some(c) = self.group_counts.get_mut(&g) {
                 *c -= 1;
                 if *c == 0 {
-                    self.group_counts.remove(g);
+                    self.group_counts.remove(&g);
                 }
             }
         }
@@ -93,21 +109,22 @@ pub struct PodInfo {
     pub pod: Pod,
     pub requests: Resources,
     pub non_zero: Resources,
-    pub group: Option<String>,
+    pub group: Option<GroupId>,
 }
 
 impl PodInfo {
-    pub fn new(pod: &Pod) -> Self {
+    /// `group` is the interned id of the pod's controller (see `Scheduler::group_of`).
+    pub fn new(pod: &Pod, group: Option<GroupId>) -> Self {
         PodInfo {
             key: format!("{}/{}", pod.metadata.namespace, pod.metadata.name),
             requests: pod.requests(),
             non_zero: pod.non_zero_requests(),
-            group: pod.controller_ref().map(|r| r.uid.clone()),
+            group,
             pod: pod.clone(),
         }
     }
     pub fn placed(&self) -> PlacedPod {
-        PlacedPod { requests: self.requests, non_zero: self.non_zero, group: self.group.clone() }
+        PlacedPod { requests: self.requests, non_zero: self.non_zero, group: self.group }
     }
 }
 

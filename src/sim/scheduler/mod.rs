@@ -85,8 +85,10 @@ pub struct Scheduler {
     cycle_pending: bool,
     binding: BTreeMap<RequestId, (String, String)>,
     decisions: VecDeque<Decision>,
-    /// Per-zone pod counts per controller uid (PodTopologySpread's zone domains).
-    zone_counts: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Per-zone pod counts per controller (PodTopologySpread's zone domains).
+    zone_counts: BTreeMap<GroupId, BTreeMap<String, i64>>,
+    /// Controller uid → the small id the cache counts by.
+    groups: BTreeMap<String, GroupId>,
     pub scheduled_total: u64,
 }
 
@@ -114,6 +116,7 @@ impl Scheduler {
             binding: BTreeMap::new(),
             decisions: VecDeque::new(),
             zone_counts: BTreeMap::new(),
+            groups: BTreeMap::new(),
             scheduled_total: 0,
         }
     }
@@ -238,16 +241,28 @@ impl Scheduler {
         self.assumed.remove(&key);
         self.dequeue(&key);
         if !self.placed.contains_key(&key) {
-            let info = PodInfo::new(pod);
+            let group = self.group_of(pod);
+            let info = PodInfo::new(pod, group);
             self.place(&info, &pod.spec.node_name);
         }
+    }
+
+    /// Interns the uid of the pod's controller.
+    fn group_of(&mut self, pod: &Pod) -> Option<GroupId> {
+        let uid = &pod.controller_ref()?.uid;
+        if let Some(&g) = self.groups.get(uid) {
+            return Some(g);
+        }
+        let g = self.groups.len() as GroupId;
+        self.groups.insert(uid.clone(), g);
+        Some(g)
     }
 
     fn place(&mut self, info: &PodInfo, node: &str) {
         if let Some(&i) = self.node_index.get(node) {
             self.nodes[i].add_pod(info.key.clone(), info.placed());
-            if let (Some(g), Some(zone)) = (&info.group, self.nodes[i].node().metadata.labels.get(ZONE_LABEL)) {
-                *self.zone_counts.entry(g.clone()).or_default().entry(zone.clone()).or_default() += 1;
+            if let (Some(g), Some(zone)) = (info.group, &self.nodes[i].zone) {
+                *self.zone_counts.entry(g).or_default().entry(zone.clone()).or_default() += 1;
             }
         }
         self.placed.insert(info.key.clone(), node.to_string());
@@ -258,8 +273,8 @@ impl Scheduler {
         self.assumed.remove(key);
         let Some(node) = self.placed.remove(key) else { return false };
         let Some(&i) = self.node_index.get(&node) else { return false };
-        let group = self.nodes[i].pods.get(key).and_then(|p| p.group.clone());
-        if let (Some(g), Some(zone)) = (group, self.nodes[i].node().metadata.labels.get(ZONE_LABEL).cloned()) {
+        let group = self.nodes[i].pods.get(key).and_then(|p| p.group);
+        if let (Some(g), Some(zone)) = (group, self.nodes[i].zone.clone()) {
             if let Some(z) = self.zone_counts.get_mut(&g).and_then(|m| m.get_mut(&zone)) {
                 *z -= 1;
             }
@@ -303,7 +318,8 @@ impl Scheduler {
             self.queued.remove(&key);
             return;
         }
-        let info = PodInfo::new(&pod);
+        let group = self.group_of(&pod);
+        let info = PodInfo::new(&pod, group);
         let decision = self.find_node(ctx, &info);
         let chosen = decision.chosen.clone();
         let unfit_message = chosen.is_none().then(|| fit_error_message(decision.total_nodes, &decision.filtered));
@@ -311,7 +327,6 @@ impl Scheduler {
         if self.decisions.len() > DECISIONS_KEPT {
             self.decisions.pop_front();
         }
-        let pod_obj = Object::Pod(pod.clone());
         match chosen {
             Some(node) => {
                 // Assume, then bind asynchronously.
@@ -325,7 +340,7 @@ impl Scheduler {
             }
             None => {
                 let msg = unfit_message.unwrap_or_default();
-                ctx.event(source("default-scheduler"), &pod_obj, "Warning", "FailedScheduling", msg.clone());
+                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Warning", "FailedScheduling", msg.clone());
                 let mut next = pod.clone();
                 set_condition(&mut next.status.conditions, "PodScheduled", "False", "Unschedulable", &msg, ctx.now);
                 next.metadata.resource_version.clear();
@@ -347,7 +362,7 @@ impl Scheduler {
         match resp.result {
             Ok(_) => {
                 self.scheduled_total += 1;
-                ctx.event(source("default-scheduler"), &Object::Pod(pod.clone()), "Normal", "Scheduled", format!("Successfully assigned {key} to {node}"));
+                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Normal", "Scheduled", format!("Successfully assigned {key} to {node}"));
             }
             Err(e) => {
                 // The bind lost: forget the assumption and retry after a back-off.
@@ -398,11 +413,11 @@ impl Scheduler {
             return decision;
         }
         let mut spread = PodTopologySpread::default();
-        if let Some(g) = &pod.group {
-            if let Some(z) = self.zone_counts.get(g) {
+        if let Some(g) = pod.group {
+            if let Some(z) = self.zone_counts.get(&g) {
                 spread.zone_counts = z.clone();
             }
-            spread.zones = feasible.iter().filter_map(|&i| self.nodes[i].node().metadata.labels.get(ZONE_LABEL)).collect::<BTreeSet<_>>().len();
+            spread.zones = feasible.iter().filter_map(|&i| self.nodes[i].zone.as_ref()).collect::<BTreeSet<_>>().len();
         }
         let state = CycleState { feasible_nodes: feasible.len() };
         let scorers: [&dyn ScorePlugin; 4] = [&TaintToleration, &NodeResourcesFit, &spread, &BalancedAllocation];

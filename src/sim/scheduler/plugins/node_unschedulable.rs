@@ -11,7 +11,7 @@ impl FilterPlugin for NodeUnschedulable {
         "NodeUnschedulable"
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
-        if !node.node().spec.unschedulable {
+        if !node.unschedulable {
             return Ok(());
         }
         let taint = Taint { key: "node.kubernetes.io/unschedulable".into(), effect: "NoSchedule".into(), ..Default::default() };

@@ -38,11 +38,11 @@ impl ScorePlugin for PodTopologySpread {
         2
     }
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        let Some(group) = &pod.group else { return 0 };
+        let Some(group) = pod.group else { return 0 };
         let mut score = 0.0;
-        let host_count = node.group_counts.get(group).copied().unwrap_or(0) as f64;
+        let host_count = node.group_counts.get(&group).copied().unwrap_or(0) as f64;
         score += host_count * topology_normalizing_weight(state.feasible_nodes) + (HOSTNAME_MAX_SKEW - 1) as f64;
-        if let Some(zone) = node.node().metadata.labels.get(ZONE_LABEL) {
+        if let Some(zone) = &node.zone {
             let c = self.zone_counts.get(zone).copied().unwrap_or(0) as f64;
             score += c * topology_normalizing_weight(self.zones) + (ZONE_MAX_SKEW - 1) as f64;
         }

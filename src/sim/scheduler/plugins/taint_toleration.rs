@@ -11,6 +11,9 @@ impl FilterPlugin for TaintToleration {
         "TaintToleration"
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
+        if !node.has_taints {
+            return Ok(());
+        }
         let untolerated = node.node().spec.taints.iter().find(|t| (t.effect == "NoSchedule" || t.effect == "NoExecute") && !pod.pod.spec.tolerations.iter().any(|tol| tol.tolerates(t)));
         match untolerated {
             None => Ok(()),
@@ -28,6 +31,9 @@ impl ScorePlugin for TaintToleration {
         3
     }
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        if !node.has_taints {
+            return 0;
+        }
         node.node().spec.taints.iter().filter(|t| t.effect == "PreferNoSchedule" && !pod.pod.spec.tolerations.iter().any(|tol| tol.tolerates(t))).count() as i64
     }
     fn normalize(&self, scores: &mut [i64]) {
