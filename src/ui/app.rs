@@ -398,25 +398,38 @@ fn WorkerNodes() -> impl IntoView {
                 </ul>
             </div>
             <div class="node-list">
-                <For each=move || nodes.get() key=|n| (n.name.clone(), n.pods.clone(), n.ready, n.cordoned, n.running) let:n>
-                    <div role="group" aria-label=n.name.clone() class="node" class:down=!n.running class:cordoned=n.cordoned>
-                        <h3><button class="node-name" on:click={ let name = n.name.clone(); move |_| ui.selected.set(Some(Target::Node(name.clone()))) }>{n.name.clone()}</button><small>{if !n.running { " kubelet stopped" } else if n.cordoned { " Ready,SchedulingDisabled" } else if n.ready { " Ready" } else { " NotReady" }}</small></h3>
-                        <div class="agents">
-                            <Agent id=format!("kubelet-{}", n.index) label="kubelet"/>
-                            <Agent id=format!("runtime-{}", n.index) label="containerd"/>
-                            <Agent id=format!("proxy-{}", n.index) label="kube-proxy"/>
-                        </div>
-                        <ul role="list" class="pods">
-                            {n.pods.iter().map(|p| view! {
-                                <li role="listitem" class=format!("pod {}", status_class(&p.status)) aria-label=format!("{} {}", p.name, p.status)>
-                                    <button class="pod-button" on:click={ let name = p.name.clone(); move |_| ui.selected.set(Some(Target::Pod { namespace: "default".into(), name: name.clone() })) }>
-                                        <span class="pod-name">{p.name.clone()}</span>" "
-                                        <span class="pod-status">{p.status.clone()}</span>
-                                    </button>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    </div>
+                // Cards are keyed by node and pods by pod, so a change re-renders only what changed.
+                <For each=move || nodes.with(|v| v.iter().map(|n| (n.index, n.name.clone())).collect::<Vec<_>>()) key=|n| n.clone() let:n>
+                    {
+                        let (index, name) = n;
+                        let this = { let name = name.clone(); move || nodes.with(|v| v.iter().find(|x| x.name == name).cloned()) };
+                        let state = { let this = this.clone(); Memo::new(move |_| this().map(|n| (n.ready, n.cordoned, n.running)).unwrap_or((false, false, false))) };
+                        let pods = { let this = this.clone(); move || this().map(|n| n.pods).unwrap_or_default() };
+                        let select = { let name = name.clone(); move |_| ui.selected.set(Some(Target::Node(name.clone()))) };
+                        view! {
+                            <div role="group" aria-label=name.clone() class="node" class:down=move || !state.get().2 class:cordoned=move || state.get().1>
+                                <h3><button class="node-name" on:click=select>{name.clone()}</button><small>{move || {
+                                    let (ready, cordoned, running) = state.get();
+                                    if !running { " kubelet stopped" } else if cordoned { " Ready,SchedulingDisabled" } else if ready { " Ready" } else { " NotReady" }
+                                }}</small></h3>
+                                <div class="agents">
+                                    <Agent id=format!("kubelet-{index}") label="kubelet"/>
+                                    <Agent id=format!("runtime-{index}") label="containerd"/>
+                                    <Agent id=format!("proxy-{index}") label="kube-proxy"/>
+                                </div>
+                                <ul role="list" class="pods">
+                                    <For each=pods key=|p| p.clone() let:p>
+                                        <li role="listitem" class=format!("pod {}", status_class(&p.status)) aria-label=format!("{} {}", p.name, p.status)>
+                                            <button class="pod-button" on:click={ let name = p.name.clone(); move |_| ui.selected.set(Some(Target::Pod { namespace: "default".into(), name: name.clone() })) }>
+                                                <span class="pod-name">{p.name.clone()}</span>" "
+                                                <span class="pod-status">{p.status.clone()}</span>
+                                            </button>
+                                        </li>
+                                    </For>
+                                </ul>
+                            </div>
+                        }
+                    }
                 </For>
             </div>
         </section>
@@ -511,20 +524,29 @@ fn Narration() -> impl IntoView {
 fn Packets() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let reduced = prefers_reduced_motion();
+    // Where each box's centre is. Reading positions forces a layout, so they are measured at
+    // most every quarter second of wall time rather than on every frame.
+    let positions: StoredValue<(f64, std::collections::BTreeMap<String, Option<(f64, f64)>>)> = StoredValue::new((f64::NEG_INFINITY, Default::default()));
     let dots = Memo::new(move |_| {
         ui.version.get();
         if reduced {
             return Vec::new();
         }
         let d = ui.display.get();
-        let doc = document();
-        let Some(root) = doc.get_element_by_id("diagram") else { return Vec::new() };
-        let origin = root.get_bounding_client_rect();
+        let now = window().performance().map(|p| p.now()).unwrap_or(0.0);
+        if now - positions.with_value(|p| p.0) > 250.0 {
+            positions.set_value((now, Default::default()));
+        }
         let centre = |id: &str| {
-            doc.query_selector(&format!("[data-comp=\"{id}\"]")).ok().flatten().map(|el| {
-                let r = el.get_bounding_client_rect();
-                (r.left() - origin.left() + r.width() / 2.0, r.top() - origin.top() + r.height() / 2.0)
-            })
+            positions.update_value(|(_, cache)| {
+                cache.entry(id.to_string()).or_insert_with(|| {
+                    let doc = document();
+                    let origin = doc.get_element_by_id("diagram")?.get_bounding_client_rect();
+                    let r = doc.query_selector(&format!("[data-comp=\"{id}\"]")).ok().flatten()?.get_bounding_client_rect();
+                    Some((r.left() - origin.left() + r.width() / 2.0, r.top() - origin.top() + r.height() / 2.0))
+                });
+            });
+            positions.with_value(|(_, cache)| cache.get(id).copied().flatten())
         };
         ui.session.with_value(|s| {
             s.sim
