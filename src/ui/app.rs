@@ -23,6 +23,8 @@ const SHORT_HOP_US: u64 = 50_000;
 
 #[derive(Clone, Debug, PartialEq)]
 struct TermLine {
+    /// Stable across trimming, so the log re-renders only the lines it adds.
+    id: u64,
     text: String,
     kind: &'static str,
 }
@@ -224,23 +226,40 @@ fn Controls() -> impl IntoView {
 #[component]
 fn Terminal() -> impl IntoView {
     let ui = expect_context::<Ui>();
-    let lines = RwSignal::new(vec![TermLine { text: "Try: kubectl create deployment web --image=nginx --replicas=3   (then press Play)".into(), kind: "hint" }]);
+    let lines = RwSignal::new(vec![TermLine { id: 0, text: "Try: kubectl create deployment web --image=nginx --replicas=3   (then press Play)".into(), kind: "hint" }]);
+    let next_line = StoredValue::new(1u64);
     let history = StoredValue::new(Vec::<String>::new());
     let hist_pos = StoredValue::new(0usize);
     let input = NodeRef::<leptos::html::Textarea>::new();
+    let log = NodeRef::<leptos::html::Div>::new();
+    // Follow the output, as a terminal does.
+    Effect::new(move |_| {
+        lines.track();
+        if let Some(el) = log.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
     let run = move |text: String| {
-        let mut out = Vec::new();
+        let mut out: Vec<(String, &'static str)> = Vec::new();
         ui.session.update_value(|s| {
             for line in text.lines() {
                 let prompt = if s.in_heredoc() { "> " } else { "$ " };
-                out.push(TermLine { text: format!("{prompt}{line}"), kind: "cmd" });
+                out.push((format!("{prompt}{line}"), "cmd"));
                 if let Some(o) = s.feed_line(line) {
                     if !o.text.is_empty() {
-                        out.push(TermLine { text: o.text, kind: if o.is_error { "err" } else { "out" } });
+                        out.push((o.text, if o.is_error { "err" } else { "out" }));
                     }
                 }
             }
         });
+        let out: Vec<TermLine> = out
+            .into_iter()
+            .map(|(text, kind)| {
+                let id = next_line.get_value();
+                next_line.set_value(id + 1);
+                TermLine { id, text, kind }
+            })
+            .collect();
         if !text.trim().is_empty() {
             history.update_value(|h| h.push(text.clone()));
         }
@@ -288,9 +307,9 @@ fn Terminal() -> impl IntoView {
     view! {
         <section class="terminal" aria-label="kubectl">
             <h2>"kubectl"</h2>
-            <div role="log" aria-label="Terminal" class="term-log" aria-live="polite" tabindex="0">
-                <For each=move || lines.get().into_iter().enumerate() key=|(i, _)| *i let:item>
-                    <pre class=format!("line {}", item.1.kind)>{item.1.text.clone()}</pre>
+            <div role="log" aria-label="Terminal" class="term-log" aria-live="polite" tabindex="0" node_ref=log>
+                <For each=move || lines.get() key=|l| l.id let:item>
+                    <pre class=format!("line {}", item.kind)>{item.text.clone()}</pre>
                 </For>
             </div>
             <label class="prompt"><span aria-hidden="true">"$"</span>

@@ -78,6 +78,8 @@ test('the walkthrough: create a deployment, play, three pods run', async () => {
   await cmd.fill('kubectl get pods');
   await cmd.press('Enter');
   await log.getByText(/web-\w+-\w+\s+1\/1\s+Running/).first().waitFor();
+  const scrolled = await log.evaluate((el) => el.scrollHeight - el.clientHeight - el.scrollTop);
+  assert.ok(scrolled <= 1, `the terminal follows its output (${scrolled}px from the bottom)`);
   await cmd.fill('kubectl get pods --bogus');
   await cmd.press('Enter');
   await log.getByText('error: unknown flag: --bogus').waitFor();
