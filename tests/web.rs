@@ -56,4 +56,13 @@ async fn terminal_runs_kubectl_and_panels_follow_the_engine() {
     sleep(50).await;
     let running = doc().query_selector_all("[aria-label=\"Worker nodes\"] [role=group] li[aria-label$=Running]").unwrap().length();
     assert_eq!(running, 3);
+
+    // A big cluster: the etcd panel lists the latest 150 records and says how many it hides.
+    type_command("kubectl create deployment big --image=nginx --replicas=200").await;
+    type_command("sleep 2").await;
+    sleep(50).await;
+    let rows = doc().query_selector_all("[aria-label=etcd] .records li").unwrap().length();
+    assert!(rows <= 150 && rows > 100, "{rows} rows");
+    let note = text_of("[aria-label=etcd] .hidden-records");
+    assert!(note.contains("more keys, not shown") && note.contains("etcdctl get /registry --prefix --keys-only"), "{note}");
 }

@@ -20,6 +20,8 @@ use crate::sim::{Kind, NoticeMode, SimConfig, SimTime};
 const SLOW_MOTION: f64 = 0.01;
 /// Messages shorter than this count as control-plane hops for slow motion.
 const SHORT_HOP_US: u64 = 50_000;
+/// Most etcd records listed at once.
+const ETCD_ROWS_SHOWN: usize = 150;
 
 #[derive(Clone, Debug, PartialEq)]
 struct TermLine {
@@ -67,12 +69,19 @@ impl Ui {
         });
         let rate = if in_flight { speed * SLOW_MOTION } else { speed };
         let next = display + (real_secs * rate * 1e6) as u64;
+        let mut changed = false;
         self.session.update_value(|s| {
+            let before = s.sim.delivered();
             s.sim.run_until(SimTime(next));
+            changed = s.sim.delivered() != before;
         });
         self.slow.set(in_flight);
         self.display.set(next);
-        self.bump();
+        // Views of cluster state redraw only when a message was delivered; the ones that
+        // follow the displayed time (packets, glow, narration) also track `display`.
+        if changed {
+            self.bump();
+        }
     }
     fn step(&self) {
         self.session.update_value(|s| {
@@ -469,21 +478,24 @@ fn EtcdPanel() -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     let records = Memo::new(move |_| {
         ui.version.get();
-        let d = ui.display.get();
         ui.session.with_value(|s| {
-            let rev = s.sim.etcd().revision();
-            // Records written in the last half second of displayed time flash.
-            let fresh: std::collections::BTreeSet<&str> = s.sim.trace().entries().iter().rev().take(300).filter(|e| e.kind == MessageKind::EtcdReply && e.delivered.0 <= d && d - e.delivered.0 < 500_000).map(|e| e.key.as_str()).collect();
-            let rows: Vec<(String, u64, bool)> = s
+            let mut rows: Vec<(String, u64)> = s
                 .sim
                 .etcd()
                 .range("/registry/")
                 .filter(|(k, _)| !k.starts_with("/registry/events/") && !k.starts_with("/registry/leases/"))
-                .map(|(k, kv)| {
-                    (k.to_string(), kv.mod_revision, fresh.contains(&**k))
-                })
+                .map(|(k, kv)| (k.to_string(), kv.mod_revision))
                 .collect();
-            (rev, rows)
+            // In a big cluster the panel shows the records written most recently (still in key
+            // order) and says how many it leaves out; etcdctl lists them all.
+            let hidden = rows.len().saturating_sub(ETCD_ROWS_SHOWN);
+            if hidden > 0 {
+                let mut revs: Vec<u64> = rows.iter().map(|r| r.1).collect();
+                revs.sort_unstable_by(|a, b| b.cmp(a));
+                let cutoff = revs[ETCD_ROWS_SHOWN - 1];
+                rows.retain(|r| r.1 >= cutoff);
+            }
+            (s.sim.etcd().revision(), rows, hidden)
         })
     });
     let yaml = move || {
@@ -494,14 +506,19 @@ fn EtcdPanel() -> impl IntoView {
         <section class="etcd" aria-label="etcd">
             <h2>"etcd " <small>{move || format!("revision {}", records.get().0)}</small></h2>
             <ul class="records">
+                // Keyed by key and revision: a write replaces just that row, and a row that
+                // appears flashes (a CSS animation), which is how new and changed records show.
                 <For each=move || records.get().1 key=|r| r.clone() let:r>
-                    <li class:fresh=r.2>
+                    <li class="record-row">
                         <button class="record" on:click={ let k = r.0.clone(); move |_| selected.set(Some(k.clone())) }>
                             <code>{r.0.clone()}</code><span class="rev"><span class="sr">" revision "</span>{r.1}</span>
                         </button>
                     </li>
                 </For>
             </ul>
+            <Show when=move || { records.get().2 > 0 }>
+                <p class="hidden-records">{move || format!("…and {} more keys, not shown; `etcdctl get /registry --prefix --keys-only` lists them all.", records.get().2)}</p>
+            </Show>
             <Show when=move || selected.get().is_some()>
                 <div class="inspector">
                     <h3>{move || selected.get().unwrap_or_default()}<button on:click=move |_| selected.set(None) aria-label="Close record">"×"</button></h3>
