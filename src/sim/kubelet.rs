@@ -402,8 +402,9 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
             }
         })
         .collect();
-    let mut next = p.clone();
-    next.status.host_ip = node_ip.to_string();
-    next.metadata.resource_version.clear();
-    ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(next)));
+    // The status manager patches status only; the API server's status subresource ignores the rest.
+    let mut status = p.status.clone();
+    status.host_ip = node_ip.to_string();
+    let meta = ObjectMeta { name: p.metadata.name.clone(), namespace: p.metadata.namespace.clone(), ..Default::default() };
+    ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(Pod { metadata: meta, spec: PodSpec::default(), status })));
 }

@@ -39,6 +39,8 @@ impl GarbageCollector {
         let Some(changes) = self.informers.handle(ctx, &body) else { return };
         for (_, change) in changes {
             match change {
+                // Status updates (nearly all updates) change neither ownership nor binding.
+                Change::Updated { old, new } if old.meta().owner_references == new.meta().owner_references && old.as_pod().map(|p| &p.spec.node_name) == new.as_pod().map(|p| &p.spec.node_name) => {}
                 Change::Added(o) | Change::Updated { new: o, .. } => {
                     let id = (o.kind(), o.namespace().to_string(), o.name().to_string());
                     self.live.insert(o.meta().uid.clone());
