@@ -115,28 +115,29 @@ impl Etcd {
         }
         self.revision += 1;
         let rev = self.revision;
-        let key: Arc<str> = match self.kvs.get_key_value(key) {
-            Some((k, _)) => k.clone(),
-            None => Arc::from(key),
-        };
         let event = match op {
             TxnOp::Put(mut obj) => {
                 obj.meta_mut().resource_version = rev.to_string();
                 let value: ObjectRc = Arc::new(obj);
-                let prev = self.kvs.get(&*key).cloned();
-                let kv = KeyValue {
-                    create_revision: prev.as_ref().map_or(rev, |p| p.create_revision),
-                    mod_revision: rev,
-                    version: prev.as_ref().map_or(1, |p| p.version + 1),
-                    value: value.clone(),
-                };
-                let create_revision = kv.create_revision;
-                self.kvs.insert(key.clone(), kv);
-                EtcdEvent { revision: rev, kind: EventType::Put, key, value, prev: prev.map(|p| p.value), create_revision }
+                // One lookup to update an existing key in place; a new key is inserted.
+                match self.kvs.get_key_value(key).map(|(k, _)| k.clone()) {
+                    Some(k) => {
+                        let kv = self.kvs.get_mut(&*k).expect("just found");
+                        let prev = std::mem::replace(&mut kv.value, value.clone());
+                        kv.mod_revision = rev;
+                        kv.version += 1;
+                        EtcdEvent { revision: rev, kind: EventType::Put, key: k, value, prev: Some(prev), create_revision: kv.create_revision }
+                    }
+                    None => {
+                        let k: Arc<str> = Arc::from(key);
+                        self.kvs.insert(k.clone(), KeyValue { create_revision: rev, mod_revision: rev, version: 1, value: value.clone() });
+                        EtcdEvent { revision: rev, kind: EventType::Put, key: k, value, prev: None, create_revision: rev }
+                    }
+                }
             }
             TxnOp::Delete => {
-                let prev = self.kvs.remove(&*key).expect("checked above");
-                EtcdEvent { revision: rev, kind: EventType::Delete, key, value: prev.value.clone(), prev: Some(prev.value), create_revision: prev.create_revision }
+                let (k, prev) = self.kvs.remove_entry(key).expect("checked above");
+                EtcdEvent { revision: rev, kind: EventType::Delete, key: k, value: prev.value.clone(), prev: Some(prev.value), create_revision: prev.create_revision }
             }
         };
         self.history.push_back(event.clone());

@@ -10,6 +10,9 @@ impl FilterPlugin for NodeAffinity {
         "NodeAffinity"
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
+        if pod.pod.spec.node_selector.is_empty() {
+            return Ok(());
+        }
         let labels = &node.node().metadata.labels;
         if pod.pod.spec.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
             Ok(())
