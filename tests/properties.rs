@@ -10,7 +10,7 @@ use kubesim::sim::*;
 fn requested_per_node(sim: &Sim) -> std::collections::BTreeMap<String, i64> {
     let mut m = std::collections::BTreeMap::new();
     for p in sim.pods().filter(|p| !p.spec.node_name.is_empty()) {
-        *m.entry(p.spec.node_name.clone()).or_insert(0) += p.requests().milli_cpu;
+        *m.entry(p.spec.node_name.to_string()).or_insert(0) += p.requests().milli_cpu;
     }
     m
 }
@@ -33,7 +33,7 @@ fn random_scaling_and_deletions_converge_without_overcommit() {
                     assert!(!out.is_error, "{}", out.text);
                 }
                 1 => {
-                    let names: Vec<String> = s.sim.pods().filter(|p| !p.is_terminating()).map(|p| p.metadata.name.clone()).collect();
+                    let names: Vec<String> = s.sim.pods().filter(|p| !p.is_terminating()).map(|p| p.metadata.name.to_string()).collect();
                     if !names.is_empty() {
                         let victim = &names[rng.below(names.len() as u64) as usize];
                         s.execute(&format!("kubectl delete pod {victim}"), None);

@@ -98,7 +98,7 @@ fn same_seed_gives_the_same_trace_and_another_seed_other_names() {
         let mut sim = Sim::new(SimConfig { seed, ..Default::default() });
         sim.call(ApiRequest::with_object(Verb::Create, web_deployment(3))).unwrap();
         sim.run_until_settled(SimDuration::secs(60));
-        let names: Vec<String> = sim.pods().map(|p| p.metadata.name.clone()).collect();
+        let names: Vec<String> = sim.pods().map(|p| p.metadata.name.to_string()).collect();
         (sim.trace().entries().iter().cloned().collect::<Vec<_>>(), names)
     };
     let (a, na) = run(7);

@@ -24,7 +24,7 @@ fn events_block(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
     let rows: Vec<Vec<String>> = mine
         .iter()
         .map(|e| {
-            vec![e.type_.clone(), e.reason.clone(), human_duration(sim.now().since(e.last_timestamp)), e.source.component.clone(), e.message.clone()]
+            vec![e.type_.to_string(), e.reason.to_string(), human_duration(sim.now().since(e.last_timestamp)), e.source.component.to_string(), e.message.to_string()]
         })
         .collect();
     let header = ["Type", "Reason", "Age", "From", "Message"];

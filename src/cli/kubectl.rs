@@ -226,13 +226,13 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 Some(x) => Some(x.parse().map_err(|_| format!("error: invalid argument {x:?} for \"--port\" flag: strconv.ParseInt: parsing {x:?}: invalid syntax"))?),
             };
             let mut labels = Labels::new();
-            labels.insert("app".into(), name.clone());
+            labels.insert("app".into(), Str::new(&name));
             let containers = images
                 .iter()
-                .map(|img| Container { name: container_name(img), image: img.clone(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() })
+                .map(|img| Container { name: container_name(img).into(), image: Str::new(&img), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() })
                 .collect();
             let d = Deployment {
-                metadata: ObjectMeta { name: name.clone(), namespace: namespace(&p), labels: labels.clone(), ..Default::default() },
+                metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), labels: labels.clone(), ..Default::default() },
                 spec: DeploymentSpec {
                     replicas: Some(replicas),
                     selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
@@ -254,7 +254,7 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         Some("namespace") | Some("ns") => {
             let p = parse(&args[1..], &[])?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
-            let o = submit(sim, Verb::Create, Object::Namespace(Namespace { metadata: ObjectMeta { name: name.clone(), ..Default::default() }, spec: None, status: None }))?;
+            let o = submit(sim, Verb::Create, Object::Namespace(Namespace { metadata: ObjectMeta { name: Str::new(&name), ..Default::default() }, spec: None, status: None }))?;
             Ok(created(&o, "created"))
         }
         Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, false),
@@ -283,14 +283,14 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
             }
         }
         None => {
-            labels.insert("run".into(), name.clone());
+            labels.insert("run".into(), Str::new(&name));
         }
     }
     let port = p.get("port").and_then(|x| x.parse().ok());
     let pod = Pod {
-        metadata: ObjectMeta { name: name.clone(), namespace: namespace(&p), labels, ..Default::default() },
+        metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), labels, ..Default::default() },
         spec: PodSpec {
-            containers: vec![Container { name: name.clone(), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() }],
+            containers: vec![Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() }],
             restart_policy: p.get("restart").unwrap_or("Always").into(),
             ..Default::default()
         },
@@ -433,16 +433,16 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
                 status.push_str(",SchedulingDisabled");
             }
             let version = n.status.node_info.as_ref().map(|i| i.kubelet_version.clone()).unwrap_or_default();
-            let mut r = vec![name, status, "<none>".into(), age(sim, o), version];
+            let mut r = vec![name, status, "<none>".into(), age(sim, o), version.to_string()];
             if wide {
                 let info = n.status.node_info.clone().unwrap_or_default();
-                r.extend([none(n.internal_ip()), "<none>".into(), info.os_image, info.kernel_version, info.container_runtime_version]);
+                r.extend([none(n.internal_ip()), "<none>".into(), info.os_image.to_string(), info.kernel_version.to_string(), info.container_runtime_version.to_string()]);
             }
             r
         }
         Object::Service(s) => {
             let ports = s.spec.ports.iter().map(|p| match p.node_port { Some(np) => format!("{}:{np}/{}", p.port, p.protocol), None => format!("{}/{}", p.port, p.protocol) }).collect::<Vec<_>>().join(",");
-            let mut r = vec![name, s.spec.type_.clone(), s.spec.cluster_ip.clone(), "<none>".into(), ports, age(sim, o)];
+            let mut r = vec![name, s.spec.type_.to_string(), s.spec.cluster_ip.to_string(), "<none>".into(), ports, age(sim, o)];
             if wide {
                 r.push(if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
             }
@@ -450,14 +450,14 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
         }
         Object::Event(e) => {
             let obj = format!("{}/{}", e.involved_object.kind.to_lowercase(), e.involved_object.name);
-            vec![human_duration(sim.now().since(e.last_timestamp)), e.type_.clone(), e.reason.clone(), obj, e.message.clone()]
+            vec![human_duration(sim.now().since(e.last_timestamp)), e.type_.to_string(), e.reason.to_string(), obj, e.message.to_string()]
         }
         Object::Namespace(_) => vec![name, "Active".into(), age(sim, o)],
         Object::Endpoints(e) => {
             let eps: Vec<String> = e.subsets.iter().flat_map(|s| s.addresses.iter().flat_map(move |a| s.ports.iter().map(move |p| format!("{}:{}", a.ip, p.port)))).collect();
             vec![name, if eps.is_empty() { "<none>".into() } else { eps.join(",") }, age(sim, o)]
         }
-        Object::Lease(l) => vec![name, l.spec.holder_identity.clone(), age(sim, o)],
+        Object::Lease(l) => vec![name, l.spec.holder_identity.to_string(), age(sim, o)],
     }
 }
 
@@ -513,8 +513,8 @@ fn field_value(o: &ObjectRc, field: &str) -> String {
     match (field, &**o) {
         ("metadata.name", _) => o.name().into(),
         ("metadata.namespace", _) => o.namespace().into(),
-        ("spec.nodeName", Object::Pod(p)) => p.spec.node_name.clone(),
-        ("status.phase", Object::Pod(p)) => p.status.phase.clone(),
+        ("spec.nodeName", Object::Pod(p)) => p.spec.node_name.to_string(),
+        ("status.phase", Object::Pod(p)) => p.status.phase.to_string(),
         _ => String::new(),
     }
 }
@@ -792,7 +792,7 @@ fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
         None => port.into(),
     };
     let svc = Service {
-        metadata: ObjectMeta { name: p.get("name").unwrap_or(&name).into(), namespace: ns, labels: src.meta().labels.clone(), ..Default::default() },
+        metadata: ObjectMeta { name: p.get("name").unwrap_or(&name).into(), namespace: ns.into(), labels: src.meta().labels.clone(), ..Default::default() },
         spec: ServiceSpec { type_: p.get("type").unwrap_or("ClusterIP").into(), selector, ports: vec![ServicePort { port, protocol: p.get("protocol").unwrap_or("TCP").into(), target_port: Some(target), ..Default::default() }], ..Default::default() },
         status: None,
     };

@@ -139,7 +139,7 @@ pub fn drain(sim: &mut Sim, args: &[String]) -> CmdResult {
             out.push(server_error(&e));
         }
     }
-    let uids: Vec<String> = pods.iter().map(|p| p.metadata.uid.clone()).collect();
+    let uids: Vec<Str> = pods.iter().map(|p| p.metadata.uid.clone()).collect();
     let timeout = timeout_flag(&p, SimDuration::secs(super::MAX_SLEEP_SECS))?;
     let gone = wait_until(sim, timeout, |s| !s.pods().any(|p| uids.contains(&p.metadata.uid)));
     for pod in &pods {

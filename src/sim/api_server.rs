@@ -128,7 +128,7 @@ impl ApiServer {
             let meta = obj.meta_mut();
             if kind.namespaced() {
                 if meta.namespace.is_empty() {
-                    meta.namespace = req.namespace.clone();
+                    meta.namespace = Str::new(&req.namespace);
                 }
                 if meta.namespace.is_empty() {
                     meta.namespace = "default".into();
@@ -138,11 +138,11 @@ impl ApiServer {
             }
             if meta.name.is_empty() && !meta.generate_name.is_empty() {
                 // SimpleNameGenerator: the prefix, cut to fit, plus 5 random characters.
-                let mut prefix = meta.generate_name.clone();
+                let mut prefix = meta.generate_name.to_string();
                 prefix.truncate(58);
-                meta.name = format!("{prefix}{}", ctx.rng.name_suffix(5));
+                meta.name = format!("{prefix}{}", ctx.rng.name_suffix(5)).into();
             }
-            meta.uid = ctx.rng.uuid();
+            meta.uid = ctx.rng.uuid().into();
             meta.creation_timestamp = Some(ctx.now);
             meta.resource_version.clear();
             meta.deletion_timestamp = None;
@@ -159,10 +159,10 @@ impl ApiServer {
         if let Object::Service(s) = obj {
             if s.spec.cluster_ip.is_empty() && s.spec.cluster_ips.is_empty() {
                 let ip = self.allocate_cluster_ip(ctx);
-                s.spec.cluster_ip = ip.clone();
-                s.spec.cluster_ips = vec![ip];
+                s.spec.cluster_ip = Str::new(&ip);
+                s.spec.cluster_ips = vec![ip.into()];
             } else if s.spec.cluster_ip != "None" {
-                if !self.allocated_cluster_ips.insert(s.spec.cluster_ip.clone()) {
+                if !self.allocated_cluster_ips.insert(s.spec.cluster_ip.to_string()) {
                     return Err(err(StatusReason::Invalid, format!("Service {:?} is invalid: spec.clusterIPs: Invalid value: []string{{{:?}}}: failed to allocate IP {}: provided IP is already allocated", s.metadata.name, s.spec.cluster_ip, s.spec.cluster_ip)));
                 }
                 s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
@@ -197,7 +197,7 @@ impl ApiServer {
                 return Err(err(StatusReason::Conflict, format!("Operation cannot be fulfilled on pods/binding \"{}\": pod {} is being deleted, cannot be assigned to a host", pod.metadata.name, pod.metadata.name)));
             }
             let mut next = pod.clone();
-            next.spec.node_name = node;
+            next.spec.node_name = node.into();
             set_condition(&mut next.status.conditions, "PodScheduled", "True", "", "", ctx.now);
             return Ok(Object::Pod(next));
         }
@@ -292,7 +292,7 @@ impl ApiServer {
         };
         if let Object::Service(s) = &*event.value {
             if type_ == WatchType::Deleted {
-                self.allocated_cluster_ips.remove(&s.spec.cluster_ip);
+                self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
             }
         }
         for w in self.watchers.iter().filter(|w| w.kind == kind) {

@@ -112,10 +112,10 @@ impl<'a> Ctx<'a> {
         }
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
         let ev = Event {
-            metadata: ObjectMeta { name: format!("{}.{:x}", meta.name, nanos), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
-            involved_object: ObjectReference { kind: kind.name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: kind.api_version().into(), field_path: String::new() },
+            metadata: ObjectMeta { name: format!("{}.{:x}", meta.name, nanos).into(), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
+            involved_object: ObjectReference { kind: kind.name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: kind.api_version().into(), field_path: Str::EMPTY },
             reason: reason.into(),
-            message,
+            message: message.into(),
             type_: type_.into(),
             source,
             first_timestamp: self.now,
@@ -245,8 +245,8 @@ impl Sim {
             let node = self.default_node(&name);
             let obj = self.seed_object(Object::Node(node));
             let lease = Lease {
-                metadata: ObjectMeta { name: name.clone(), namespace: "kube-node-lease".into(), uid: self.rng.uuid(), creation_timestamp: Some(self.now), ..Default::default() },
-                spec: LeaseSpec { holder_identity: name, lease_duration_seconds: Some(40), renew_time: Some(self.now) },
+                metadata: ObjectMeta { name: Str::new(&name), namespace: "kube-node-lease".into(), uid: self.rng.uuid().into(), creation_timestamp: Some(self.now), ..Default::default() },
+                spec: LeaseSpec { holder_identity: name.into(), lease_duration_seconds: Some(40), renew_time: Some(self.now) },
             };
             self.seed_object(Object::Lease(lease));
             self.spawn_agents(&obj);
@@ -259,7 +259,7 @@ impl Sim {
     }
 
     fn new_meta(&mut self, name: &str, namespace: &str) -> ObjectMeta {
-        ObjectMeta { name: name.into(), namespace: namespace.into(), uid: self.rng.uuid(), creation_timestamp: Some(self.now), ..Default::default() }
+        ObjectMeta { name: name.into(), namespace: namespace.into(), uid: self.rng.uuid().into(), creation_timestamp: Some(self.now), ..Default::default() }
     }
 
     /// A worker node as `kind` would register it, with the configured capacity.
@@ -270,7 +270,7 @@ impl Sim {
         }
         let capacity: ResourceList = [("cpu", self.config.node_cpu.clone()), ("memory", self.config.node_memory.clone()), ("pods", self.config.node_pods.to_string()), ("ephemeral-storage", "100Gi".to_string())]
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+            .map(|(k, v)| (Str::from(k), Str::from(v)))
             .collect();
         let mut node = Node { metadata: meta, spec: NodeSpec::default(), status: NodeStatus { allocatable: capacity.clone(), capacity, ..Default::default() } };
         let index = self.nodes.len() as u32;
@@ -293,7 +293,7 @@ impl Sim {
         let id = NodeId(self.nodes.len() as u32);
         let index = self.nodes.len() as u32;
         self.nodes.push(NodeAgents {
-            name: n.metadata.name.clone(),
+            name: n.metadata.name.to_string(),
             kubelet: Kubelet::new(&n.metadata.name, index),
             runtime: ContainerRuntime::new(index),
             proxy: KubeProxy::new(),

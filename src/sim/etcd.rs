@@ -117,7 +117,7 @@ impl Etcd {
         let rev = self.revision;
         let event = match op {
             TxnOp::Put(mut obj) => {
-                obj.meta_mut().resource_version = rev.to_string();
+                obj.meta_mut().resource_version = rev.to_string().into();
                 let value: ObjectRc = Arc::new(obj);
                 // One lookup to update an existing key in place; a new key is inserted.
                 match self.kvs.get_key_value(key).map(|(k, _)| k.clone()) {

@@ -48,7 +48,7 @@ pub struct Kubelet {
     node_ip: String,
     pub informers: Informers,
     /// Pod workers by pod uid.
-    pub workers: BTreeMap<String, PodWorker>,
+    pub workers: BTreeMap<Str, PodWorker>,
     pub lease_renewals: u64,
 }
 
@@ -68,7 +68,7 @@ pub fn ready_node_status(node: &mut Node, index: u32, now: SimTime) {
     }
     if node.status.addresses.is_empty() {
         node.status.addresses = vec![
-            NodeAddress { type_: "InternalIP".into(), address: node_ip(index) },
+            NodeAddress { type_: "InternalIP".into(), address: node_ip(index).into() },
             NodeAddress { type_: "Hostname".into(), address: node.metadata.name.clone() },
         ];
     }
@@ -82,7 +82,7 @@ pub fn ready_node_status(node: &mut Node, index: u32, now: SimTime) {
     });
     if node.spec.pod_cidr.is_empty() {
         let n = index + 1;
-        node.spec.pod_cidr = format!("10.{}.{}.0/24", 244 + n / 256, n % 256);
+        node.spec.pod_cidr = format!("10.{}.{}.0/24", 244 + n / 256, n % 256).into();
     }
 }
 
@@ -157,8 +157,8 @@ impl Kubelet {
 
     fn lease(&self, now: SimTime) -> Lease {
         Lease {
-            metadata: ObjectMeta { name: self.node.clone(), namespace: "kube-node-lease".into(), ..Default::default() },
-            spec: LeaseSpec { holder_identity: self.node.clone(), lease_duration_seconds: Some(40), renew_time: Some(now) },
+            metadata: ObjectMeta { name: Str::new(&self.node), namespace: "kube-node-lease".into(), ..Default::default() },
+            spec: LeaseSpec { holder_identity: Str::new(&self.node), lease_duration_seconds: Some(40), renew_time: Some(now) },
         }
     }
 
@@ -212,7 +212,7 @@ impl Kubelet {
         let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
         w.pod.status.start_time = Some(ctx.now);
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
-        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: format!("{}/{}", w.pod.metadata.namespace, w.pod.metadata.name) }));
+        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: format!("{}/{}", w.pod.metadata.namespace, w.pod.metadata.name).into() }));
         self.workers.insert(uid, w);
     }
 
@@ -266,7 +266,7 @@ impl Kubelet {
                         let delay = w.backoff;
                         w.backoff = SimDuration((w.backoff.0 * 2).min(IMAGE_BACKOFF_MAX.0));
                         report(ctx, &self.node_ip, w, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
-                        ctx.timer(delay, Timer::RetryPod(pod_uid));
+                        ctx.timer(delay, Timer::RetryPod(pod_uid.to_string()));
                     }
                 }
             }
@@ -338,7 +338,7 @@ impl Kubelet {
         w.stage = Stage::Stopping;
         let grace = w.pod.metadata.deletion_grace_period_seconds.unwrap_or(30);
         let pod_meta = w.pod.metadata.clone();
-        let running: Vec<(String, String)> = w.pod.spec.containers.iter().zip(&w.container_ids).filter(|(_, id)| !id.is_empty()).map(|(c, id)| (c.name.clone(), id.clone())).collect();
+        let running: Vec<(Str, String)> = w.pod.spec.containers.iter().zip(&w.container_ids).filter(|(_, id)| !id.is_empty()).map(|(c, id)| (c.name.clone(), id.clone())).collect();
         w.stopping = running.len();
         for (name, id) in &running {
             ctx.event(src.clone(), Kind::Pod, &pod_meta, "Normal", "Killing", format!("Stopping container {name}"));
@@ -364,9 +364,9 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
     let p = &mut w.pod;
     let all_running = w.started_at.iter().all(|s| s.is_some());
     let s = &mut p.status;
-    s.host_ip = String::new();
+    s.host_ip = Str::EMPTY;
     s.phase = if all_running { "Running".into() } else { "Pending".into() };
-    s.pod_ip = w.pod_ip.clone();
+    s.pod_ip = Str::new(&w.pod_ip);
     let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
     let ready = not_ready.is_empty();
     let unready_msg = format!("containers with unready status: [{}]", not_ready.join(" "));
@@ -392,9 +392,9 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
             let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
             ContainerStatus {
                 name: c.name.clone(),
-                image: format!("{repo}:{tag}"),
-                image_id: if started.is_some() { format!("{repo}@sha256:{}", crate::sim::runtime::digest(&format!("{repo}:{tag}"))) } else { String::new() },
-                container_id: if started.is_some() { format!("containerd://{}", w.container_ids[i]) } else { String::new() },
+                image: format!("{repo}:{tag}").into(),
+                image_id: if started.is_some() { format!("{repo}@sha256:{}", crate::sim::runtime::digest(&format!("{repo}:{tag}"))).into() } else { Str::EMPTY },
+                container_id: if started.is_some() { format!("containerd://{}", w.container_ids[i]).into() } else { Str::EMPTY },
                 ready: started.is_some(),
                 restart_count: 0,
                 started: started.is_some(),
@@ -404,7 +404,7 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
         .collect();
     // The status manager patches status only; the API server's status subresource ignores the rest.
     let mut status = p.status.clone();
-    status.host_ip = node_ip.to_string();
+    status.host_ip = node_ip.to_string().into();
     let meta = ObjectMeta { name: p.metadata.name.clone(), namespace: p.metadata.namespace.clone(), ..Default::default() };
     ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(Pod { metadata: meta, spec: PodSpec::default(), status })));
 }

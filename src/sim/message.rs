@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::etcd::{Compare, KeyValue, Revision, TxnOp, TxnResult};
-use super::objects::{Kind, LabelSelector, Object, ObjectRc};
+use super::objects::{Kind, LabelSelector, Object, ObjectRc, Str};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
@@ -254,24 +254,24 @@ pub enum EtcdReply {
 /// Container Runtime Interface calls (k8s.io/cri-api RuntimeService and ImageService).
 #[derive(Clone, Debug)]
 pub enum CriCall {
-    RunPodSandbox { pod_uid: String, pod: String },
-    ImageStatus { pod_uid: String, image: String, container: usize },
-    PullImage { pod_uid: String, image: String, container: usize },
-    CreateContainer { pod_uid: String, container: usize, name: String, image: String },
-    StartContainer { pod_uid: String, container: usize, container_id: String },
-    StopContainer { pod_uid: String, container_id: String, timeout_secs: i64 },
-    StopPodSandbox { pod_uid: String, sandbox_id: String },
+    RunPodSandbox { pod_uid: Str, pod: Str },
+    ImageStatus { pod_uid: Str, image: Str, container: usize },
+    PullImage { pod_uid: Str, image: Str, container: usize },
+    CreateContainer { pod_uid: Str, container: usize, name: Str, image: Str },
+    StartContainer { pod_uid: Str, container: usize, container_id: String },
+    StopContainer { pod_uid: Str, container_id: String, timeout_secs: i64 },
+    StopPodSandbox { pod_uid: Str, sandbox_id: String },
 }
 
 #[derive(Clone, Debug)]
 pub enum CriReply {
-    SandboxReady { pod_uid: String, sandbox_id: String, pod_ip: String },
-    ImageStatus { pod_uid: String, container: usize, present: bool },
-    ImagePulled { pod_uid: String, container: usize, image: String, result: Result<PullInfo, String> },
-    ContainerCreated { pod_uid: String, container: usize, container_id: String },
-    ContainerStarted { pod_uid: String, container: usize },
-    ContainerStopped { pod_uid: String, container_id: String },
-    SandboxStopped { pod_uid: String },
+    SandboxReady { pod_uid: Str, sandbox_id: String, pod_ip: String },
+    ImageStatus { pod_uid: Str, container: usize, present: bool },
+    ImagePulled { pod_uid: Str, container: usize, image: Str, result: Result<PullInfo, String> },
+    ContainerCreated { pod_uid: Str, container: usize, container_id: String },
+    ContainerStarted { pod_uid: Str, container: usize },
+    ContainerStopped { pod_uid: Str, container_id: String },
+    SandboxStopped { pod_uid: Str },
 }
 
 #[derive(Clone, Debug, PartialEq)]

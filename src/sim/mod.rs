@@ -18,6 +18,7 @@ pub mod proxy;
 pub mod rng;
 pub mod runtime;
 pub mod scheduler;
+pub mod text;
 pub mod time;
 pub mod trace;
 pub mod validation;

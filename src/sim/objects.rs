@@ -9,10 +9,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use super::text::Str;
 use super::time::SimTime;
 
-pub type Labels = BTreeMap<String, String>;
-pub type ResourceList = BTreeMap<String, String>;
+pub type Labels = BTreeMap<Str, Str>;
+pub type ResourceList = BTreeMap<Str, Str>;
 
 fn is_false(b: &bool) -> bool {
     !*b
@@ -21,16 +22,16 @@ fn is_false(b: &bool) -> bool {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectMeta {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub generate_name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uid: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub resource_version: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub generate_name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub namespace: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub uid: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub resource_version: Str,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub generation: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,11 +43,11 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: Labels,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: BTreeMap<Str, Str>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub finalizers: Vec<String>,
+    pub finalizers: Vec<Str>,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -56,10 +57,10 @@ fn is_zero(n: &i64) -> bool {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OwnerReference {
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
-    pub uid: String,
+    pub api_version: Str,
+    pub kind: Str,
+    pub name: Str,
+    pub uid: Str,
     #[serde(default, skip_serializing_if = "is_false")]
     pub controller: bool,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -78,10 +79,10 @@ pub struct LabelSelector {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelectorRequirement {
-    pub key: String,
-    pub operator: String,
+    pub key: Str,
+    pub operator: Str,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
+    pub values: Vec<Str>,
 }
 
 impl LabelSelector {
@@ -106,7 +107,7 @@ impl LabelSelector {
         let mut parts: Vec<String> = self.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         for r in &self.match_expressions {
             parts.push(match r.operator.as_str() {
-                "Exists" => r.key.clone(),
+                "Exists" => r.key.to_string(),
                 "DoesNotExist" => format!("!{}", r.key),
                 op => format!("{} {} ({})", r.key, op.to_lowercase().replace("notin", "notin"), r.values.join(",")),
             });
@@ -135,20 +136,20 @@ pub struct PodTemplateSpec {
 pub struct PodSpec {
     #[serde(default)]
     pub containers: Vec<Container>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub node_name: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub node_name: Str,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_selector: Labels,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub restart_policy: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub restart_policy: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_grace_period_seconds: Option<i64>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub scheduler_name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub dns_policy: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub scheduler_name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub dns_policy: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,26 +161,26 @@ pub struct PodSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_account_name: Option<String>,
+    pub service_account_name: Option<Str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Container {
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(default)]
-    pub image: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub image_pull_policy: String,
+    pub image: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub image_pull_policy: Str,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
     #[serde(default, skip_serializing_if = "ResourceRequirements::is_empty")]
     pub resources: ResourceRequirements,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
+    pub command: Option<Vec<Str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
+    pub args: Option<Vec<Str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -191,21 +192,21 @@ pub struct Container {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub startup_probe: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
+    pub working_dir: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub termination_message_path: Option<String>,
+    pub termination_message_path: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub termination_message_policy: Option<String>,
+    pub termination_message_policy: Option<Str>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerPort {
     pub container_port: i32,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub protocol: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -225,14 +226,14 @@ impl ResourceRequirements {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Toleration {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub key: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub operator: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub value: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub effect: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub key: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub operator: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub value: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub effect: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toleration_seconds: Option<i64>,
 }
@@ -257,55 +258,55 @@ impl Toleration {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodStatus {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub phase: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub phase: Str,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub host_ip: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub pod_ip: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub host_ip: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub pod_ip: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub container_statuses: Vec<ContainerStatus>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub qos_class: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub nominated_node_name: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub qos_class: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub reason: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub message: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub nominated_node_name: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Condition {
     #[serde(rename = "type")]
-    pub type_: String,
-    pub status: String,
+    pub type_: Str,
+    pub status: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update_time: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_heartbeat_time: Option<SimTime>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub reason: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub message: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStatus {
-    pub name: String,
-    pub image: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub image_id: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub container_id: String,
+    pub name: Str,
+    pub image: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub image_id: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub container_id: Str,
     pub ready: bool,
     pub restart_count: i32,
     #[serde(default)]
@@ -327,9 +328,9 @@ pub struct ContainerState {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStateWaiting {
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
+    pub reason: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub message: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -342,7 +343,7 @@ pub struct ContainerStateRunning {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStateTerminated {
     pub exit_code: i32,
-    pub reason: String,
+    pub reason: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<SimTime>,
 }
@@ -381,13 +382,13 @@ impl Pod {
                     reason = w.reason.clone();
                 }
             } else if let Some(t) = &cs.state.terminated {
-                reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code) } else { t.reason.clone() };
+                reason = if t.reason.is_empty() { format!("ExitCode:{}", t.exit_code).into() } else { t.reason.clone() };
             }
         }
         if self.metadata.deletion_timestamp.is_some() {
             reason = "Terminating".into();
         }
-        reason
+        reason.to_string()
     }
     pub fn ready_count(&self) -> (usize, usize) {
         let ready = self.status.container_statuses.iter().filter(|c| c.ready).count();
@@ -490,8 +491,8 @@ pub struct DeploymentSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentStrategy {
-    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
-    pub type_: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Str::is_empty")]
+    pub type_: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolling_update: Option<RollingUpdateDeployment>,
 }
@@ -587,19 +588,19 @@ pub struct NodeSpec {
     pub unschedulable: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<Taint>,
-    #[serde(rename = "podCIDR", default, skip_serializing_if = "String::is_empty")]
-    pub pod_cidr: String,
-    #[serde(rename = "providerID", default, skip_serializing_if = "String::is_empty")]
-    pub provider_id: String,
+    #[serde(rename = "podCIDR", default, skip_serializing_if = "Str::is_empty")]
+    pub pod_cidr: Str,
+    #[serde(rename = "providerID", default, skip_serializing_if = "Str::is_empty")]
+    pub provider_id: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Taint {
-    pub key: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub value: String,
-    pub effect: String,
+    pub key: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub value: Str,
+    pub effect: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_added: Option<SimTime>,
 }
@@ -625,19 +626,19 @@ pub struct NodeStatus {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeAddress {
     #[serde(rename = "type")]
-    pub type_: String,
-    pub address: String,
+    pub type_: Str,
+    pub address: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeSystemInfo {
-    pub kubelet_version: String,
-    pub container_runtime_version: String,
-    pub os_image: String,
-    pub kernel_version: String,
-    pub architecture: String,
-    pub operating_system: String,
+    pub kubelet_version: Str,
+    pub container_runtime_version: Str,
+    pub os_image: Str,
+    pub kernel_version: Str,
+    pub architecture: Str,
+    pub operating_system: Str,
 }
 
 impl Node {
@@ -674,27 +675,27 @@ pub struct Service {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceSpec {
-    #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
-    pub type_: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Str::is_empty")]
+    pub type_: Str,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selector: Labels,
     #[serde(default)]
     pub ports: Vec<ServicePort>,
-    #[serde(rename = "clusterIP", default, skip_serializing_if = "String::is_empty")]
-    pub cluster_ip: String,
+    #[serde(rename = "clusterIP", default, skip_serializing_if = "Str::is_empty")]
+    pub cluster_ip: Str,
     #[serde(rename = "clusterIPs", default, skip_serializing_if = "Vec::is_empty")]
-    pub cluster_ips: Vec<String>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub session_affinity: String,
+    pub cluster_ips: Vec<Str>,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub session_affinity: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServicePort {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub protocol: Str,
     pub port: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_port: Option<Value>,
@@ -725,11 +726,11 @@ pub struct EndpointSubset {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointAddress {
-    pub ip: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub node_name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub target_ref: String,
+    pub ip: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub node_name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub target_ref: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -738,10 +739,10 @@ pub struct Event {
     #[serde(default)]
     pub metadata: ObjectMeta,
     pub involved_object: ObjectReference,
-    pub reason: String,
-    pub message: String,
+    pub reason: Str,
+    pub message: Str,
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: Str,
     pub source: EventSource,
     pub first_timestamp: SimTime,
     pub last_timestamp: SimTime,
@@ -751,25 +752,25 @@ pub struct Event {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectReference {
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uid: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub api_version: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub field_path: String,
+    pub kind: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub namespace: Str,
+    pub name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub uid: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub api_version: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub field_path: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventSource {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub component: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub host: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub component: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub host: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -784,8 +785,8 @@ pub struct Lease {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LeaseSpec {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub holder_identity: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub holder_identity: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_duration_seconds: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

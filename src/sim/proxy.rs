@@ -70,7 +70,7 @@ impl KubeProxy {
                     let endpoints = ep
                         .map(|e| e.subsets.iter().flat_map(|ss| ss.addresses.iter().flat_map(move |a| ss.ports.iter().filter(|pp| pp.name == p.name).map(move |pp| format!("{}:{}", a.ip, pp.port)))).collect())
                         .unwrap_or_default();
-                    ProxyRule { cluster_ip: s.spec.cluster_ip.clone(), port: p.port, protocol: p.protocol.clone(), endpoints }
+                    ProxyRule { cluster_ip: s.spec.cluster_ip.to_string(), port: p.port, protocol: p.protocol.to_string(), endpoints }
                 })
                 .collect();
             out.insert(key, rules);

@@ -157,8 +157,8 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 CriCall::RunPodSandbox { pod, .. } => pod.clone(),
                 CriCall::PullImage { image, .. } | CriCall::ImageStatus { image, .. } => image.clone(),
                 CriCall::CreateContainer { name, .. } => name.clone(),
-                CriCall::StartContainer { container_id, .. } | CriCall::StopContainer { container_id, .. } => short_id(container_id),
-                CriCall::StopPodSandbox { sandbox_id, .. } => short_id(sandbox_id),
+                CriCall::StartContainer { container_id, .. } | CriCall::StopContainer { container_id, .. } => short_id(container_id).into(),
+                CriCall::StopPodSandbox { sandbox_id, .. } => short_id(sandbox_id).into(),
             };
             (MessageKind::Cri, c.name().into(), String::new(), 0, format!("{} {}", c.name(), detail))
         }

@@ -396,7 +396,7 @@ fn WorkerNodes() -> impl IntoView {
             let sim = &s.sim;
             let mut by_node: std::collections::BTreeMap<&str, Vec<PodView>> = std::collections::BTreeMap::new();
             for p in sim.pods().filter(|p| !p.spec.node_name.is_empty()) {
-                by_node.entry(p.spec.node_name.as_str()).or_default().push(PodView { name: p.metadata.name.clone(), status: p.display_status() });
+                by_node.entry(p.spec.node_name.as_str()).or_default().push(PodView { name: p.metadata.name.to_string(), status: p.display_status() });
             }
             sim.nodes()
                 .iter()
@@ -412,7 +412,7 @@ fn WorkerNodes() -> impl IntoView {
     });
     let pending = Memo::new(move |_| {
         ui.version.get();
-        ui.session.with_value(|s| s.sim.pods().filter(|p| p.spec.node_name.is_empty()).map(|p| PodView { name: p.metadata.name.clone(), status: p.display_status() }).collect::<Vec<_>>())
+        ui.session.with_value(|s| s.sim.pods().filter(|p| p.spec.node_name.is_empty()).map(|p| PodView { name: p.metadata.name.to_string(), status: p.display_status() }).collect::<Vec<_>>())
     });
     view! {
         <section class="workers" aria-label="Worker nodes">

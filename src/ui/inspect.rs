@@ -115,10 +115,10 @@ pub fn inspect(sim: &Sim, target: &Target, upto: crate::sim::SimTime) -> Option<
             let pod = obj.as_pod()?;
             let mut facts = vec![
                 ("Status".to_string(), pod.display_status()),
-                ("Node".into(), if pod.spec.node_name.is_empty() { "(not scheduled yet)".into() } else { pod.spec.node_name.clone() }),
-                ("IP".into(), if pod.status.pod_ip.is_empty() { "(none yet)".into() } else { pod.status.pod_ip.clone() }),
+                ("Node".into(), if pod.spec.node_name.is_empty() { "(not scheduled yet)".into() } else { pod.spec.node_name.to_string() }),
+                ("IP".into(), if pod.status.pod_ip.is_empty() { "(none yet)".into() } else { pod.status.pod_ip.to_string() }),
                 ("Images".into(), pod.spec.containers.iter().map(|c| c.image.as_str()).collect::<Vec<_>>().join(", ")),
-                ("resourceVersion".into(), pod.metadata.resource_version.clone()),
+                ("resourceVersion".into(), pod.metadata.resource_version.to_string()),
             ];
             if let Some(o) = pod.controller_ref() {
                 facts.push(("Controlled by".into(), format!("{}/{}", o.kind, o.name)));
@@ -195,7 +195,7 @@ mod tests {
         s.execute("kubectl create deployment web --image=nginx --replicas=3", None);
         s.sim.run_until_settled(SimDuration::secs(30));
         let pod = s.sim.pods().next().unwrap().clone();
-        let target = Target::Pod { namespace: "default".into(), name: pod.metadata.name.clone() };
+        let target = Target::Pod { namespace: "default".into(), name: pod.metadata.name.to_string() };
         let i = inspect(&s.sim, &target, s.sim.now()).unwrap();
         let d = i.decision.expect("the scheduler's decision is kept");
         assert!(d.summary.contains(&format!("chose {}", pod.spec.node_name)), "{}", d.summary);

@@ -221,7 +221,7 @@ impl DeploymentController {
         }
         let mut next = rs.clone();
         next.spec.replicas = Some(to);
-        next.metadata.annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d_obj.as_deployment().and_then(|d| d.spec.replicas).unwrap_or(1).to_string());
+        next.metadata.annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d_obj.as_deployment().and_then(|d| d.spec.replicas).unwrap_or(1).to_string().into());
         self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
         let dir = if to > from { "up" } else { "down" };
         ctx.event(source("deployment-controller"), d_obj.kind(), d_obj.meta(), "Normal", "ScalingReplicaSet", format!("Scaled {dir} replica set {} from {from} to {to}", rs.metadata.name));
@@ -236,9 +236,9 @@ impl DeploymentController {
         labels.insert("pod-template-hash".into(), hash.into());
         let (surge, _) = self.surge_and_unavailable(d);
         let mut annotations = BTreeMap::new();
-        annotations.insert("deployment.kubernetes.io/desired-replicas".to_string(), d.spec.replicas.unwrap_or(1).to_string());
-        annotations.insert("deployment.kubernetes.io/max-replicas".to_string(), (d.spec.replicas.unwrap_or(1) + surge).to_string());
-        annotations.insert(REVISION_ANNOTATION.to_string(), revision.to_string());
+        annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d.spec.replicas.unwrap_or(1).to_string().into());
+        annotations.insert("deployment.kubernetes.io/max-replicas".into(), (d.spec.replicas.unwrap_or(1) + surge).to_string().into());
+        annotations.insert(REVISION_ANNOTATION.into(), revision.to_string().into());
         ReplicaSet {
             metadata: ObjectMeta {
                 name: name.into(),

@@ -103,7 +103,7 @@ impl EndpointsController {
             if p.metadata.namespace != ns || !labels_match(&svc.spec.selector, &p.metadata.labels) || p.status.pod_ip.is_empty() || p.is_terminating() {
                 continue;
             }
-            let addr = EndpointAddress { ip: p.status.pod_ip.clone(), node_name: p.spec.node_name.clone(), target_ref: format!("Pod/{}", p.metadata.name) };
+            let addr = EndpointAddress { ip: p.status.pod_ip.clone(), node_name: p.spec.node_name.clone(), target_ref: format!("Pod/{}", p.metadata.name).into() };
             if p.is_ready() { subset.addresses.push(addr) } else { subset.not_ready_addresses.push(addr) }
         }
         subset.ports = svc.spec.ports.iter().map(|sp| ServicePort { name: sp.name.clone(), protocol: sp.protocol.clone(), port: target_port(sp), target_port: None, node_port: None }).collect();

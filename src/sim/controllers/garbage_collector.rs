@@ -14,10 +14,10 @@ use crate::sim::objects::*;
 pub struct GarbageCollector {
     pub informers: Informers,
     /// Owner uid → dependents (kind, namespace, name): the GC's dependency graph.
-    dependents: BTreeMap<String, BTreeSet<(Kind, String, String)>>,
+    dependents: BTreeMap<Str, BTreeSet<(Kind, Str, Str)>>,
     /// Uids of live objects that can own others.
-    live: BTreeSet<String>,
-    deleting: BTreeSet<(Kind, String, String)>,
+    live: BTreeSet<Str>,
+    deleting: BTreeSet<(Kind, Str, Str)>,
 }
 
 impl Default for GarbageCollector {
@@ -42,7 +42,7 @@ impl GarbageCollector {
                 // Status updates (nearly all updates) change neither ownership nor binding.
                 Change::Updated { old, new } if old.meta().owner_references == new.meta().owner_references && old.as_pod().map(|p| &p.spec.node_name) == new.as_pod().map(|p| &p.spec.node_name) => {}
                 Change::Added(o) | Change::Updated { new: o, .. } => {
-                    let id = (o.kind(), o.namespace().to_string(), o.name().to_string());
+                    let id = (o.kind(), o.meta().namespace.clone(), o.meta().name.clone());
                     self.live.insert(o.meta().uid.clone());
                     let mut orphan = false;
                     for r in &o.meta().owner_references {
@@ -57,10 +57,10 @@ impl GarbageCollector {
                 Change::Deleted(o) => {
                     let uid = o.meta().uid.clone();
                     self.live.remove(&uid);
-                    self.deleting.remove(&(o.kind(), o.namespace().to_string(), o.name().to_string()));
+                    self.deleting.remove(&(o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
                     for r in &o.meta().owner_references {
                         if let Some(set) = self.dependents.get_mut(&r.uid) {
-                            set.remove(&(o.kind(), o.namespace().to_string(), o.name().to_string()));
+                            set.remove(&(o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
                         }
                     }
                     for dep in self.dependents.remove(&uid).unwrap_or_default() {
@@ -82,7 +82,7 @@ impl GarbageCollector {
         !self.informers.get(k).get(o.namespace(), &r.name).is_some_and(|owner| owner.meta().uid == r.uid)
     }
 
-    fn delete(&mut self, ctx: &mut Ctx, (kind, ns, name): (Kind, String, String), force: bool) {
+    fn delete(&mut self, ctx: &mut Ctx, (kind, ns, name): (Kind, Str, Str), force: bool) {
         if !self.deleting.insert((kind, ns.clone(), name.clone())) {
             return;
         }

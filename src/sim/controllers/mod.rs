@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::engine::Ctx;
 use super::message::{ApiRequest, RequestId};
-use super::objects::{EventSource, Object, ObjectRc, OwnerReference};
+use super::objects::{EventSource, Object, ObjectRc, OwnerReference, Str};
 
 /// A de-duplicating FIFO of object keys ("namespace/name") with client-go's workqueue
 /// semantics: a key whose sync is still waiting on its API calls is "processing" and is not
@@ -92,7 +92,7 @@ pub fn controller_of(o: &ObjectRc) -> Option<&OwnerReference> {
 }
 
 pub fn source(component: &str) -> EventSource {
-    EventSource { component: component.into(), host: String::new() }
+    EventSource { component: component.into(), host: Str::EMPTY }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub struct ReplicaSetController {
     /// Active pods per ReplicaSet uid, with running counts, kept from the informers' changes
     /// so a sync costs O(1) rather than a walk over every pod (which made 150,000 replicas
     /// quadratic).
-    pods_by_owner: BTreeMap<String, OwnedPods>,
+    pods_by_owner: BTreeMap<Str, OwnedPods>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -235,11 +235,11 @@ impl ReplicaSetController {
             let mut ranked: Vec<&Pod> = owned.map(|o| o.pods.values().filter_map(|(p, _)| p.as_pod()).collect()).unwrap_or_default();
             // getPodsToDelete: the least useful pods first (controller.ActivePods ordering).
             ranked.sort_by_key(|p| deletion_rank(p));
-            let victims: Vec<(String, String)> = ranked.into_iter().take(n).map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
+            let victims: Vec<(Str, Str)> = ranked.into_iter().take(n).map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
             self.expectations.insert(key.to_string(), Expectations { adds: 0, dels: n as i64 });
             for (ns, name) in victims {
                 let id = self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::Pod, &ns, &name));
-                self.deleting.insert(id, (key.to_string(), name));
+                self.deleting.insert(id, (key.to_string(), name.to_string()));
             }
         }
     }
@@ -266,14 +266,14 @@ fn deletion_rank(p: &Pod) -> (u8, u8, u8, std::cmp::Reverse<Option<crate::sim::t
         "Running" => 2,
         _ => 1,
     };
-    (assigned, phase, u8::from(p.is_ready()), std::cmp::Reverse(p.metadata.creation_timestamp), p.metadata.name.clone())
+    (assigned, phase, u8::from(p.is_ready()), std::cmp::Reverse(p.metadata.creation_timestamp), p.metadata.name.to_string())
 }
 
 fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
     let t = &rs.spec.template;
     Pod {
         metadata: ObjectMeta {
-            generate_name: format!("{}-", rs.metadata.name),
+            generate_name: format!("{}-", rs.metadata.name).into(),
             namespace: rs.metadata.namespace.clone(),
             labels: t.metadata.labels.clone(),
             annotations: t.metadata.annotations.clone(),

@@ -43,7 +43,7 @@ impl NodeInfo {
     pub fn new(node: ObjectRc) -> Self {
         let n = node.as_node().cloned().unwrap_or_default();
         let mut info = NodeInfo {
-            name: n.metadata.name.clone(),
+            name: n.metadata.name.to_string(),
             allocatable: Resources::default(),
             allowed_pods: 0,
             node: node.clone(),
@@ -64,7 +64,7 @@ impl NodeInfo {
             self.allowed_pods = n.allowed_pods();
             self.unschedulable = n.spec.unschedulable;
             self.has_taints = !n.spec.taints.is_empty();
-            self.zone = n.metadata.labels.get(super::plugins::ZONE_LABEL).cloned();
+            self.zone = n.metadata.labels.get(super::plugins::ZONE_LABEL).map(|z| z.to_string());
         }
         self.node = node;
     }

@@ -250,11 +250,11 @@ impl Scheduler {
     /// Interns the uid of the pod's controller.
     fn group_of(&mut self, pod: &Pod) -> Option<GroupId> {
         let uid = &pod.controller_ref()?.uid;
-        if let Some(&g) = self.groups.get(uid) {
+        if let Some(&g) = self.groups.get(uid.as_str()) {
             return Some(g);
         }
         let g = self.groups.len() as GroupId;
-        self.groups.insert(uid.clone(), g);
+        self.groups.insert(uid.to_string(), g);
         Some(g)
     }
 
