@@ -111,8 +111,10 @@ impl<'a> Ctx<'a> {
             return;
         }
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
+        let mut name = super::text::concat(&[&meta.name, "."]);
+        super::text::push_hex(&mut name, u64::try_from(nanos).unwrap_or(0), 0);
         let ev = Event {
-            metadata: ObjectMeta { name: format!("{}.{:x}", meta.name, nanos).into(), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
+            metadata: ObjectMeta { name: name.into(), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
             involved_object: ObjectReference { kind: kind.name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: kind.api_version().into(), field_path: Str::EMPTY },
             reason: reason.into(),
             message: message.into(),

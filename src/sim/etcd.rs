@@ -9,9 +9,10 @@
 //! decodes them. Here values are shared immutable objects and the store stamps the revision
 //! into `metadata.resourceVersion` as it writes, which is what every reader would see.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::keyed::KeyedMap;
 use super::objects::{Object, ObjectRc};
 
 pub type Revision = u64;
@@ -72,7 +73,7 @@ pub struct Compacted {
 #[derive(Clone, Debug)]
 pub struct Etcd {
     revision: Revision,
-    kvs: BTreeMap<Arc<str>, KeyValue>,
+    kvs: KeyedMap<Arc<str>, KeyValue>,
     history: VecDeque<EtcdEvent>,
     history_limit: usize,
     /// The newest revision dropped from the history (0: nothing dropped yet).
@@ -81,7 +82,7 @@ pub struct Etcd {
 
 impl Etcd {
     pub fn new(history_limit: usize) -> Self {
-        Etcd { revision: 1, kvs: BTreeMap::new(), history: VecDeque::new(), history_limit: history_limit.max(1), compacted: 0 }
+        Etcd { revision: 1, kvs: KeyedMap::new(), history: VecDeque::new(), history_limit: history_limit.max(1), compacted: 0 }
     }
 
     /// The current revision (etcd starts at 1 for an empty store).
@@ -103,7 +104,7 @@ impl Etcd {
 
     /// All keys under `prefix`, in key order, like `etcdctl get --prefix`.
     pub fn range<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a Arc<str>, &'a KeyValue)> + 'a {
-        self.kvs.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded)).take_while(move |(k, _)| k.starts_with(prefix))
+        self.kvs.range(prefix)
     }
 
     /// Applies `op` if the key's mod revision equals `cmp` (0 meaning the key must not exist).
@@ -122,7 +123,7 @@ impl Etcd {
                 // One lookup to update an existing key in place; a new key is inserted.
                 match self.kvs.get_key_value(key).map(|(k, _)| k.clone()) {
                     Some(k) => {
-                        let kv = self.kvs.get_mut(&*k).expect("just found");
+                        let kv = self.kvs.get_mut(&k).expect("just found");
                         let prev = std::mem::replace(&mut kv.value, value.clone());
                         kv.mod_revision = rev;
                         kv.version += 1;

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 
 use super::engine::Ctx;
 use super::message::{ApiReply, ApiRequest, Body, RequestId, Timer, Verb, WatchType};
-use super::objects::{Kind, ObjectRc};
+use super::keyed::KeyedMap;
+use super::objects::{Kind, ObjectRc, Str};
+use super::text::concat;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum NoticeMode {
@@ -42,22 +44,33 @@ pub struct Informer {
     pub kind: Kind,
     /// Only objects bound to this node (the kubelet's `spec.nodeName=` field selector).
     pub node_name: Option<String>,
-    items: BTreeMap<String, ObjectRc>,
+    /// Objects by `namespace/name`, as client-go's cache keys them.
+    items: KeyedMap<Str, ObjectRc>,
     pub synced: bool,
     in_flight: Option<RequestId>,
 }
 
-fn cache_key(o: &ObjectRc) -> String {
-    format!("{}/{}", o.namespace(), o.name())
+/// Calls `f` with `namespace/name`, built on the stack when it fits (lookups are hot).
+fn with_key<R>(namespace: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 320];
+    let n = namespace.len() + 1 + name.len();
+    if n > buf.len() {
+        return f(&concat(&[namespace, "/", name]));
+    }
+    buf[..namespace.len()].copy_from_slice(namespace.as_bytes());
+    buf[namespace.len()] = b'/';
+    buf[namespace.len() + 1..n].copy_from_slice(name.as_bytes());
+    f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
 }
 
 impl Informer {
     pub fn new(kind: Kind) -> Self {
-        Informer { kind, node_name: None, items: BTreeMap::new(), synced: false, in_flight: None }
+        Informer { kind, node_name: None, items: KeyedMap::new(), synced: false, in_flight: None }
     }
     pub fn get(&self, namespace: &str, name: &str) -> Option<&ObjectRc> {
-        self.items.get(&format!("{namespace}/{name}"))
+        with_key(namespace, name, |k| self.items.get(k))
     }
+    /// Every cached object, in key order.
     pub fn iter(&self) -> impl Iterator<Item = &ObjectRc> {
         self.items.values()
     }
@@ -68,6 +81,19 @@ impl Informer {
         self.items.is_empty()
     }
 
+    fn insert(&mut self, o: ObjectRc) -> Option<ObjectRc> {
+        let (ns, name) = (o.namespace(), o.name());
+        let key = match with_key(ns, name, |k| self.items.get_mut(k)) {
+            Some(slot) => return Some(std::mem::replace(slot, o)),
+            None => concat(&[ns, "/", name]),
+        };
+        self.items.insert(key.into(), o)
+    }
+
+    fn remove(&mut self, namespace: &str, name: &str) -> Option<ObjectRc> {
+        with_key(namespace, name, |k| self.items.remove(k))
+    }
+
     fn request(&self) -> ApiRequest {
         let mut req = ApiRequest::new(Verb::List, self.kind, "", "");
         req.node_name = self.node_name.clone();
@@ -75,10 +101,9 @@ impl Informer {
     }
 
     fn apply(&mut self, type_: WatchType, o: ObjectRc) -> Option<Change> {
-        let key = cache_key(&o);
         match type_ {
-            WatchType::Deleted => self.items.remove(&key).map(|_| Change::Deleted(o)),
-            _ => match self.items.insert(key, o.clone()) {
+            WatchType::Deleted => self.remove(o.namespace(), o.name()).map(|_| Change::Deleted(o)),
+            _ => match self.insert(o.clone()) {
                 Some(old) => Some(Change::Updated { old, new: o }),
                 None => Some(Change::Added(o)),
             },
@@ -87,23 +112,25 @@ impl Informer {
 
     /// Replaces the cache with a fresh list, returning what changed (the relist diff).
     fn replace(&mut self, items: &[ObjectRc]) -> Vec<Change> {
-        let mut fresh: BTreeMap<String, ObjectRc> = items.iter().map(|o| (cache_key(o), o.clone())).collect();
+        let mut fresh: BTreeMap<(Str, Str), ObjectRc> = items.iter().map(|o| ((o.meta().namespace.clone(), o.meta().name.clone()), o.clone())).collect();
         let mut changes = Vec::new();
-        for (key, old) in std::mem::take(&mut self.items) {
-            match fresh.remove(&key) {
+        let old: Vec<ObjectRc> = self.iter().cloned().collect();
+        self.items.clear();
+        for old in old {
+            match fresh.remove(&(old.meta().namespace.clone(), old.meta().name.clone())) {
                 Some(new) if new.resource_version() != old.resource_version() => {
                     changes.push(Change::Updated { old, new: new.clone() });
-                    self.items.insert(key, new);
+                    self.insert(new);
                 }
                 Some(new) => {
-                    self.items.insert(key, new);
+                    self.insert(new);
                 }
                 None => changes.push(Change::Deleted(old)),
             }
         }
-        for (key, new) in fresh {
+        for (_, new) in fresh {
             changes.push(Change::Added(new.clone()));
-            self.items.insert(key, new);
+            self.insert(new);
         }
         self.synced = true;
         changes

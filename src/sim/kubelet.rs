@@ -12,6 +12,7 @@ use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 use crate::sim::time::{SimDuration, SimTime};
+use crate::sim::text::concat;
 
 pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::secs(10);
 const IMAGE_BACKOFF_INITIAL: SimDuration = SimDuration::secs(10);
@@ -212,7 +213,7 @@ impl Kubelet {
         let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
         w.pod.status.start_time = Some(ctx.now);
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
-        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: format!("{}/{}", w.pod.metadata.namespace, w.pod.metadata.name).into() }));
+        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: crate::sim::text::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]).into() }));
         self.workers.insert(uid, w);
     }
 
@@ -392,9 +393,9 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
             let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
             ContainerStatus {
                 name: c.name.clone(),
-                image: format!("{repo}:{tag}").into(),
-                image_id: if started.is_some() { format!("{repo}@sha256:{}", crate::sim::runtime::digest(&format!("{repo}:{tag}"))).into() } else { Str::EMPTY },
-                container_id: if started.is_some() { format!("containerd://{}", w.container_ids[i]).into() } else { Str::EMPTY },
+                image: concat(&[&repo, ":", &tag]).into(),
+                image_id: if started.is_some() { concat(&[&repo, "@sha256:", &crate::sim::runtime::digest(&concat(&[&repo, ":", &tag]))]).into() } else { Str::EMPTY },
+                container_id: if started.is_some() { concat(&["containerd://", &w.container_ids[i]]).into() } else { Str::EMPTY },
                 ready: started.is_some(),
                 restart_count: 0,
                 started: started.is_some(),

@@ -11,6 +11,7 @@ pub mod controllers;
 pub mod engine;
 pub mod etcd;
 pub mod informer;
+pub mod keyed;
 pub mod kubelet;
 pub mod message;
 pub mod objects;

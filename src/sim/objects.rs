@@ -897,9 +897,9 @@ impl Kind {
     }
     pub fn etcd_key(self, namespace: &str, name: &str) -> String {
         if self.namespaced() {
-            format!("{}{}/{}", self.etcd_prefix(), namespace, name)
+            super::text::concat(&[self.etcd_prefix(), namespace, "/", name])
         } else {
-            format!("{}{}", self.etcd_prefix(), name)
+            super::text::concat(&[self.etcd_prefix(), name])
         }
     }
 }

@@ -33,8 +33,18 @@ impl Rng {
     pub fn uuid(&mut self) -> String {
         let a = self.next_u64();
         let b = self.next_u64();
-        let hex = format!("{a:016x}{b:016x}");
-        format!("{}-{}-4{}-{:x}{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], 8 + (b >> 62), &hex[17..20], &hex[20..32])
+        let mut hex = String::with_capacity(32);
+        super::text::push_hex(&mut hex, a, 16);
+        super::text::push_hex(&mut hex, b, 16);
+        let mut s = String::with_capacity(36);
+        for part in [&hex[0..8], "-", &hex[8..12], "-4", &hex[13..16], "-"] {
+            s.push_str(part);
+        }
+        super::text::push_hex(&mut s, 8 + (b >> 62), 1);
+        for part in [&hex[17..20], "-", &hex[20..32]] {
+            s.push_str(part);
+        }
+        s
     }
 }
 
@@ -48,6 +58,10 @@ mod tests {
         assert_eq!(x, y);
         assert_ne!(x, z);
         assert!(x.bytes().all(|ch| NAME_ALPHABET.contains(&ch)));
-        assert_eq!(a.uuid().len(), 36);
+        let u = a.uuid();
+        assert_eq!(u.len(), 36);
+        let parts: Vec<&str> = u.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(parts[2].starts_with('4') && "89ab".contains(&parts[3][..1]), "a version-4, RFC 4122 variant uuid: {u}");
     }
 }

@@ -52,11 +52,11 @@ pub fn normalize_image(image: &str) -> (String, String) {
     };
     let first = name.split('/').next().unwrap_or("");
     let repo = if !name.contains('/') {
-        format!("docker.io/library/{name}")
+        crate::sim::text::concat(&["docker.io/library/", name])
     } else if first.contains('.') || first.contains(':') || first == "localhost" {
         name.to_string()
     } else {
-        format!("docker.io/{name}")
+        crate::sim::text::concat(&["docker.io/", name])
     };
     (repo, tag.to_string())
 }
@@ -64,15 +64,15 @@ pub fn normalize_image(image: &str) -> (String, String) {
 /// A stable stand-in for an image's sha256 digest: 64 hex digits derived from its reference.
 pub fn digest(reference: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    (0..4)
-        .map(|round| {
-            for b in reference.bytes().chain([round as u8]) {
-                h ^= b as u64;
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            format!("{h:016x}")
-        })
-        .collect()
+    let mut out = String::with_capacity(64);
+    for round in 0..4u8 {
+        for b in reference.bytes().chain([round]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        crate::sim::text::push_hex(&mut out, h, 16);
+    }
+    out
 }
 
 pub fn image_size(repo: &str) -> Option<u64> {
@@ -108,7 +108,11 @@ impl ContainerRuntime {
     }
 
     fn id(ctx: &mut Ctx) -> String {
-        format!("{:016x}{:016x}{:016x}{:016x}", ctx.rng.next_u64(), ctx.rng.next_u64(), ctx.rng.next_u64(), ctx.rng.next_u64())
+        let mut id = String::with_capacity(64);
+        for _ in 0..4 {
+            crate::sim::text::push_hex(&mut id, ctx.rng.next_u64(), 16);
+        }
+        id
     }
 
     /// The node's pod CIDR is 10.244.<n>.0/24 (as kind and flannel assign); the CNI plugin
@@ -129,7 +133,7 @@ impl ContainerRuntime {
             }
             CriCall::ImageStatus { pod_uid, image, container } => {
                 let (repo, tag) = normalize_image(&image);
-                (CriReply::ImageStatus { pod_uid, container, present: self.images.contains(&format!("{repo}:{tag}")) }, 2)
+                (CriReply::ImageStatus { pod_uid, container, present: self.images.contains(&crate::sim::text::concat(&[&repo, ":", &tag])) }, 2)
             }
             CriCall::PullImage { pod_uid, image, container } => {
                 let (repo, tag) = normalize_image(&image);

@@ -80,7 +80,7 @@ impl WorkQueue {
 }
 
 pub fn object_key(o: &Object) -> String {
-    format!("{}/{}", o.namespace(), o.name())
+    crate::sim::text::concat(&[o.namespace(), "/", o.name()])
 }
 
 pub fn split_key(key: &str) -> (&str, &str) {

@@ -107,7 +107,7 @@ impl ReplicaSetController {
 
     fn owner_key(&self, pod: &ObjectRc) -> Option<String> {
         let owner = controller_of(pod)?;
-        (owner.kind == "ReplicaSet").then(|| format!("{}/{}", pod.namespace(), owner.name))
+        (owner.kind == "ReplicaSet").then(|| crate::sim::text::concat(&[pod.namespace(), "/", &owner.name]))
     }
 
     /// A changed template's labels change which pods count as fully labeled.

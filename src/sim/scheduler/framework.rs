@@ -116,7 +116,7 @@ impl PodInfo {
     /// `group` is the interned id of the pod's controller (see `Scheduler::group_of`).
     pub fn new(pod: &Pod, group: Option<GroupId>) -> Self {
         PodInfo {
-            key: format!("{}/{}", pod.metadata.namespace, pod.metadata.name),
+            key: crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]),
             requests: pod.requests(),
             non_zero: pod.non_zero_requests(),
             group,

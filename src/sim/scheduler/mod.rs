@@ -177,7 +177,7 @@ impl Scheduler {
     }
 
     fn enqueue(&mut self, pod: &Pod, attempts: u32) {
-        let key = format!("{}/{}", pod.metadata.namespace, pod.metadata.name);
+        let key = crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
         if self.queued.contains_key(&key) || self.placed.contains_key(&key) {
             return;
         }
@@ -223,7 +223,7 @@ impl Scheduler {
     fn on_pod_change(&mut self, change: Change) {
         let deleted = matches!(change, Change::Deleted(_));
         let Some(pod) = change.object().as_pod() else { return };
-        let key = format!("{}/{}", pod.metadata.namespace, pod.metadata.name);
+        let key = crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
         if deleted {
             self.dequeue(&key);
             if self.forget(&key) {
