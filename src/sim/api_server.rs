@@ -7,26 +7,23 @@
 //! its view of etcd, as the real server's watch cache serves them; the write itself is a
 //! message to etcd and can lose a race.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::engine::Ctx;
 use super::etcd::{Compare, Etcd, EtcdEvent, EventType, TxnOp};
+use super::keyed::FxHashMap;
 use super::message::*;
 use super::objects::*;
 use super::validation::{invalid_message, validate};
 
-#[derive(Clone, Debug)]
-struct Watcher {
-    who: Component,
-    kind: Kind,
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct ApiServer {
-    watchers: Vec<Watcher>,
+    /// Watchers by kind (indexed by `Kind as usize`): 5,000 kube-proxies watch Services and
+    /// Endpoints, and a pod write should not look at them.
+    watchers: [Vec<Component>; Kind::ALL.len()],
     /// Pod watchers with a `spec.nodeName=` selector, by node: the index kube-apiserver's watch
     /// cache keeps so 5,000 kubelets do not each filter every pod.
-    node_pod_watchers: BTreeMap<String, Vec<Component>>,
+    node_pod_watchers: FxHashMap<Str, Vec<Component>>,
     pub allocated_cluster_ips: BTreeSet<String>,
 }
 
@@ -77,8 +74,8 @@ impl ApiServer {
                 // The watch-list form: the initial state straight from the watch cache, then events.
                 let items = filtered_list(etcd, &req);
                 match (&req.node_name, kind) {
-                    (Some(node), Kind::Pod) => self.node_pod_watchers.entry(node.clone()).or_default().push(from),
-                    _ => self.watchers.push(Watcher { who: from, kind }),
+                    (Some(node), Kind::Pod) => self.node_pod_watchers.entry(node.as_str().into()).or_default().push(from),
+                    _ => self.watchers[kind as usize].push(from),
                 }
                 ctx.send(from, Body::Response(Box::new(ApiResponse { id: req.id, verb: req.verb, kind, result: Ok(ApiReply::List { items, revision: etcd.revision() }) })));
             }
@@ -295,8 +292,8 @@ impl ApiServer {
                 self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
             }
         }
-        for w in self.watchers.iter().filter(|w| w.kind == kind) {
-            ctx.send(w.who, Body::Watch(WatchEvent { type_, object: event.value.clone() }));
+        for &w in &self.watchers[kind as usize] {
+            ctx.send(w, Body::Watch(WatchEvent { type_, object: event.value.clone() }));
         }
         if kind == Kind::Pod && !self.node_pod_watchers.is_empty() {
             let new_node = event.value.as_pod().map(|p| p.spec.node_name.as_str()).unwrap_or("");
