@@ -25,11 +25,50 @@ pub struct NodeInfo {
     pub non_zero_requested: Resources,
     pub pods: BTreeMap<String, PlacedPod>,
     /// Pods per owning controller: what PodTopologySpread's system default constraints count.
-    pub group_counts: BTreeMap<GroupId, u32>,
+    pub group_counts: GroupCounts,
     /// Copied out of the Node so the filters and scores read them without chasing it.
     pub unschedulable: bool,
     pub has_taints: bool,
     pub zone: Option<String>,
+}
+
+/// Pods per group on one node. Nodes usually run pods of one or two controllers, so those
+/// counts live inline: scoring reads them for 500 nodes per pod without chasing a pointer.
+#[derive(Clone, Debug, Default)]
+pub struct GroupCounts {
+    inline: [(GroupId, u32); 2],
+    more: BTreeMap<GroupId, u32>,
+}
+
+impl GroupCounts {
+    pub fn get(&self, g: GroupId) -> u32 {
+        match self.inline.iter().find(|(id, n)| *id == g && *n > 0) {
+            Some((_, n)) => *n,
+            None if self.more.is_empty() => 0,
+            None => self.more.get(&g).copied().unwrap_or(0),
+        }
+    }
+    pub fn add(&mut self, g: GroupId) {
+        if let Some(slot) = self.inline.iter_mut().find(|(id, n)| *id == g && *n > 0) {
+            slot.1 += 1;
+        } else if let Some(n) = self.more.get_mut(&g) {
+            *n += 1;
+        } else if let Some(slot) = self.inline.iter_mut().find(|(_, n)| *n == 0) {
+            *slot = (g, 1);
+        } else {
+            self.more.insert(g, 1);
+        }
+    }
+    pub fn remove(&mut self, g: GroupId) {
+        if let Some(slot) = self.inline.iter_mut().find(|(id, n)| *id == g && *n > 0) {
+            slot.1 -= 1;
+        } else if let Some(n) = self.more.get_mut(&g) {
+            *n -= 1;
+            if *n == 0 {
+                self.more.remove(&g);
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -50,7 +89,7 @@ impl NodeInfo {
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             pods: BTreeMap::new(),
-            group_counts: BTreeMap::new(),
+            group_counts: GroupCounts::default(),
             unschedulable: false,
             has_taints: false,
             zone: None,
@@ -80,7 +119,7 @@ impl NodeInfo {
         self.non_zero_requested.milli_cpu += p.non_zero.milli_cpu;
         self.non_zero_requested.memory += p.non_zero.memory;
         if let Some(g) = p.group {
-            *self.group_counts.entry(g).or_default() += 1;
+            self.group_counts.add(g);
         }
         self.pods.insert(key, p);
     }
@@ -91,12 +130,7 @@ impl NodeInfo {
         self.non_zero_requested.milli_cpu -= p.non_zero.milli_cpu;
         self.non_zero_requested.memory -= p.non_zero.memory;
         if let Some(g) = p.group {
-            if let Some(c) = self.group_counts.get_mut(&g) {
-                *c -= 1;
-                if *c == 0 {
-                    self.group_counts.remove(&g);
-                }
-            }
+            self.group_counts.remove(g);
         }
         true
     }
@@ -153,6 +187,25 @@ pub trait ScorePlugin {
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64;
     /// Maps raw scores onto 0..=MAX_NODE_SCORE; the default leaves them as they are.
     fn normalize(&self, _scores: &mut [i64]) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_counts_count_past_the_inline_slots() {
+        let mut c = GroupCounts::default();
+        for g in [1, 2, 3, 1, 3, 3] {
+            c.add(g);
+        }
+        assert_eq!((c.get(1), c.get(2), c.get(3), c.get(4)), (2, 1, 3, 0));
+        c.remove(2);
+        c.remove(2);
+        c.add(4);
+        c.remove(3);
+        assert_eq!((c.get(1), c.get(2), c.get(3), c.get(4)), (2, 0, 2, 1));
+    }
 }
 
 /// DefaultNormalizeScore from pkg/scheduler/framework/plugins/helper/normalize_score.go.

@@ -22,6 +22,7 @@ use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 use crate::sim::time::{SimDuration, SimTime};
+use crate::sim::keyed::{FxHashMap, FxHashSet};
 
 const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
@@ -72,14 +73,17 @@ struct QueuedPod {
 pub struct Scheduler {
     pub informers: Informers,
     nodes: Vec<NodeInfo>,
-    node_index: BTreeMap<String, usize>,
+    // Hash tables where only lookups are made: 150,000 long pod keys in a B-tree cost a
+    // pointer chase and a prefix comparison per level. Nothing iterates them in an order
+    // that could reach the trace (`active` orders the queue by priority and arrival).
+    node_index: FxHashMap<String, usize>,
     /// Pod key → node name for pods in the cache (bound or assumed).
-    placed: BTreeMap<String, String>,
-    assumed: BTreeSet<String>,
+    placed: FxHashMap<String, String>,
+    assumed: FxHashSet<String>,
     active: BTreeSet<(i32, u64, String)>,
-    queued: BTreeMap<String, QueuedPod>,
+    queued: FxHashMap<String, QueuedPod>,
     backoff: VecDeque<(SimTime, String)>,
-    unschedulable: BTreeSet<String>,
+    unschedulable: FxHashSet<String>,
     seq: u64,
     next_start_node_index: usize,
     cycle_pending: bool,
@@ -103,13 +107,13 @@ impl Scheduler {
         Scheduler {
             informers: Informers::new(&[Kind::Node, Kind::Pod]),
             nodes: Vec::new(),
-            node_index: BTreeMap::new(),
-            placed: BTreeMap::new(),
-            assumed: BTreeSet::new(),
+            node_index: FxHashMap::default(),
+            placed: FxHashMap::default(),
+            assumed: FxHashSet::default(),
             active: BTreeSet::new(),
-            queued: BTreeMap::new(),
+            queued: FxHashMap::default(),
             backoff: VecDeque::new(),
-            unschedulable: BTreeSet::new(),
+            unschedulable: FxHashSet::default(),
             seq: 0,
             next_start_node_index: 0,
             cycle_pending: false,
@@ -284,6 +288,7 @@ impl Scheduler {
 
     /// MoveAllToActiveOrBackoffQueue: the cluster changed, so unschedulable pods may fit now.
     fn move_all_to_active(&mut self) {
+        // Back into the queue in arrival order (`active` sorts them), whatever the set's order.
         let keys: Vec<String> = std::mem::take(&mut self.unschedulable).into_iter().collect();
         for key in keys {
             if let Some(q) = self.queued.get(&key) {
@@ -412,13 +417,14 @@ impl Scheduler {
             decision.chosen = Some(self.nodes[feasible[0]].name.clone());
             return decision;
         }
-        let mut spread = PodTopologySpread::default();
+        let (mut zone_counts, mut zones) = (BTreeMap::new(), 0);
         if let Some(g) = pod.group {
             if let Some(z) = self.zone_counts.get(&g) {
-                spread.zone_counts = z.clone();
+                zone_counts = z.clone();
             }
-            spread.zones = feasible.iter().filter_map(|&i| self.nodes[i].zone.as_ref()).collect::<BTreeSet<_>>().len();
+            zones = feasible.iter().filter_map(|&i| self.nodes[i].zone.as_ref()).collect::<BTreeSet<_>>().len();
         }
+        let spread = PodTopologySpread::new(zone_counts, feasible.len(), zones);
         let state = CycleState { feasible_nodes: feasible.len() };
         let scorers: [&dyn ScorePlugin; 4] = [&TaintToleration, &NodeResourcesFit, &spread, &BalancedAllocation];
         let mut totals = vec![0i64; feasible.len()];

@@ -23,7 +23,17 @@ pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 pub struct PodTopologySpread {
     /// Matching pods per zone for the pod being scheduled, filled in PreScore.
     pub zone_counts: BTreeMap<String, i64>,
-    pub zones: usize,
+    /// topologyNormalizingWeight of the hostname and zone domain counts, computed once per
+    /// cycle (PreScore) rather than once per node.
+    pub host_weight: f64,
+    pub zone_weight: f64,
+}
+
+impl PodTopologySpread {
+    /// PreScore: `nodes` feasible nodes spread over `zones` zones.
+    pub fn new(zone_counts: BTreeMap<String, i64>, nodes: usize, zones: usize) -> Self {
+        PodTopologySpread { zone_counts, host_weight: topology_normalizing_weight(nodes), zone_weight: topology_normalizing_weight(zones) }
+    }
 }
 
 fn topology_normalizing_weight(size: usize) -> f64 {
@@ -37,14 +47,14 @@ impl ScorePlugin for PodTopologySpread {
     fn weight(&self) -> i64 {
         2
     }
-    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let Some(group) = pod.group else { return 0 };
         let mut score = 0.0;
-        let host_count = node.group_counts.get(&group).copied().unwrap_or(0) as f64;
-        score += host_count * topology_normalizing_weight(state.feasible_nodes) + (HOSTNAME_MAX_SKEW - 1) as f64;
+        let host_count = node.group_counts.get(group) as f64;
+        score += host_count * self.host_weight + (HOSTNAME_MAX_SKEW - 1) as f64;
         if let Some(zone) = &node.zone {
             let c = self.zone_counts.get(zone).copied().unwrap_or(0) as f64;
-            score += c * topology_normalizing_weight(self.zones) + (ZONE_MAX_SKEW - 1) as f64;
+            score += c * self.zone_weight + (ZONE_MAX_SKEW - 1) as f64;
         }
         score.round() as i64
     }
@@ -63,7 +73,7 @@ mod tests {
     fn the_node_with_fewer_replicas_scores_higher() {
         // Two feasible nodes, one already running a replica: raw 1*ln(4)+2 = 3 vs 2.
         let mut scores = vec![(1.0 * topology_normalizing_weight(2) + 2.0f64).round() as i64, 2];
-        PodTopologySpread::default().normalize(&mut scores);
+        PodTopologySpread::new(BTreeMap::new(), 2, 0).normalize(&mut scores);
         assert_eq!(scores, vec![66, 100]);
     }
 }
