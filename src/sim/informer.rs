@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::engine::Ctx;
 use super::message::{ApiReply, ApiRequest, Body, RequestId, Timer, Verb, WatchType};
-use super::keyed::KeyedMap;
+use super::keyed::FxHashMap;
 use super::objects::{Kind, ObjectRc, Str};
 use super::text::concat;
 
@@ -44,8 +44,9 @@ pub struct Informer {
     pub kind: Kind,
     /// Only objects bound to this node (the kubelet's `spec.nodeName=` field selector).
     pub node_name: Option<String>,
-    /// Objects by `namespace/name`, as client-go's cache keys them.
-    items: KeyedMap<Str, ObjectRc>,
+    /// Objects by `namespace/name`, as client-go's cache keys them. A hash table without a
+    /// sorted index: components look objects up on every event but walk the cache rarely.
+    items: FxHashMap<Str, ObjectRc>,
     pub synced: bool,
     in_flight: Option<RequestId>,
 }
@@ -65,14 +66,16 @@ fn with_key<R>(namespace: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
 
 impl Informer {
     pub fn new(kind: Kind) -> Self {
-        Informer { kind, node_name: None, items: KeyedMap::new(), synced: false, in_flight: None }
+        Informer { kind, node_name: None, items: FxHashMap::default(), synced: false, in_flight: None }
     }
     pub fn get(&self, namespace: &str, name: &str) -> Option<&ObjectRc> {
         with_key(namespace, name, |k| self.items.get(k))
     }
-    /// Every cached object, in key order.
+    /// Every cached object, in key order (sorted on each call).
     pub fn iter(&self) -> impl Iterator<Item = &ObjectRc> {
-        self.items.values()
+        let mut all: Vec<(&Str, &ObjectRc)> = self.items.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all.into_iter().map(|(_, o)| o)
     }
     pub fn len(&self) -> usize {
         self.items.len()
@@ -87,7 +90,8 @@ impl Informer {
             Some(slot) => return Some(std::mem::replace(slot, o)),
             None => concat(&[ns, "/", name]),
         };
-        self.items.insert(key.into(), o)
+        self.items.insert(key.into(), o);
+        None
     }
 
     fn remove(&mut self, namespace: &str, name: &str) -> Option<ObjectRc> {
