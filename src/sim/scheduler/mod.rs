@@ -94,6 +94,16 @@ pub struct Scheduler {
     /// Controller uid → the small id the cache counts by.
     groups: BTreeMap<String, GroupId>,
     pub scheduled_total: u64,
+    /// Buffers reused by every cycle: allocating a few KiB per pod made glibc's malloc
+    /// consolidate its free lists on every cycle.
+    scratch: Scratch,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    feasible: Vec<usize>,
+    totals: Vec<i64>,
+    per_plugin: Vec<Vec<i64>>,
 }
 
 impl Default for Scheduler {
@@ -122,6 +132,7 @@ impl Scheduler {
             zone_counts: BTreeMap::new(),
             groups: BTreeMap::new(),
             scheduled_total: 0,
+            scratch: Scratch::default(),
         }
     }
 
@@ -389,9 +400,17 @@ impl Scheduler {
     /// findNodesThatFitPod + prioritizeNodes + selectHost.
     fn find_node(&mut self, ctx: &mut Ctx, pod: &PodInfo) -> Decision {
         let filters: [&dyn FilterPlugin; 5] = [&NodeUnschedulable, &NodeName, &TaintToleration, &NodeAffinity, &NodeResourcesFit];
-        let total = self.nodes.len();
         let want = self.num_feasible_nodes_to_find();
-        let mut feasible: Vec<usize> = Vec::with_capacity(want.min(total));
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let decision = self.find_node_with(ctx, pod, filters, want, &mut scratch);
+        self.scratch = scratch;
+        decision
+    }
+
+    fn find_node_with(&mut self, ctx: &mut Ctx, pod: &PodInfo, filters: [&dyn FilterPlugin; 5], want: usize, scratch: &mut Scratch) -> Decision {
+        let total = self.nodes.len();
+        let feasible = &mut scratch.feasible;
+        feasible.clear();
         let mut filtered = Vec::new();
         let mut processed = 0;
         for off in 0..total {
@@ -427,16 +446,19 @@ impl Scheduler {
         let spread = PodTopologySpread::new(zone_counts, feasible.len(), zones);
         let state = CycleState { feasible_nodes: feasible.len() };
         let scorers: [&dyn ScorePlugin; 4] = [&TaintToleration, &NodeResourcesFit, &spread, &BalancedAllocation];
-        let mut totals = vec![0i64; feasible.len()];
-        let mut per_plugin: Vec<Vec<i64>> = Vec::with_capacity(scorers.len());
-        for s in scorers {
-            let mut scores: Vec<i64> = feasible.iter().map(|&i| s.score(&state, pod, &self.nodes[i])).collect();
-            s.normalize(&mut scores);
-            for (t, v) in totals.iter_mut().zip(&scores) {
+        let totals = &mut scratch.totals;
+        totals.clear();
+        totals.resize(feasible.len(), 0);
+        scratch.per_plugin.resize_with(scorers.len(), Vec::new);
+        for (s, scores) in scorers.iter().zip(scratch.per_plugin.iter_mut()) {
+            scores.clear();
+            scores.extend(feasible.iter().map(|&i| s.score(&state, pod, &self.nodes[i])));
+            s.normalize(scores);
+            for (t, v) in totals.iter_mut().zip(scores.iter()) {
                 *t += v * s.weight();
             }
-            per_plugin.push(scores);
         }
+        let per_plugin = &scratch.per_plugin;
         // selectHost: the best score, ties broken uniformly at random (reservoir sampling).
         let mut best = 0;
         let mut ties = 0u64;
@@ -456,7 +478,7 @@ impl Scheduler {
             decision.scores = feasible
                 .iter()
                 .enumerate()
-                .map(|(j, &i)| NodeScore { node: self.nodes[i].name.clone(), plugins: scorers.iter().zip(&per_plugin).map(|(s, v)| (s.name(), v[j], s.weight())).collect(), total: totals[j] })
+                .map(|(j, &i)| NodeScore { node: self.nodes[i].name.clone(), plugins: scorers.iter().zip(per_plugin.iter()).map(|(s, v)| (s.name(), v[j], s.weight())).collect(), total: totals[j] })
                 .collect();
         }
         decision
