@@ -130,28 +130,19 @@ impl<'a> Ctx<'a> {
 
 #[derive(Clone, Debug)]
 struct Queued {
-    at: SimTime,
-    seq: u64,
     from: Component,
     to: Component,
     body: Body,
 }
 
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
-    }
+/// A queued message's place in line: ordered by delivery time, then by send order. The heap
+/// holds only these 24 bytes; the message itself waits in a slot of `Sim::slots`, so the
+/// heap's sifting moves small keys rather than whole messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    at: SimTime,
+    seq: u64,
+    slot: u32,
 }
 
 /// The agents that run on one worker node.
@@ -173,7 +164,9 @@ pub struct Sim {
     config: std::sync::Arc<SimConfig>,
     seq: u64,
     next_id: u64,
-    queue: BinaryHeap<Reverse<Queued>>,
+    queue: BinaryHeap<Reverse<Due>>,
+    slots: Vec<Option<Queued>>,
+    free_slots: Vec<u32>,
     foreground: usize,
     delivered: u64,
     last_change: SimTime,
@@ -198,6 +191,8 @@ impl Sim {
             seq: 0,
             next_id: 0,
             queue: BinaryHeap::new(),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
             foreground: 0,
             delivered: 0,
             last_change: SimTime::ZERO,
@@ -348,15 +343,28 @@ impl Sim {
         if !o.body.is_background() {
             self.foreground += 1;
         }
-        self.queue.push(Reverse(Queued { at, seq: self.seq, from, to: o.to, body: o.body }));
+        let q = Some(Queued { from, to: o.to, body: o.body });
+        let slot = match self.free_slots.pop() {
+            Some(i) => {
+                self.slots[i as usize] = q;
+                i
+            }
+            None => {
+                self.slots.push(q);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.queue.push(Reverse(Due { at, seq: self.seq, slot }));
     }
 
     // ------------------------------------------------------------------ advancing
 
     /// Delivers the next message. Returns false when nothing is queued.
     pub fn step(&mut self) -> bool {
-        let Some(Reverse(q)) = self.queue.pop() else { return false };
-        self.now = self.now.max(q.at);
+        let Some(Reverse(due)) = self.queue.pop() else { return false };
+        let Some(q) = self.slots[due.slot as usize].take() else { return false };
+        self.free_slots.push(due.slot);
+        self.now = self.now.max(due.at);
         if !q.body.is_background() {
             self.foreground -= 1;
         }
