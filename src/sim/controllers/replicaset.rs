@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::{controller_of, object_key, source, split_key, WorkQueue};
 use crate::sim::engine::Ctx;
 use crate::sim::informer::{Change, Informers};
+use crate::sim::keyed::FxHashMap;
 use crate::sim::message::*;
 use crate::sim::objects::*;
 
@@ -35,8 +36,9 @@ pub struct ReplicaSetController {
 
 #[derive(Clone, Debug, Default)]
 struct OwnedPods {
-    /// Pod key → (pod, whether it carries all the owner's template labels).
-    pods: BTreeMap<String, (ObjectRc, bool)>,
+    /// Pod key → (pod, whether it carries all the owner's template labels). Only looked up;
+    /// scale-down ranks the pods itself.
+    pods: FxHashMap<String, (ObjectRc, bool)>,
     ready: i32,
     labeled: i32,
 }
@@ -234,7 +236,7 @@ impl ReplicaSetController {
             let n = (have - want).min(BURST_REPLICAS);
             let mut ranked: Vec<&Pod> = owned.map(|o| o.pods.values().filter_map(|(p, _)| p.as_pod()).collect()).unwrap_or_default();
             // getPodsToDelete: the least useful pods first (controller.ActivePods ordering).
-            ranked.sort_by_key(|p| deletion_rank(p));
+            ranked.sort_by(|a, b| deletion_rank(a).cmp(&deletion_rank(b)));
             let victims: Vec<(Str, Str)> = ranked.into_iter().take(n).map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
             self.expectations.insert(key.to_string(), Expectations { adds: 0, dels: n as i64 });
             for (ns, name) in victims {
@@ -259,14 +261,14 @@ impl ReplicaSetController {
 
 /// Smaller sorts first, i.e. is deleted first: unscheduled, then pending, then not ready,
 /// then the most recently created.
-fn deletion_rank(p: &Pod) -> (u8, u8, u8, std::cmp::Reverse<Option<crate::sim::time::SimTime>>, String) {
+fn deletion_rank(p: &Pod) -> (u8, u8, u8, std::cmp::Reverse<Option<crate::sim::time::SimTime>>, &str) {
     let assigned = u8::from(!p.spec.node_name.is_empty());
     let phase = match p.status.phase.as_str() {
         "Pending" => 0,
         "Running" => 2,
         _ => 1,
     };
-    (assigned, phase, u8::from(p.is_ready()), std::cmp::Reverse(p.metadata.creation_timestamp), p.metadata.name.to_string())
+    (assigned, phase, u8::from(p.is_ready()), std::cmp::Reverse(p.metadata.creation_timestamp), p.metadata.name.as_str())
 }
 
 fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
