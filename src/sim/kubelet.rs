@@ -213,7 +213,7 @@ impl Kubelet {
         let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
         w.pod.status.start_time = Some(ctx.now);
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
-        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: crate::sim::text::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]).into() }));
+        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
         self.workers.insert(uid, w);
     }
 
@@ -393,7 +393,7 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
             let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
             ContainerStatus {
                 name: c.name.clone(),
-                image: concat(&[&repo, ":", &tag]).into(),
+                image: Str::concat(&[&repo, ":", &tag]),
                 image_id: if started.is_some() { concat(&[&repo, "@sha256:", &crate::sim::runtime::digest(&concat(&[&repo, ":", &tag]))]).into() } else { Str::EMPTY },
                 container_id: if started.is_some() { concat(&["containerd://", &w.container_ids[i]]).into() } else { Str::EMPTY },
                 ready: started.is_some(),

@@ -1,7 +1,8 @@
 //! `Str`: the string type of object fields. Objects are copied on every write (the API server
 //! never edits a stored object in place), so their strings are shared, immutable and cheap to
 //! clone: cloning a Pod bumps reference counts instead of allocating each name, label and
-//! condition again. The empty string allocates nothing.
+//! condition again. The empty string allocates nothing, and the few dozen strings every object
+//! repeats ("Running", "True", "ContainersReady", "kubelet") are shared from one table.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -12,15 +13,64 @@ use std::sync::Arc;
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Str(Option<Arc<str>>);
 
+macro_rules! common_strings {
+    ($($s:literal),* $(,)?) => {
+        const COMMON: &[&str] = &[$($s),*];
+        fn common_index(s: &str) -> Option<usize> {
+            let mut i = 0usize;
+            $(
+                if s == $s {
+                    return Some(i);
+                }
+                i += 1;
+            )*
+            let _ = i;
+            None
+        }
+    };
+}
+
+common_strings!(
+    "True", "False", "Running", "Pending", "Ready", "ContainersReady", "Initialized", "PodScheduled",
+    "PodReadyToStartContainers", "ContainersNotReady", "ContainerCreating", "Normal", "Warning",
+    "kubelet", "default-scheduler", "replicaset-controller", "deployment-controller", "Pod",
+    "ReplicaSet", "Deployment", "v1", "apps/v1", "default", "Always", "IfNotPresent", "ClusterFirst",
+    "/dev/termination-log", "File", "TCP", "Exists", "NoExecute", "NoSchedule",
+    "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "BestEffort", "Scheduled",
+    "Pulling", "Pulled", "Created", "Started", "SuccessfulCreate", "ScalingReplicaSet", "app",
+    "pod-template-hash", "kube-node-lease", "Available", "Progressing",
+);
+
+fn common(i: usize) -> Str {
+    static TABLE: std::sync::OnceLock<Vec<Str>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| COMMON.iter().map(|s| Str(Some(Arc::from(*s)))).collect())[i].clone()
+}
+
 impl Str {
     pub const EMPTY: Str = Str(None);
 
     pub fn new(s: &str) -> Str {
         if s.is_empty() {
-            Str(None)
-        } else {
-            Str(Some(Arc::from(s)))
+            return Str(None);
         }
+        match common_index(s) {
+            Some(i) => common(i),
+            None => Str(Some(Arc::from(s))),
+        }
+    }
+    /// `a + b + c...` straight into a shared string.
+    pub fn concat(parts: &[&str]) -> Str {
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        let mut buf = [0u8; 256];
+        if n > buf.len() {
+            return Str::from(concat(parts));
+        }
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+            at += p.len();
+        }
+        Str::new(std::str::from_utf8(&buf[..n]).unwrap_or_default())
     }
     pub fn as_str(&self) -> &str {
         self.0.as_deref().unwrap_or("")
@@ -82,11 +132,7 @@ impl From<&String> for Str {
 }
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        if s.is_empty() {
-            Str(None)
-        } else {
-            Str(Some(Arc::from(s)))
-        }
+        Str::new(&s)
     }
 }
 impl From<&Str> for Str {
@@ -193,6 +239,11 @@ mod tests {
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"web\"");
         assert_eq!(serde_json::from_str::<Str>("\"x\"").unwrap(), "x");
         assert_eq!(concat(&["/registry/pods/", "default", "/", "web"]), "/registry/pods/default/web");
+        assert_eq!(Str::concat(&["web", "-", "abc"]), "web-abc");
+        assert_eq!(Str::concat(&["x"; 300]).len(), 300);
+        let (a, b) = (Str::from("Running"), Str::from(String::from("Running")));
+        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()), "common strings are shared");
+        assert_eq!(Str::from("Runnin"), "Runnin");
         for (n, w) in [(0u64, 0), (0, 4), (0xabc, 0), (0xabc, 8), (u64::MAX, 16), (1 << 60, 16)] {
             let mut s = String::new();
             push_hex(&mut s, n, w);
