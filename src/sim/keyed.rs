@@ -5,13 +5,13 @@
 //! share most of their prefix (`/registry/pods/default/web-5d98b758f9-...`). In a B-tree
 //! every lookup compares against ~17 such keys, each a pointer to chase and a prefix to
 //! compare; most lookups are updates of a key that already exists. Here a lookup is one hash
-//! and one comparison, and only inserts and removals touch the sorted index. Iteration
-//! follows the index, so the order (and with it the simulation) stays deterministic.
+//! and one comparison. The sorted index is rebuilt lazily, when something walks the keys in
+//! order (a List, etcdctl, the UI's etcd panel): writes, which happen a hundred times more
+//! often, never pay for it. Walks follow the index, so the order stays deterministic.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::ops::Bound;
 
 /// The Fx hash (rustc's): a multiply and a rotate per 8 bytes. Not DoS-resistant, which a
 /// simulation whose keys the user types does not need.
@@ -65,15 +65,33 @@ pub type FxBuild = BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 pub type FxHashSet<K> = std::collections::HashSet<K, FxBuild>;
 
+/// The sorted index, brought up to date lazily: inserts only append to `pending`, removals
+/// only count, and the next ordered walk merges (a sort of the new keys and one pass).
 #[derive(Clone, Debug)]
+struct Order<K> {
+    sorted: Vec<K>,
+    pending: Vec<K>,
+    removed: usize,
+}
+
+#[derive(Debug)]
 pub struct KeyedMap<K, V> {
     map: FxHashMap<K, V>,
-    order: BTreeSet<K>,
+    /// Behind a mutex because ordered walks take `&self`; nothing ever waits on it (the
+    /// simulation is single-threaded), it only makes the map shareable.
+    order: std::sync::Mutex<Order<K>>,
+}
+
+impl<K: Clone, V: Clone> Clone for KeyedMap<K, V> {
+    fn clone(&self) -> Self {
+        let order = self.order.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        KeyedMap { map: self.map.clone(), order: std::sync::Mutex::new(order) }
+    }
 }
 
 impl<K, V> Default for KeyedMap<K, V> {
     fn default() -> Self {
-        KeyedMap { map: HashMap::default(), order: BTreeSet::new() }
+        KeyedMap { map: HashMap::default(), order: std::sync::Mutex::new(Order { sorted: Vec::new(), pending: Vec::new(), removed: 0 }) }
     }
 }
 
@@ -99,18 +117,21 @@ impl<K: Clone + Ord + Hash + Borrow<str>, V> KeyedMap<K, V> {
     pub fn contains_key(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }
+    fn order_mut(&mut self) -> &mut Order<K> {
+        self.order.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
     /// Inserts or replaces; returns the old value.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         if let Some(slot) = self.map.get_mut(key.borrow()) {
             return Some(std::mem::replace(slot, value));
         }
-        self.order.insert(key.clone());
+        self.order_mut().pending.push(key.clone());
         self.map.insert(key, value);
         None
     }
     pub fn remove_entry(&mut self, key: &str) -> Option<(K, V)> {
         let (k, v) = self.map.remove_entry(key)?;
-        self.order.remove(key);
+        self.order_mut().removed += 1;
         Some((k, v))
     }
     pub fn remove(&mut self, key: &str) -> Option<V> {
@@ -118,18 +139,48 @@ impl<K: Clone + Ord + Hash + Borrow<str>, V> KeyedMap<K, V> {
     }
     pub fn clear(&mut self) {
         self.map.clear();
-        self.order.clear();
+        let o = self.order_mut();
+        o.sorted.clear();
+        o.pending.clear();
+        o.removed = 0;
     }
     /// Entries in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
-        self.order.iter().map(|k| (k, &self.map[k.borrow()]))
+        self.range("")
     }
     pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
         self.iter().map(|(_, v)| v)
     }
     /// Entries whose key starts with `prefix`, in key order.
-    pub fn range<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a K, &'a V)> + 'a {
-        self.order.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)).take_while(move |k| (*k).borrow().starts_with(prefix)).map(|k| (k, &self.map[k.borrow()]))
+    pub fn range<'a>(&'a self, prefix: &str) -> impl Iterator<Item = (&'a K, &'a V)> + 'a {
+        let mut o = self.order.lock().unwrap_or_else(|e| e.into_inner());
+        if !o.pending.is_empty() || o.removed > 0 {
+            let mut pending = std::mem::take(&mut o.pending);
+            pending.sort_unstable();
+            let sorted = std::mem::take(&mut o.sorted);
+            let mut merged = Vec::with_capacity(self.map.len());
+            let (mut a, mut b) = (sorted.into_iter().peekable(), pending.into_iter().peekable());
+            loop {
+                let next = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) if x <= y => a.next(),
+                    (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                    (Some(_), None) => a.next(),
+                    (None, None) => break,
+                };
+                if let Some(k) = next {
+                    // Drop keys removed since (and re-inserted keys' old copies).
+                    if self.map.contains_key(<K as Borrow<str>>::borrow(&k)) && merged.last() != Some(&k) {
+                        merged.push(k);
+                    }
+                }
+            }
+            o.sorted = merged;
+            o.removed = 0;
+        }
+        let start = o.sorted.partition_point(|k| <K as Borrow<str>>::borrow(k) < prefix);
+        let keys: Vec<K> = o.sorted[start..].iter().take_while(|k| <K as Borrow<str>>::borrow(k).starts_with(prefix)).cloned().collect();
+        drop(o);
+        keys.into_iter().filter_map(move |k| self.map.get_key_value(k.borrow()))
     }
 }
 
@@ -153,6 +204,12 @@ mod tests {
         assert_eq!(m.remove("/b/1"), None);
         assert_eq!(m.range("/b").count(), 1);
         assert!(m.get("/b/1").is_none() && m.len() == 3);
+        m.insert(Arc::from("/b/1"), 5);
+        m.insert(Arc::from("/a/0"), 6);
+        assert_eq!(m.iter().map(|(k, v)| (&**k, *v)).collect::<Vec<_>>(), [("/a/0", 6), ("/a/1", 1), ("/b/1", 5), ("/b/2", 0), ("/c", 3)], "a removed key inserted again appears once");
+        let copy = m.clone();
+        m.clear();
+        assert_eq!((m.iter().count(), copy.iter().count()), (0, 5));
     }
 
     #[test]
