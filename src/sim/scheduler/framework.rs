@@ -140,7 +140,8 @@ impl NodeInfo {
 #[derive(Clone, Debug)]
 pub struct PodInfo {
     pub key: String,
-    pub pod: Pod,
+    /// The pod as the informer holds it (shared, not copied).
+    pub obj: ObjectRc,
     pub requests: Resources,
     pub non_zero: Resources,
     pub group: Option<GroupId>,
@@ -148,14 +149,18 @@ pub struct PodInfo {
 
 impl PodInfo {
     /// `group` is the interned id of the pod's controller (see `Scheduler::group_of`).
-    pub fn new(pod: &Pod, group: Option<GroupId>) -> Self {
-        PodInfo {
+    pub fn new(obj: &ObjectRc, group: Option<GroupId>) -> Option<Self> {
+        let pod = obj.as_pod()?;
+        Some(PodInfo {
             key: crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]),
             requests: pod.requests(),
             non_zero: pod.non_zero_requests(),
             group,
-            pod: pod.clone(),
-        }
+            obj: obj.clone(),
+        })
+    }
+    pub fn pod(&self) -> &Pod {
+        self.obj.as_pod().expect("PodInfo holds a Pod")
     }
     pub fn placed(&self) -> PlacedPod {
         PlacedPod { requests: self.requests, non_zero: self.non_zero, group: self.group }

@@ -257,8 +257,9 @@ impl Scheduler {
         self.dequeue(&key);
         if !self.placed.contains_key(&key) {
             let group = self.group_of(pod);
-            let info = PodInfo::new(pod, group);
-            self.place(&info, &pod.spec.node_name);
+            if let Some(info) = PodInfo::new(change.object(), group) {
+                self.place(&info, &pod.spec.node_name);
+            }
         }
     }
 
@@ -326,7 +327,8 @@ impl Scheduler {
         let Some(first) = self.active.iter().next().cloned() else { return };
         self.active.remove(&first);
         let key = first.2;
-        let Some(pod) = self.pod(&key).cloned() else {
+        let obj = key.split_once('/').and_then(|(ns, name)| self.informers.get(Kind::Pod).get(ns, name)).cloned();
+        let Some(pod) = obj.as_ref().and_then(|o| o.as_pod()) else {
             self.queued.remove(&key);
             return;
         };
@@ -334,8 +336,8 @@ impl Scheduler {
             self.queued.remove(&key);
             return;
         }
-        let group = self.group_of(&pod);
-        let info = PodInfo::new(&pod, group);
+        let group = self.group_of(pod);
+        let Some(info) = obj.as_ref().and_then(|o| PodInfo::new(o, group)) else { return };
         let decision = self.find_node(ctx, &info);
         let chosen = decision.chosen.clone();
         let unfit_message = chosen.is_none().then(|| fit_error_message(decision.total_nodes, &decision.filtered));
@@ -411,6 +413,7 @@ impl Scheduler {
         let total = self.nodes.len();
         let feasible = &mut scratch.feasible;
         feasible.clear();
+        let plain = pod.pod().spec.node_name.is_empty() && pod.pod().spec.node_selector.is_empty();
         let mut filtered = Vec::new();
         let mut processed = 0;
         for off in 0..total {
@@ -420,6 +423,13 @@ impl Scheduler {
             let i = (self.next_start_node_index + off) % total;
             processed += 1;
             let node = &self.nodes[i];
+            // The common case decided without the plugin calls: for a pod that names no node and
+            // selects none, an untainted schedulable node passes every filter but
+            // NodeResourcesFit. Anything else goes through all the plugins for their reasons.
+            if plain && !node.unschedulable && !node.has_taints && NodeResourcesFit.filter(pod, node).is_ok() {
+                feasible.push(i);
+                continue;
+            }
             match filters.iter().find_map(|f| f.filter(pod, node).err().map(|reason| Filtered { node: node.name.clone(), plugin: f.name(), reason, resolvable_by_preemption: f.resolvable_by_preemption() })) {
                 None => feasible.push(i),
                 Some(f) => filtered.push(f),

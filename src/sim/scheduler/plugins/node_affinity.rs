@@ -10,11 +10,11 @@ impl FilterPlugin for NodeAffinity {
         "NodeAffinity"
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
-        if pod.pod.spec.node_selector.is_empty() {
+        if pod.pod().spec.node_selector.is_empty() {
             return Ok(());
         }
         let labels = &node.node().metadata.labels;
-        if pod.pod.spec.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        if pod.pod().spec.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
             Ok(())
         } else {
             Err("node(s) didn't match Pod's node affinity/selector".into())

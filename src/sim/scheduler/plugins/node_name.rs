@@ -9,7 +9,7 @@ impl FilterPlugin for NodeName {
         "NodeName"
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
-        let want = &pod.pod.spec.node_name;
+        let want = &pod.pod().spec.node_name;
         if want.is_empty() || *want == node.name {
             Ok(())
         } else {

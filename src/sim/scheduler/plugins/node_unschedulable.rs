@@ -15,7 +15,7 @@ impl FilterPlugin for NodeUnschedulable {
             return Ok(());
         }
         let taint = Taint { key: "node.kubernetes.io/unschedulable".into(), effect: "NoSchedule".into(), ..Default::default() };
-        if pod.pod.spec.tolerations.iter().any(|t| t.tolerates(&taint)) {
+        if pod.pod().spec.tolerations.iter().any(|t| t.tolerates(&taint)) {
             Ok(())
         } else {
             Err("node(s) were unschedulable".into())

@@ -14,7 +14,7 @@ impl FilterPlugin for TaintToleration {
         if !node.has_taints {
             return Ok(());
         }
-        let untolerated = node.node().spec.taints.iter().find(|t| (t.effect == "NoSchedule" || t.effect == "NoExecute") && !pod.pod.spec.tolerations.iter().any(|tol| tol.tolerates(t)));
+        let untolerated = node.node().spec.taints.iter().find(|t| (t.effect == "NoSchedule" || t.effect == "NoExecute") && !pod.pod().spec.tolerations.iter().any(|tol| tol.tolerates(t)));
         match untolerated {
             None => Ok(()),
             Some(t) if t.value.is_empty() => Err(format!("node(s) had untolerated taint {{{}: }}", t.key)),
@@ -34,7 +34,7 @@ impl ScorePlugin for TaintToleration {
         if !node.has_taints {
             return 0;
         }
-        node.node().spec.taints.iter().filter(|t| t.effect == "PreferNoSchedule" && !pod.pod.spec.tolerations.iter().any(|tol| tol.tolerates(t))).count() as i64
+        node.node().spec.taints.iter().filter(|t| t.effect == "PreferNoSchedule" && !pod.pod().spec.tolerations.iter().any(|tol| tol.tolerates(t))).count() as i64
     }
     fn normalize(&self, scores: &mut [i64]) {
         default_normalize(scores, true);
