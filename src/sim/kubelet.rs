@@ -175,7 +175,7 @@ impl Kubelet {
 
     fn on_pod_change(&mut self, ctx: &mut Ctx, change: Change) {
         let deleted = matches!(change, Change::Deleted(_));
-        let Some(pod) = change.object().as_pod().cloned() else { return };
+        let Some(pod) = change.object().as_pod() else { return };
         let uid = pod.metadata.uid.clone();
         if deleted {
             if let Some(w) = self.workers.remove(&uid) {
@@ -187,10 +187,10 @@ impl Kubelet {
             return;
         }
         match self.workers.get_mut(&uid) {
-            None if pod.metadata.deletion_timestamp.is_none() && pod.status.phase != "Succeeded" && pod.status.phase != "Failed" => self.start_pod(ctx, pod),
+            None if pod.metadata.deletion_timestamp.is_none() && pod.status.phase != "Succeeded" && pod.status.phase != "Failed" => self.start_pod(ctx, pod.clone()),
             None if pod.metadata.deletion_timestamp.is_some() => {
                 // Nothing running here: confirm the deletion straight away.
-                self.finish_delete(ctx, &pod);
+                self.finish_delete(ctx, pod);
             }
             Some(w) => {
                 w.pod.metadata = pod.metadata.clone();
