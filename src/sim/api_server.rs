@@ -198,14 +198,21 @@ impl ApiServer {
             set_condition(&mut next.status.conditions, "PodScheduled", "True", "", "", ctx.now);
             return Ok(Object::Pod(next));
         }
-        let mut next = req.object.clone().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
-        if next.kind() != kind {
+        let sent = req.object.as_ref().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
+        if sent.kind() != kind {
             return Err(err(StatusReason::BadRequest, "the object's kind does not match the request"));
         }
-        let sent_rv = next.meta().resource_version.clone();
-        if !sent_rv.is_empty() && sent_rv != current.meta().resource_version {
+        let sent_rv = &sent.meta().resource_version;
+        if !sent_rv.is_empty() && *sent_rv != current.meta().resource_version {
             return Err(conflict(kind, &req.name));
         }
+        if req.verb == Verb::UpdateStatus {
+            // The status subresource changes status only.
+            let mut merged = (**current).clone();
+            copy_status(sent, &mut merged);
+            return Ok(merged);
+        }
+        let mut next = sent.clone();
         // What the client may not change.
         {
             let (cur, meta) = (current.meta(), next.meta_mut());
@@ -216,12 +223,6 @@ impl ApiServer {
             meta.deletion_timestamp = cur.deletion_timestamp;
             meta.deletion_grace_period_seconds = cur.deletion_grace_period_seconds;
             meta.generation = cur.generation;
-        }
-        if req.verb == Verb::UpdateStatus {
-            // The status subresource changes status only.
-            let mut merged = (**current).clone();
-            copy_status(&next, &mut merged);
-            return Ok(merged);
         }
         // The main resource ignores status (for kinds with a status subresource).
         copy_status(current, &mut next);
