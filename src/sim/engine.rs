@@ -60,6 +60,7 @@ impl Default for SimConfig {
 /// Largest cluster the engine accepts, Kubernetes' own documented limit.
 pub const MAX_NODES: u32 = 5_000;
 
+#[derive(Clone)]
 pub struct Outgoing {
     to: Component,
     body: Body,
@@ -167,6 +168,7 @@ pub struct Sim {
     queue: BinaryHeap<Reverse<Due>>,
     slots: Vec<Option<Queued>>,
     free_slots: Vec<u32>,
+    outbox: Vec<Outgoing>,
     foreground: usize,
     delivered: u64,
     last_change: SimTime,
@@ -193,6 +195,7 @@ impl Sim {
             queue: BinaryHeap::new(),
             slots: Vec::new(),
             free_slots: Vec::new(),
+            outbox: Vec::new(),
             foreground: 0,
             delivered: 0,
             last_change: SimTime::ZERO,
@@ -302,7 +305,8 @@ impl Sim {
     }
 
     fn with_ctx(&mut self, me: Component, f: impl FnOnce(&mut Self, &mut Ctx)) {
-        let mut out = Vec::new();
+        // The outbox is reused from one delivery to the next (taken, so a nested call gets its own).
+        let mut out = std::mem::take(&mut self.outbox);
         let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
         let mut next_id = self.next_id;
         let config = std::sync::Arc::clone(&self.config);
@@ -312,9 +316,10 @@ impl Sim {
         }
         self.rng = rng;
         self.next_id = next_id;
-        for o in out {
+        for o in out.drain(..) {
             self.enqueue(me, o);
         }
+        self.outbox = out;
     }
 
     fn latency(&mut self, from: Component, to: Component, body: &Body) -> SimDuration {
