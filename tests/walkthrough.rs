@@ -15,10 +15,10 @@ pub fn web_deployment(replicas: i32) -> Object {
         spec: DeploymentSpec {
             replicas: Some(replicas),
             selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
-            template: PodTemplateSpec {
+            template: Box::new(PodTemplateSpec {
                 metadata: ObjectMeta { labels, ..Default::default() },
                 spec: PodSpec { containers: vec![Container { name: "nginx".into(), image: "nginx".into(), ..Default::default() }], ..Default::default() },
-            },
+            }),
             ..Default::default()
         },
         status: Default::default(),

@@ -236,7 +236,7 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 spec: DeploymentSpec {
                     replicas: Some(replicas),
                     selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
-                    template: PodTemplateSpec { metadata: ObjectMeta { labels, ..Default::default() }, spec: PodSpec { containers, ..Default::default() } },
+                    template: Box::new(PodTemplateSpec { metadata: ObjectMeta { labels, ..Default::default() }, spec: PodSpec { containers, ..Default::default() } }),
                     ..Default::default()
                 },
                 status: Default::default(),
@@ -293,7 +293,7 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
             containers: vec![Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() }],
             restart_policy: p.get("restart").unwrap_or("Always").into(),
             ..Default::default()
-        },
+        }.into(),
         status: Default::default(),
     };
     let o = submit(sim, Verb::Create, Object::Pod(pod))?;

@@ -194,7 +194,7 @@ impl ApiServer {
                 return Err(err(StatusReason::Conflict, format!("Operation cannot be fulfilled on pods/binding \"{}\": pod {} is being deleted, cannot be assigned to a host", pod.metadata.name, pod.metadata.name)));
             }
             let mut next = pod.clone();
-            next.spec.node_name = node.into();
+            std::sync::Arc::make_mut(&mut next.spec).node_name = node.into();
             set_condition(&mut next.status.conditions, "PodScheduled", "True", "", "", ctx.now);
             return Ok(Object::Pod(next));
         }
@@ -468,11 +468,13 @@ pub fn default_object(obj: &mut Object) {
             default_pod_spec(&mut r.spec.template.spec);
         }
         Object::Pod(p) => {
-            default_pod_spec(&mut p.spec);
-            p.spec.priority.get_or_insert(0);
+            // Copy-on-write: a pod's spec is shared by its versions; a new pod's is its own.
+            let spec = std::sync::Arc::make_mut(&mut p.spec);
+            default_pod_spec(spec);
+            spec.priority.get_or_insert(0);
             for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
-                if !p.spec.tolerations.iter().any(|t| t.key == key) {
-                    p.spec.tolerations.push(Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() });
+                if !spec.tolerations.iter().any(|t| t.key == key) {
+                    spec.tolerations.push(Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() });
                 }
             }
             if p.status.phase.is_empty() {

@@ -272,7 +272,7 @@ impl Sim {
             .into_iter()
             .map(|(k, v)| (Str::from(k), Str::from(v)))
             .collect();
-        let mut node = Node { metadata: meta, spec: NodeSpec::default(), status: NodeStatus { allocatable: capacity.clone(), capacity, ..Default::default() } };
+        let mut node = Node { metadata: meta, spec: NodeSpec::default(), status: Box::new(NodeStatus { allocatable: capacity.clone(), capacity, ..Default::default() }) };
         let index = self.nodes.len() as u32;
         super::kubelet::ready_node_status(&mut node, index, self.now);
         node

@@ -354,7 +354,7 @@ pub struct Pod {
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]
-    pub spec: PodSpec,
+    pub spec: Arc<PodSpec>,
     #[serde(default)]
     pub status: PodStatus,
 }
@@ -475,7 +475,7 @@ pub struct DeploymentSpec {
     #[serde(default)]
     pub selector: LabelSelector,
     #[serde(default)]
-    pub template: PodTemplateSpec,
+    pub template: Box<PodTemplateSpec>,
     #[serde(default)]
     pub strategy: DeploymentStrategy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -548,7 +548,7 @@ pub struct ReplicaSetSpec {
     #[serde(default)]
     pub selector: LabelSelector,
     #[serde(default)]
-    pub template: PodTemplateSpec,
+    pub template: Box<PodTemplateSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_ready_seconds: Option<i32>,
 }
@@ -578,7 +578,7 @@ pub struct Node {
     #[serde(default)]
     pub spec: NodeSpec,
     #[serde(default)]
-    pub status: NodeStatus,
+    pub status: Box<NodeStatus>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

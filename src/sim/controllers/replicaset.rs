@@ -282,7 +282,7 @@ fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
             owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: rs.metadata.name.clone(), uid: rs_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }],
             ..Default::default()
         },
-        spec: t.spec.clone(),
+        spec: t.spec.clone().into(),
         status: PodStatus::default(),
     }
 }
