@@ -17,14 +17,22 @@ fn ts(t: Option<crate::sim::SimTime>) -> String {
 }
 
 fn events_block(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
-    let mine: Vec<&Event> = events.iter().filter_map(|e| e.as_event()).filter(|e| e.involved_object.uid == o.meta().uid).collect();
+    let mut mine: Vec<&Event> = events.iter().filter_map(|e| e.as_event()).filter(|e| e.involved_object.uid == o.meta().uid).collect();
+    // SortableEvents: by last timestamp.
+    mine.sort_by_key(|e| e.last_timestamp);
     if mine.is_empty() {
         return "Events:            <none>".into();
     }
     let rows: Vec<Vec<String>> = mine
         .iter()
         .map(|e| {
-            vec![e.type_.to_string(), e.reason.to_string(), human_duration(sim.now().since(e.last_timestamp)), e.source.component.to_string(), e.message.to_string()]
+            // DescribeEvents: "3m (x4 over 10m)" for an event seen more than once.
+            let age = if e.count > 1 {
+                format!("{} (x{} over {})", human_duration(sim.now().since(e.last_timestamp)), e.count, human_duration(sim.now().since(e.first_timestamp)))
+            } else {
+                human_duration(sim.now().since(e.first_timestamp))
+            };
+            vec![e.type_.to_string(), e.reason.to_string(), age, e.source.component.to_string(), e.message.to_string()]
         })
         .collect();
     let header = ["Type", "Reason", "Age", "From", "Message"];

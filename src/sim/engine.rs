@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use super::api_server::ApiServer;
 use super::controllers::{DeploymentController, EndpointsController, GarbageCollector, ReplicaSetController};
 use super::etcd::{Compare, Etcd, TxnOp};
+use super::events::{EventCorrelator, EventKey, Recorded};
 use super::informer::NoticeMode;
 use super::kubelet::Kubelet;
 use super::message::*;
@@ -75,6 +76,7 @@ pub struct Ctx<'a> {
     config: &'a SimConfig,
     out: &'a mut Vec<Outgoing>,
     next_id: &'a mut u64,
+    events: &'a mut EventCorrelator,
 }
 
 impl<'a> Ctx<'a> {
@@ -106,7 +108,8 @@ impl<'a> Ctx<'a> {
         id
     }
     /// Records a Kubernetes Event about the object of `kind` with metadata `meta`, as client-go's
-    /// event recorder does.
+    /// event recorder does: through the correlator (`events.rs`), which may turn it into an
+    /// update of an earlier Event's count, or drop it.
     pub fn event(&mut self, source: EventSource, kind: Kind, meta: &ObjectMeta, type_: &str, reason: &str, message: String) {
         if !self.config.record_events {
             return;
@@ -114,6 +117,13 @@ impl<'a> Ctx<'a> {
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
         let mut name = super::text::concat(&[&meta.name, "."]);
         super::text::push_hex(&mut name, u64::try_from(nanos).unwrap_or(0), 0);
+        let key = EventKey { component: &source.component, host: &source.host, kind: kind.name(), namespace: &meta.namespace, name: &meta.name, uid: &meta.uid, api_version: kind.api_version(), type_, reason };
+        let (recorded, key) = self.events.correlate(self.now, &key, message, &name);
+        let (verb, name, message, count, first) = match recorded {
+            Recorded::Skip => return,
+            Recorded::Create { message } => (Verb::Create, name, message, 1, self.now),
+            Recorded::Update { name, message, count, first } => (Verb::Update, name, message, count, first),
+        };
         let ev = Event {
             metadata: ObjectMeta { name: name.into(), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
             involved_object: ObjectReference { kind: kind.name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: kind.api_version().into(), field_path: Str::EMPTY },
@@ -121,11 +131,14 @@ impl<'a> Ctx<'a> {
             message: message.into(),
             type_: type_.into(),
             source,
-            first_timestamp: self.now,
+            first_timestamp: first,
             last_timestamp: self.now,
-            count: 1,
+            count,
         };
-        self.request(ApiRequest::with_object(Verb::Create, Object::Event(ev)));
+        if let Some(req) = self.events.defer(key, ApiRequest::with_object(verb, Object::Event(ev))) {
+            let id = self.request(req);
+            self.events.sent(id, key);
+        }
     }
 }
 
@@ -169,6 +182,7 @@ pub struct Sim {
     slots: Vec<Option<Queued>>,
     free_slots: Vec<u32>,
     outbox: Vec<Outgoing>,
+    events: EventCorrelator,
     foreground: usize,
     delivered: u64,
     last_change: SimTime,
@@ -196,6 +210,7 @@ impl Sim {
             slots: Vec::new(),
             free_slots: Vec::new(),
             outbox: Vec::new(),
+            events: EventCorrelator::default(),
             foreground: 0,
             delivered: 0,
             last_change: SimTime::ZERO,
@@ -309,11 +324,13 @@ impl Sim {
         let mut out = std::mem::take(&mut self.outbox);
         let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
         let mut next_id = self.next_id;
+        let mut events = std::mem::take(&mut self.events);
         let config = std::sync::Arc::clone(&self.config);
         {
-            let mut ctx = Ctx { now: self.now, me, rng: &mut rng, config: &config, out: &mut out, next_id: &mut next_id };
+            let mut ctx = Ctx { now: self.now, me, rng: &mut rng, config: &config, out: &mut out, next_id: &mut next_id, events: &mut events };
             f(self, &mut ctx);
         }
+        self.events = events;
         self.rng = rng;
         self.next_id = next_id;
         for o in out.drain(..) {
@@ -443,6 +460,15 @@ impl Sim {
 
     fn deliver(&mut self, q: Queued) {
         let Queued { from, to, body, .. } = q;
+        if let Body::Response(r) = &body {
+            // The component's event recorder hears about its own writes first.
+            if let Some((key, next)) = self.events.answered(r.id) {
+                self.with_ctx(to, |_, ctx| {
+                    let id = ctx.request(next);
+                    ctx.events.sent(id, key);
+                });
+            }
+        }
         match to {
             Component::User => {
                 if let Body::Response(r) = body {

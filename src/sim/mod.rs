@@ -10,6 +10,7 @@ pub mod api_server;
 pub mod controllers;
 pub mod engine;
 pub mod etcd;
+pub mod events;
 pub mod informer;
 pub mod keyed;
 pub mod kubelet;
