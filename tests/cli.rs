@@ -100,3 +100,18 @@ fn random_manifests_never_panic_and_a_rejected_one_changes_nothing() {
     }
     assert!(rejected > 1000, "most random manifests are rejected ({rejected})");
 }
+
+#[test]
+fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
+    let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
+    for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let out = s.execute("kubectl describe rs", None).text;
+    let created: Vec<&str> = out.lines().filter(|l| l.contains("SuccessfulCreate")).collect();
+    assert_eq!(created.len(), 10, "nine single events and one combined: {out}");
+    let combined = created.last().unwrap();
+    assert!(combined.contains("(combined from similar events): Created pod: web-"), "{out}");
+    // 25 events pass the spam filter: 9 single ones, then the combined one created and updated 15 times.
+    assert!(combined.contains("(x16 over 3"), "{out}");
+}
