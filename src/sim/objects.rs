@@ -9,10 +9,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use super::text::Str;
+pub use super::text::{SharedMap, Str};
 use super::time::SimTime;
 
-pub type Labels = BTreeMap<Str, Str>;
+pub type Labels = SharedMap;
 pub type ResourceList = BTreeMap<Str, Str>;
 
 fn is_false(b: &bool) -> bool {
@@ -40,10 +40,10 @@ pub struct ObjectMeta {
     pub deletion_timestamp: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_grace_period_seconds: Option<i64>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "SharedMap::is_empty")]
     pub labels: Labels,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<Str, Str>,
+    #[serde(default, skip_serializing_if = "SharedMap::is_empty")]
+    pub annotations: Labels,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -70,7 +70,7 @@ pub struct OwnerReference {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LabelSelector {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "SharedMap::is_empty")]
     pub match_labels: Labels,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub match_expressions: Vec<LabelSelectorRequirement>,
@@ -138,7 +138,7 @@ pub struct PodSpec {
     pub containers: Vec<Container>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub node_name: Str,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "SharedMap::is_empty")]
     pub node_selector: Labels,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
@@ -677,7 +677,7 @@ pub struct Service {
 pub struct ServiceSpec {
     #[serde(rename = "type", default, skip_serializing_if = "Str::is_empty")]
     pub type_: Str,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "SharedMap::is_empty")]
     pub selector: Labels,
     #[serde(default)]
     pub ports: Vec<ServicePort>,

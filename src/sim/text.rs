@@ -216,6 +216,76 @@ pub fn push_hex(s: &mut String, n: u64, width: usize) {
     }
 }
 
+/// `SharedMap`: a label (or annotation, or selector) map shared between the versions of an
+/// object: cloning bumps a reference count; the first change copies (`DerefMut` is
+/// `Arc::make_mut`). It reads and writes like the `BTreeMap` it derefs to.
+#[derive(Clone, Default)]
+pub struct SharedMap(Option<Arc<std::collections::BTreeMap<Str, Str>>>);
+
+static EMPTY_MAP: std::collections::BTreeMap<Str, Str> = std::collections::BTreeMap::new();
+
+impl SharedMap {
+    pub fn new() -> Self {
+        SharedMap(None)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|m| m.is_empty())
+    }
+}
+
+impl Deref for SharedMap {
+    type Target = std::collections::BTreeMap<Str, Str>;
+    fn deref(&self) -> &Self::Target {
+        self.0.as_deref().unwrap_or(&EMPTY_MAP)
+    }
+}
+
+impl std::ops::DerefMut for SharedMap {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+}
+
+impl PartialEq for SharedMap {
+    fn eq(&self, o: &Self) -> bool {
+        **self == **o
+    }
+}
+impl Eq for SharedMap {}
+
+impl fmt::Debug for SharedMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl FromIterator<(Str, Str)> for SharedMap {
+    fn from_iter<I: IntoIterator<Item = (Str, Str)>>(it: I) -> Self {
+        let m: std::collections::BTreeMap<Str, Str> = it.into_iter().collect();
+        if m.is_empty() { SharedMap(None) } else { SharedMap(Some(Arc::new(m))) }
+    }
+}
+
+impl<'a> IntoIterator for &'a SharedMap {
+    type Item = (&'a Str, &'a Str);
+    type IntoIter = std::collections::btree_map::Iter<'a, Str, Str>;
+    fn into_iter(self) -> Self::IntoIter {
+        (**self).iter()
+    }
+}
+
+impl serde::Serialize for SharedMap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SharedMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SharedMap, D::Error> {
+        std::collections::BTreeMap::<Str, Str>::deserialize(d).map(|m| m.into_iter().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +307,17 @@ mod tests {
         h.insert(Str::EMPTY, 2);
         assert_eq!((h.get("app"), h.get("")), (Some(&1), Some(&2)), "hashes like the str it holds");
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"web\"");
+        let mut l = SharedMap::new();
+        assert!(l.is_empty() && l.get("app").is_none());
+        l.insert("app".into(), "web".into());
+        let copy = l.clone();
+        l.insert("tier".into(), "fe".into());
+        assert_eq!((copy.len(), l.len()), (1, 2), "a change copies; the clone keeps the old map");
+        l.remove("tier");
+        assert_eq!(l, copy);
+        l.clear();
+        assert_eq!(l, SharedMap::new(), "an emptied map equals an empty one");
+        assert_eq!(serde_json::to_string(&copy).unwrap(), r#"{"app":"web"}"#);
         assert_eq!(serde_json::from_str::<Str>("\"x\"").unwrap(), "x");
         assert_eq!(concat(&["/registry/pods/", "default", "/", "web"]), "/registry/pods/default/web");
         assert_eq!(Str::concat(&["web", "-", "abc"]), "web-abc");

@@ -235,7 +235,7 @@ impl DeploymentController {
         let mut labels = d.spec.template.metadata.labels.clone();
         labels.insert("pod-template-hash".into(), hash.into());
         let (surge, _) = self.surge_and_unavailable(d);
-        let mut annotations = BTreeMap::new();
+        let mut annotations = Labels::new();
         annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d.spec.replicas.unwrap_or(1).to_string().into());
         annotations.insert("deployment.kubernetes.io/max-replicas".into(), (d.spec.replicas.unwrap_or(1) + surge).to_string().into());
         annotations.insert(REVISION_ANNOTATION.into(), revision.to_string().into());
