@@ -17,6 +17,19 @@ macro_rules! common_strings {
     ($($s:literal),* $(,)?) => {
         const COMMON: &[&str] = &[$($s),*];
         fn common_index(s: &str) -> Option<usize> {
+            // A quick no: which (first byte, length) pairs occur in the table at all.
+            static SEEN: std::sync::OnceLock<[u64; 256]> = std::sync::OnceLock::new();
+            let seen = SEEN.get_or_init(|| {
+                let mut t = [0u64; 256];
+                for c in COMMON {
+                    t[c.as_bytes()[0] as usize] |= 1 << c.len().min(63);
+                }
+                t
+            });
+            let first = s.as_bytes().first().copied().unwrap_or(0) as usize;
+            if s.len() > 63 || seen[first] & (1 << s.len()) == 0 {
+                return None;
+            }
             let mut i = 0usize;
             $(
                 if s == $s {
