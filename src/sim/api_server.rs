@@ -83,9 +83,8 @@ impl ApiServer {
                 // A create is never retried, so the object moves into the write; the request
                 // keeps the final name for the AlreadyExists answer.
                 let mut obj = req.object.take().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
-                self.prepare_create(ctx, etcd, &req, &mut obj)?;
+                let key = self.prepare_create(ctx, etcd, &req, &mut obj)?;
                 req.name = obj.name().to_string();
-                let key = obj.key();
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
             Verb::Update | Verb::UpdateStatus | Verb::Bind => {
@@ -119,7 +118,7 @@ impl ApiServer {
         ctx.send(Component::Etcd, Body::EtcdTxn(Box::new(EtcdTxn { key, compare: Compare { mod_revision: rev }, op, pending: Pending { client, request } })));
     }
 
-    fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<(), ApiError> {
+    fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<String, ApiError> {
         let kind = obj.kind();
         {
             let meta = obj.meta_mut();
@@ -165,10 +164,11 @@ impl ApiServer {
                 s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
             }
         }
-        if etcd.get(&obj.key()).is_some() {
+        let key = obj.key();
+        if etcd.get(&key).is_some() {
             return Err(already_exists(kind, obj.name()));
         }
-        Ok(())
+        Ok(key)
     }
 
     fn allocate_cluster_ip(&mut self, ctx: &mut Ctx) -> String {

@@ -73,7 +73,10 @@ pub struct Ctx<'a> {
     pub now: SimTime,
     pub me: Component,
     pub rng: &'a mut Rng,
-    config: &'a SimConfig,
+    /// What components may read of the configuration, copied (no reference count per message).
+    mode: NoticeMode,
+    poll_interval: SimDuration,
+    record_events: bool,
     out: &'a mut Vec<Outgoing>,
     next_id: &'a mut u64,
     events: &'a mut EventCorrelator,
@@ -81,10 +84,10 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn mode(&self) -> NoticeMode {
-        self.config.mode
+        self.mode
     }
     pub fn poll_interval(&self) -> SimDuration {
-        self.config.poll_interval
+        self.poll_interval
     }
     pub fn send(&mut self, to: Component, body: Body) {
         self.out.push(Outgoing { to, body, delay: None });
@@ -111,7 +114,7 @@ impl<'a> Ctx<'a> {
     /// event recorder does: through the correlator (`events.rs`), which may turn it into an
     /// update of an earlier Event's count, or drop it.
     pub fn event(&mut self, source: EventSource, kind: Kind, meta: &ObjectMeta, type_: &str, reason: &str, message: String) {
-        if !self.config.record_events {
+        if !self.record_events {
             return;
         }
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
@@ -325,9 +328,9 @@ impl Sim {
         let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
         let mut next_id = self.next_id;
         let mut events = std::mem::take(&mut self.events);
-        let config = std::sync::Arc::clone(&self.config);
+        let (mode, poll_interval, record_events) = (self.config.mode, self.config.poll_interval, self.config.record_events);
         {
-            let mut ctx = Ctx { now: self.now, me, rng: &mut rng, config: &config, out: &mut out, next_id: &mut next_id, events: &mut events };
+            let mut ctx = Ctx { now: self.now, me, rng: &mut rng, mode, poll_interval, record_events, out: &mut out, next_id: &mut next_id, events: &mut events };
             f(self, &mut ctx);
         }
         self.events = events;

@@ -236,6 +236,14 @@ impl Scheduler {
     }
 
     fn on_pod_change(&mut self, change: Change) {
+        if let Change::Updated { old, new } = &change {
+            // A bound pod's status changed: its binding was already taken in on an earlier event.
+            let node = |o: &ObjectRc| o.as_pod().map(|p| p.spec.node_name.clone()).unwrap_or_default();
+            let n = node(new);
+            if !n.is_empty() && n == node(old) {
+                return;
+            }
+        }
         let deleted = matches!(change, Change::Deleted(_));
         let Some(pod) = change.object().as_pod() else { return };
         let key = crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
