@@ -83,7 +83,7 @@ impl ApiServer {
                 // A create is never retried, so the object moves into the write; the request
                 // keeps the final name for the AlreadyExists answer.
                 let mut obj = req.object.take().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
-                let key = self.prepare_create(ctx, etcd, &req, &mut obj)?;
+                let key = self.prepare_create(ctx, etcd, &req, std::sync::Arc::make_mut(&mut obj))?;
                 req.name = obj.name().to_string();
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
@@ -95,7 +95,7 @@ impl ApiServer {
                 })?;
                 let next = self.prepare_update(ctx, &req, &current.value)?;
                 let rev = current.mod_revision;
-                self.write(ctx, from, req, key, rev, TxnOp::Put(next));
+                self.write(ctx, from, req, key, rev, TxnOp::Put(std::sync::Arc::new(next)));
             }
             Verb::Delete => {
                 let key = kind.etcd_key(&req.namespace, &req.name);
@@ -212,7 +212,7 @@ impl ApiServer {
             copy_status(sent, &mut merged);
             return Ok(merged);
         }
-        let mut next = sent.clone();
+        let mut next = (**sent).clone();
         // What the client may not change.
         {
             let (cur, meta) = (current.meta(), next.meta_mut());
@@ -361,7 +361,7 @@ fn graceful_pod_delete(ctx: &mut Ctx, pod: &Pod, grace: Option<i64>) -> TxnOp {
         next.metadata.deletion_timestamp = Some(ctx.now + super::time::SimDuration::secs(grace as u64));
         next.metadata.deletion_grace_period_seconds = Some(grace);
     }
-    TxnOp::Put(Object::Pod(next))
+    TxnOp::Put(std::sync::Arc::new(Object::Pod(next)))
 }
 
 pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reason: &str, message: &str, now: super::time::SimTime) {

@@ -298,7 +298,7 @@ impl Sim {
 
     fn seed_object(&mut self, obj: Object) -> ObjectRc {
         let key = obj.key();
-        let r = self.etcd.txn(&key, Compare { mod_revision: 0 }, TxnOp::Put(obj));
+        let r = self.etcd.txn(&key, Compare { mod_revision: 0 }, TxnOp::Put(std::sync::Arc::new(obj)));
         r.event.map(|e| e.value).expect("bootstrap keys are new")
     }
 

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::keyed::KeyedMap;
-use super::objects::{Object, ObjectRc};
+use super::objects::ObjectRc;
 
 pub type Revision = u64;
 
@@ -51,7 +51,7 @@ pub struct Compare {
 
 #[derive(Clone, Debug)]
 pub enum TxnOp {
-    Put(Object),
+    Put(ObjectRc),
     Delete,
 }
 
@@ -117,9 +117,9 @@ impl Etcd {
         self.revision += 1;
         let rev = self.revision;
         let event = match op {
-            TxnOp::Put(mut obj) => {
-                obj.meta_mut().resource_version = rev.to_string().into();
-                let value: ObjectRc = Arc::new(obj);
+            TxnOp::Put(mut value) => {
+                // The writer's copy is normally the only one, so this changes it in place.
+                Arc::make_mut(&mut value).meta_mut().resource_version = rev.to_string().into();
                 // One lookup to update an existing key in place; a new key is inserted.
                 match self.kvs.get_key_value(key).map(|(k, _)| k.clone()) {
                     Some(k) => {
@@ -164,7 +164,7 @@ impl Etcd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::objects::{Namespace, ObjectMeta};
+    use crate::sim::objects::{Namespace, Object, ObjectMeta};
 
     fn ns(name: &str) -> Object {
         Object::Namespace(Namespace { metadata: ObjectMeta { name: name.into(), ..Default::default() }, ..Default::default() })
@@ -173,10 +173,10 @@ mod tests {
     #[test]
     fn revisions_grow_and_keys_track_create_and_mod_revision() {
         let mut etcd = Etcd::new(100);
-        let r1 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
+        let r1 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
         assert!(r1.succeeded);
         assert_eq!(r1.revision, 2);
-        let r2 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 2 }, TxnOp::Put(ns("a")));
+        let r2 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 2 }, TxnOp::Put(Arc::new(ns("a"))));
         assert!(r2.succeeded);
         let kv = etcd.get("/registry/namespaces/a").unwrap();
         assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (2, 3, 2));
@@ -186,8 +186,8 @@ mod tests {
     #[test]
     fn compare_and_swap_refuses_a_stale_revision() {
         let mut etcd = Etcd::new(100);
-        etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
-        let stale = etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
+        etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
+        let stale = etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
         assert!(!stale.succeeded);
         assert_eq!(stale.current.unwrap().mod_revision, 2);
         assert_eq!(etcd.revision(), 2);
@@ -197,7 +197,7 @@ mod tests {
     fn watch_from_a_compacted_revision_is_refused() {
         let mut etcd = Etcd::new(3);
         for i in 0..6 {
-            etcd.txn(&format!("/k{i}"), Compare { mod_revision: 0 }, TxnOp::Put(ns("a")));
+            etcd.txn(&format!("/k{i}"), Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
         }
         assert_eq!(etcd.events_since(1, "/").unwrap_err(), Compacted { compact_revision: 4 });
         assert!(etcd.events_since(3, "/").is_err());

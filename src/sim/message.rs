@@ -105,7 +105,8 @@ pub struct ApiRequest {
     /// Empty with List/Watch means all namespaces.
     pub namespace: String,
     pub name: String,
-    pub object: Option<Object>,
+    /// Shared, so the object travels from client to etcd without being copied.
+    pub object: Option<ObjectRc>,
     pub label_selector: Option<LabelSelector>,
     /// The `spec.nodeName=` field selector (List/Watch), or the Bind target.
     pub node_name: Option<String>,
@@ -122,7 +123,7 @@ impl ApiRequest {
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
         let mut r = ApiRequest::new(verb, object.kind(), &object.meta().namespace, &object.meta().name);
-        r.object = Some(object);
+        r.object = Some(std::sync::Arc::new(object));
         r
     }
 }
