@@ -469,8 +469,7 @@ impl Scheduler {
         totals.resize(feasible.len(), 0);
         scratch.per_plugin.resize_with(scorers.len(), Vec::new);
         for (s, scores) in scorers.iter().zip(scratch.per_plugin.iter_mut()) {
-            scores.clear();
-            scores.extend(feasible.iter().map(|&i| s.score(&state, pod, &self.nodes[i])));
+            s.score_all(&state, pod, &self.nodes, feasible, scores);
             s.normalize(scores);
             for (t, v) in totals.iter_mut().zip(scores.iter()) {
                 *t += v * s.weight();
