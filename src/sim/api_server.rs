@@ -368,10 +368,14 @@ pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reas
     if let Some(c) = conds.iter_mut().find(|c| c.type_ == type_) {
         if c.status != status {
             c.last_transition_time = Some(now);
+            c.status = status.into();
         }
-        c.status = status.into();
-        c.reason = reason.into();
-        c.message = message.into();
+        if c.reason != reason {
+            c.reason = reason.into();
+        }
+        if c.message != message {
+            c.message = message.into();
+        }
     } else {
         conds.push(Condition { type_: type_.into(), status: status.into(), last_transition_time: Some(now), reason: reason.into(), message: message.into(), ..Default::default() });
     }

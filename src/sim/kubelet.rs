@@ -37,6 +37,8 @@ pub struct PodWorker {
     pub pod_ip: String,
     pub container_ids: Vec<String>,
     pub started_at: Vec<Option<SimTime>>,
+    /// Each container's image as the runtime reports it, and its image ID (worked out once).
+    images: Vec<(Str, Str)>,
     pull_started: SimTime,
     backoff: SimDuration,
     stopping: usize,
@@ -210,8 +212,20 @@ impl Kubelet {
     fn start_pod(&mut self, ctx: &mut Ctx, pod: Pod) {
         let uid = pod.metadata.uid.clone();
         let n = pod.spec.containers.len();
-        let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
+        let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], images: Vec::new(), pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
         w.pod.status.start_time = Some(ctx.now);
+        w.images = w
+            .pod
+            .spec
+            .containers
+            .iter()
+            .map(|c| {
+                let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
+                let reference = concat(&[&repo, ":", &tag]);
+                let id = concat(&[&repo, "@sha256:", &crate::sim::runtime::digest(&reference)]);
+                (Str::from(reference), Str::from(id))
+            })
+            .collect();
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
         self.workers.insert(uid, w);
@@ -370,7 +384,7 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
     s.pod_ip = Str::new(&w.pod_ip);
     let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
     let ready = not_ready.is_empty();
-    let unready_msg = format!("containers with unready status: [{}]", not_ready.join(" "));
+    let unready_msg = if ready { String::new() } else { format!("containers with unready status: [{}]", not_ready.join(" ")) };
     set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
     set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
     set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
@@ -390,11 +404,11 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
                     ContainerState { waiting: Some(ContainerStateWaiting { reason: reason.into(), message: waiting_message.into() }), ..Default::default() }
                 }
             };
-            let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
+            let (image, image_id) = w.images.get(i).cloned().unwrap_or_default();
             ContainerStatus {
                 name: c.name.clone(),
-                image: Str::concat(&[&repo, ":", &tag]),
-                image_id: if started.is_some() { concat(&[&repo, "@sha256:", &crate::sim::runtime::digest(&concat(&[&repo, ":", &tag]))]).into() } else { Str::EMPTY },
+                image,
+                image_id: if started.is_some() { image_id } else { Str::EMPTY },
                 container_id: if started.is_some() { concat(&["containerd://", &w.container_ids[i]]).into() } else { Str::EMPTY },
                 ready: started.is_some(),
                 restart_count: 0,
