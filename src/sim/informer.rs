@@ -15,7 +15,7 @@ use super::engine::Ctx;
 use super::message::{ApiReply, ApiRequest, Body, RequestId, Timer, Verb, WatchType};
 use super::keyed::FxHashMap;
 use super::objects::{Kind, ObjectRc, Str};
-use super::text::concat;
+use super::text::{concat, with_concat};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum NoticeMode {
@@ -51,17 +51,9 @@ pub struct Informer {
     in_flight: Option<RequestId>,
 }
 
-/// Calls `f` with `namespace/name`, built on the stack when it fits (lookups are hot).
+/// Calls `f` with the cache key `namespace/name`, without allocating (lookups are hot).
 fn with_key<R>(namespace: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0u8; 320];
-    let n = namespace.len() + 1 + name.len();
-    if n > buf.len() {
-        return f(&concat(&[namespace, "/", name]));
-    }
-    buf[..namespace.len()].copy_from_slice(namespace.as_bytes());
-    buf[namespace.len()] = b'/';
-    buf[namespace.len() + 1..n].copy_from_slice(name.as_bytes());
-    f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+    with_concat(&[namespace, "/", name], f)
 }
 
 impl Informer {

@@ -13,37 +13,7 @@ use std::sync::Arc;
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Str(Option<Arc<str>>);
 
-macro_rules! common_strings {
-    ($($s:literal),* $(,)?) => {
-        const COMMON: &[&str] = &[$($s),*];
-        fn common_index(s: &str) -> Option<usize> {
-            // A quick no: which (first byte, length) pairs occur in the table at all.
-            static SEEN: std::sync::OnceLock<[u64; 256]> = std::sync::OnceLock::new();
-            let seen = SEEN.get_or_init(|| {
-                let mut t = [0u64; 256];
-                for c in COMMON {
-                    t[c.as_bytes()[0] as usize] |= 1 << c.len().min(63);
-                }
-                t
-            });
-            let first = s.as_bytes().first().copied().unwrap_or(0) as usize;
-            if s.len() > 63 || seen[first] & (1 << s.len()) == 0 {
-                return None;
-            }
-            let mut i = 0usize;
-            $(
-                if s == $s {
-                    return Some(i);
-                }
-                i += 1;
-            )*
-            let _ = i;
-            None
-        }
-    };
-}
-
-common_strings!(
+const COMMON: &[&str] = &[
     "True", "False", "Running", "Pending", "Ready", "ContainersReady", "Initialized", "PodScheduled",
     "PodReadyToStartContainers", "ContainersNotReady", "ContainerCreating", "Normal", "Warning",
     "kubelet", "default-scheduler", "replicaset-controller", "deployment-controller", "Pod",
@@ -52,7 +22,24 @@ common_strings!(
     "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "BestEffort", "Scheduled",
     "Pulling", "Pulled", "Created", "Started", "SuccessfulCreate", "ScalingReplicaSet", "app",
     "pod-template-hash", "kube-node-lease", "Available", "Progressing",
-);
+];
+
+fn common_index(s: &str) -> Option<usize> {
+    // A quick no: which (first byte, length) pairs occur in the table at all.
+    static SEEN: std::sync::OnceLock<[u64; 256]> = std::sync::OnceLock::new();
+    let seen = SEEN.get_or_init(|| {
+        let mut t = [0u64; 256];
+        for c in COMMON {
+            t[c.as_bytes()[0] as usize] |= 1 << c.len().min(63);
+        }
+        t
+    });
+    let first = s.as_bytes().first().copied().unwrap_or(0) as usize;
+    if s.len() > 63 || seen[first] & (1 << s.len()) == 0 {
+        return None;
+    }
+    COMMON.iter().position(|c| *c == s)
+}
 
 fn common(i: usize) -> Str {
     static TABLE: std::sync::OnceLock<Vec<Str>> = std::sync::OnceLock::new();
@@ -73,17 +60,7 @@ impl Str {
     }
     /// `a + b + c...` straight into a shared string.
     pub fn concat(parts: &[&str]) -> Str {
-        let n: usize = parts.iter().map(|p| p.len()).sum();
-        let mut buf = [0u8; 256];
-        if n > buf.len() {
-            return Str::from(concat(parts));
-        }
-        let mut at = 0;
-        for p in parts {
-            buf[at..at + p.len()].copy_from_slice(p.as_bytes());
-            at += p.len();
-        }
-        Str::new(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+        with_concat(parts, Str::new)
     }
     pub fn as_str(&self) -> &str {
         self.0.as_deref().unwrap_or("")
@@ -215,6 +192,22 @@ pub fn concat(parts: &[&str]) -> String {
         s.push_str(p);
     }
     s
+}
+
+/// Calls `f` with `a + b + c...`, built on the stack when it fits: for lookups by a joined key,
+/// and for shared strings, which copy it anyway.
+pub fn with_concat<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    let mut buf = [0u8; 320];
+    if n > buf.len() {
+        return f(&concat(parts));
+    }
+    let mut at = 0;
+    for p in parts {
+        buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+        at += p.len();
+    }
+    f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
 }
 
 /// Appends `n` as lower-case hex, zero-padded to `width` digits.
