@@ -94,8 +94,7 @@ pub struct Scheduler {
     /// Controller uid → the small id the cache counts by.
     groups: BTreeMap<String, GroupId>,
     pub scheduled_total: u64,
-    /// Buffers reused by every cycle: allocating a few KiB per pod made glibc's malloc
-    /// consolidate its free lists on every cycle.
+    /// Buffers reused by every cycle rather than allocated for each pod.
     scratch: Scratch,
 }
 
@@ -326,16 +325,17 @@ impl Scheduler {
         }
     }
 
-    fn pod(&self, key: &str) -> Option<&Pod> {
+    /// The pod cached under `namespace/name`.
+    fn pod_object(&self, key: &str) -> Option<&ObjectRc> {
         let (ns, name) = key.split_once('/')?;
-        self.informers.get(Kind::Pod).get(ns, name)?.as_pod()
+        self.informers.get(Kind::Pod).get(ns, name)
     }
 
     fn schedule_one(&mut self, ctx: &mut Ctx) {
         let Some(first) = self.active.iter().next().cloned() else { return };
         self.active.remove(&first);
         let key = first.2;
-        let obj = key.split_once('/').and_then(|(ns, name)| self.informers.get(Kind::Pod).get(ns, name)).cloned();
+        let obj = self.pod_object(&key).cloned();
         let Some(pod) = obj.as_ref().and_then(|o| o.as_pod()) else {
             self.queued.remove(&key);
             return;
@@ -381,7 +381,8 @@ impl Scheduler {
 
     fn on_bind_response(&mut self, ctx: &mut Ctx, resp: ApiResponse) {
         let Some((key, node)) = self.binding.remove(&resp.id) else { return };
-        let Some(pod) = self.pod(&key).cloned() else {
+        let obj = self.pod_object(&key).cloned();
+        let Some(pod) = obj.as_ref().and_then(|o| o.as_pod()) else {
             self.forget(&key);
             return;
         };
