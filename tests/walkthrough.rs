@@ -59,6 +59,12 @@ fn the_walkthrough_happens_in_order() {
     assert_eq!(rs_writer.from, Component::Controller(ControllerKind::Deployment));
     let pod_writer = sim.trace().entries().iter().find(|e| e.kind == MessageKind::Request && e.verb == "CREATE" && e.key.starts_with("pods/")).unwrap();
     assert_eq!(pod_writer.from, Component::Controller(ControllerKind::ReplicaSet));
+    // kube-controller-manager's controllers share one informer per resource: each pod change
+    // reaches the process once (not once per controller), as it reaches the scheduler once.
+    let pod_watch_to = |c: Component| sim.trace().entries().iter().filter(|e| e.kind == MessageKind::Watch && e.key.starts_with("/registry/pods/") && e.to == c).count();
+    assert!(pod_watch_to(Component::Scheduler) > 0);
+    assert_eq!(pod_watch_to(Component::ControllerManager), pod_watch_to(Component::Scheduler));
+    assert!(sim.trace().entries().iter().all(|e| !(e.kind == MessageKind::Watch && matches!(e.to, Component::Controller(_)))), "watch events go to the process, not to each controller");
 
     // Three pods, Running and Ready, spread 2 + 1.
     let pods: Vec<&Pod> = sim.pods().collect();

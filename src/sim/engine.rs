@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use super::api_server::ApiServer;
-use super::controllers::{DeploymentController, EndpointsController, GarbageCollector, ReplicaSetController};
+use super::controllers::ControllerManager;
 use super::etcd::{Compare, Etcd, TxnOp};
 use super::events::{EventCorrelator, EventKey, Recorded};
 use super::informer::NoticeMode;
@@ -63,6 +63,9 @@ pub const MAX_NODES: u32 = 5_000;
 
 #[derive(Clone)]
 pub struct Outgoing {
+    /// Who sends it: the component handling the message, or a controller speaking inside
+    /// kube-controller-manager.
+    from: Component,
     to: Component,
     body: Body,
     delay: Option<SimDuration>,
@@ -90,10 +93,10 @@ impl<'a> Ctx<'a> {
         self.poll_interval
     }
     pub fn send(&mut self, to: Component, body: Body) {
-        self.out.push(Outgoing { to, body, delay: None });
+        self.out.push(Outgoing { from: self.me, to, body, delay: None });
     }
     pub fn send_after(&mut self, to: Component, body: Body, delay: SimDuration) {
-        self.out.push(Outgoing { to, body, delay: Some(delay) });
+        self.out.push(Outgoing { from: self.me, to, body, delay: Some(delay) });
     }
     pub fn timer(&mut self, delay: SimDuration, t: Timer) {
         let me = self.me;
@@ -191,10 +194,7 @@ pub struct Sim {
     last_change: SimTime,
     etcd: Etcd,
     api: ApiServer,
-    deployments: DeploymentController,
-    replicasets: ReplicaSetController,
-    endpoints: EndpointsController,
-    gc: GarbageCollector,
+    controller_manager: ControllerManager,
     scheduler: Scheduler,
     nodes: Vec<NodeAgents>,
     trace: Trace,
@@ -219,10 +219,7 @@ impl Sim {
             last_change: SimTime::ZERO,
             etcd: Etcd::new(config.etcd_history),
             api: ApiServer::default(),
-            deployments: DeploymentController::new(),
-            replicasets: ReplicaSetController::new(),
-            endpoints: EndpointsController::new(),
-            gc: GarbageCollector::new(),
+            controller_manager: ControllerManager::new(),
             scheduler: Scheduler::new(),
             nodes: Vec::new(),
             trace: Trace::new(config.trace_limit),
@@ -269,10 +266,7 @@ impl Sim {
             self.seed_object(Object::Lease(lease));
             self.spawn_agents(&obj);
         }
-        self.with_ctx(Component::Controller(ControllerKind::Deployment), |s, ctx| s.deployments.start(ctx));
-        self.with_ctx(Component::Controller(ControllerKind::ReplicaSet), |s, ctx| s.replicasets.start(ctx));
-        self.with_ctx(Component::Controller(ControllerKind::Endpoints), |s, ctx| s.endpoints.start(ctx));
-        self.with_ctx(Component::Controller(ControllerKind::GarbageCollector), |s, ctx| s.gc.start(ctx));
+        self.with_ctx(Component::ControllerManager, |s, ctx| s.controller_manager.start(ctx));
         self.with_ctx(Component::Scheduler, |s, ctx| s.scheduler.start(ctx));
     }
 
@@ -337,7 +331,7 @@ impl Sim {
         self.rng = rng;
         self.next_id = next_id;
         for o in out.drain(..) {
-            self.enqueue(me, o);
+            self.enqueue(o.from, o);
         }
         self.outbox = out;
     }
@@ -486,10 +480,7 @@ impl Sim {
                     self.spawn_agents(&node);
                 }
             }
-            Component::Controller(ControllerKind::Deployment) => self.with_ctx(to, |s, ctx| s.deployments.handle(ctx, body)),
-            Component::Controller(ControllerKind::ReplicaSet) => self.with_ctx(to, |s, ctx| s.replicasets.handle(ctx, body)),
-            Component::Controller(ControllerKind::Endpoints) => self.with_ctx(to, |s, ctx| s.endpoints.handle(ctx, body)),
-            Component::Controller(ControllerKind::GarbageCollector) => self.with_ctx(to, |s, ctx| s.gc.handle(ctx, body)),
+            Component::ControllerManager | Component::Controller(_) => self.with_ctx(to, |s, ctx| s.controller_manager.handle(ctx, to, body)),
             Component::Scheduler => self.with_ctx(to, |s, ctx| s.scheduler.handle(ctx, body)),
             Component::Kubelet(n) | Component::Runtime(n) | Component::Proxy(n) => {
                 let i = n.0 as usize;

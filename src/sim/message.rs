@@ -37,6 +37,8 @@ pub enum Component {
     User,
     ApiServer,
     Etcd,
+    /// kube-controller-manager itself: its shared informers' watches end here.
+    ControllerManager,
     Controller(ControllerKind),
     Scheduler,
     Kubelet(NodeId),
@@ -51,6 +53,7 @@ impl Component {
             Component::User => "kubectl",
             Component::ApiServer => "kube-apiserver",
             Component::Etcd => "etcd",
+            Component::ControllerManager => "kube-controller-manager",
             Component::Controller(c) => c.name(),
             Component::Scheduler => "kube-scheduler",
             Component::Kubelet(_) => "kubelet",

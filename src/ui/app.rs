@@ -349,6 +349,7 @@ fn Box(id: &'static str, title: &'static str, detail: &'static str) -> impl Into
 
 #[component]
 fn ControlPlane() -> impl IntoView {
+    let ui = expect_context::<Ui>();
     view! {
         <section class="control-plane" aria-label="Control plane">
             <h2>"Control plane"</h2>
@@ -358,7 +359,11 @@ fn ControlPlane() -> impl IntoView {
                 <Box id="etcd" title="etcd" detail="the only database"/>
                 <Box id="scheduler" title="kube-scheduler" detail="picks a node for each pod"/>
                 <div class="comp cm">
-                    <strong>"kube-controller-manager"</strong>
+                    // The process itself: its shared informers' watch events arrive here.
+                    <button class="cm-title" data-comp="kcm" class:busy=move || busy(&ui, "kcm") on:click=move |_| ui.selected.set(parse_comp_id("kcm").map(Target::Component))>
+                        <strong>"kube-controller-manager"</strong>
+                        <small>"shared informers: one watch per resource"</small>
+                    </button>
                     <div class="controllers">
                         <Box id="ctl-deployment" title="deployment" detail="Deployment → ReplicaSet"/>
                         <Box id="ctl-replicaset" title="replicaset" detail="ReplicaSet → Pods"/>

@@ -47,6 +47,7 @@ pub fn comp_id(c: Component) -> String {
         Component::ApiServer => "apiserver".into(),
         Component::Etcd => "etcd".into(),
         Component::Scheduler => "scheduler".into(),
+        Component::ControllerManager => "kcm".into(),
         Component::Controller(k) => match k {
             ControllerKind::Deployment => "ctl-deployment".into(),
             ControllerKind::ReplicaSet => "ctl-replicaset".into(),
@@ -66,6 +67,7 @@ pub fn parse_comp_id(id: &str) -> Option<Component> {
         "apiserver" => Component::ApiServer,
         "etcd" => Component::Etcd,
         "scheduler" => Component::Scheduler,
+        "kcm" => Component::ControllerManager,
         "ctl-deployment" => Component::Controller(ControllerKind::Deployment),
         "ctl-replicaset" => Component::Controller(ControllerKind::ReplicaSet),
         "ctl-endpoints" => Component::Controller(ControllerKind::Endpoints),
@@ -98,6 +100,7 @@ fn role_text(c: Component) -> &'static str {
         Component::ApiServer => "The front door: validates and defaults requests, writes them to etcd with optimistic concurrency, and pushes changes to every watcher.",
         Component::Etcd => "The cluster's only database: every object is a key with a revision. Only the API server talks to it.",
         Component::Scheduler => "Watches for pods without a node, filters and scores the nodes, and writes a binding. It never starts anything.",
+        Component::ControllerManager => "One process running the controllers below. Its shared informers hold one watch per resource; each change lands in one cache and is handed to every controller that cares. The controllers then write as themselves.",
         Component::Controller(ControllerKind::Deployment) => "Turns each Deployment into ReplicaSets (one per pod template) and rolls between them.",
         Component::Controller(ControllerKind::ReplicaSet) => "Keeps the number of pods of each ReplicaSet equal to its replicas.",
         Component::Controller(ControllerKind::Endpoints) => "Lists the ready pod IPs behind each Service.",
@@ -215,7 +218,7 @@ mod tests {
     fn components_and_nodes_round_trip_and_inspect() {
         let mut s = Session::new(SimConfig::default());
         s.execute("kubectl cordon node-2", None);
-        for c in [Component::User, Component::ApiServer, Component::Etcd, Component::Scheduler, Component::Controller(ControllerKind::GarbageCollector), Component::Kubelet(NodeId(1)), Component::Runtime(NodeId(0)), Component::Proxy(NodeId(1))] {
+        for c in [Component::User, Component::ApiServer, Component::Etcd, Component::Scheduler, Component::ControllerManager, Component::Controller(ControllerKind::GarbageCollector), Component::Kubelet(NodeId(1)), Component::Runtime(NodeId(0)), Component::Proxy(NodeId(1))] {
             assert_eq!(parse_comp_id(&comp_id(c)), Some(c));
             assert!(inspect(&s.sim, &Target::Component(c), s.sim.now()).is_some());
         }

@@ -30,8 +30,8 @@ pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<Str
             };
             Some(what)
         }
-        MessageKind::Watch if e.verb == "ADDED" && e.key.starts_with("/registry/deployments/") && e.to == Component::Controller(ControllerKind::Deployment) => Some(format!(
-            "The API server pushed the new Deployment {} to the deployment controller through its watch. (The talk says controllers poll; real ones watch. Switch to poll mode to see the difference.)",
+        MessageKind::Watch if e.verb == "ADDED" && e.key.starts_with("/registry/deployments/") && e.to == Component::ControllerManager => Some(format!(
+            "The API server pushed the new Deployment {} to kube-controller-manager through its watch; the shared informer hands it to the deployment controller. (The talk says controllers poll; real ones watch. Switch to poll mode to see the difference.)",
             last_segment(&e.key)
         )),
         MessageKind::Request if e.verb == "CREATE" && e.key.starts_with("replicasets/") => Some(format!("The deployment controller asks the API server to create ReplicaSet {}, named after the Deployment and a hash of its pod template.", last_segment(&e.key))),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::{controller_of, object_key, source, split_key, WorkQueue};
 use crate::sim::api_server::set_condition;
 use crate::sim::engine::Ctx;
-use crate::sim::informer::Informers;
+use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 use crate::sim::rng::NAME_ALPHABET;
@@ -19,7 +19,6 @@ pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 
 #[derive(Clone, Debug)]
 pub struct DeploymentController {
-    pub informers: Informers,
     queue: WorkQueue,
     /// ReplicaSets this controller created but has not yet seen through its watch.
     pending_creates: BTreeMap<String, RequestId>,
@@ -72,49 +71,47 @@ fn replicas_of(rs: &ReplicaSet) -> i32 {
 
 impl DeploymentController {
     pub fn new() -> Self {
-        DeploymentController { informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet]), queue: WorkQueue::default(), pending_creates: BTreeMap::new() }
+        DeploymentController { queue: WorkQueue::default(), pending_creates: BTreeMap::new() }
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx) {
-        self.informers.start(ctx);
-    }
-
-    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
-        if let Some(changes) = self.informers.handle(ctx, &body) {
-            for (kind, change) in changes {
-                let o = change.object();
-                match kind {
-                    Kind::Deployment => self.queue.add(object_key(o)),
-                    _ => {
-                        if let Some(owner) = controller_of(o).filter(|r| r.kind == "Deployment") {
-                            self.pending_creates.remove(&object_key(o));
-                            self.queue.add(format!("{}/{}", o.namespace(), owner.name));
-                        }
-                    }
+    /// The informer handlers: a changed Deployment, or a ReplicaSet it controls, queues the
+    /// Deployment.
+    pub fn on_change(&mut self, kind: Kind, change: &Change) {
+        let o = change.object();
+        match kind {
+            Kind::Deployment => self.queue.add(object_key(o)),
+            Kind::ReplicaSet => {
+                if let Some(owner) = controller_of(o).filter(|r| r.kind == "Deployment") {
+                    self.pending_creates.remove(&object_key(o));
+                    self.queue.add(crate::sim::text::concat(&[o.namespace(), "/", &owner.name]));
                 }
             }
-        } else if let Body::Response(resp) = body {
-            self.queue.done(resp.id);
-            if let (Verb::Create, Kind::ReplicaSet, Err(_)) = (resp.verb, resp.kind, &resp.result) {
-                self.pending_creates.retain(|_, id| *id != resp.id);
-            }
-        }
-        if self.informers.synced() {
-            while let Some(key) = self.queue.pop() {
-                self.sync_deployment(ctx, &key);
-            }
+            _ => {}
         }
     }
 
-    fn sync_deployment(&mut self, ctx: &mut Ctx, key: &str) {
+    pub fn on_response(&mut self, resp: &ApiResponse) {
+        self.queue.done(resp.id);
+        if let (Verb::Create, Kind::ReplicaSet, Err(_)) = (resp.verb, resp.kind, &resp.result) {
+            self.pending_creates.retain(|_, id| *id != resp.id);
+        }
+    }
+
+    /// Syncs every queued Deployment (once the caches are synced).
+    pub fn drain(&mut self, ctx: &mut Ctx, informers: &Informers) {
+        while let Some(key) = self.queue.pop() {
+            self.sync_deployment(ctx, informers, &key);
+        }
+    }
+
+    fn sync_deployment(&mut self, ctx: &mut Ctx, informers: &Informers, key: &str) {
         let (ns, name) = split_key(key);
-        let Some(d_obj) = self.informers.get(Kind::Deployment).get(ns, name).cloned() else { return };
+        let Some(d_obj) = informers.get(Kind::Deployment).get(ns, name).cloned() else { return };
         let Some(d) = d_obj.as_deployment() else { return };
         if d.metadata.deletion_timestamp.is_some() {
             return;
         }
-        let owned: Vec<ReplicaSet> = self
-            .informers
+        let owned: Vec<ReplicaSet> = informers
             .get(Kind::ReplicaSet)
             .iter()
             .filter(|o| controller_of(o).is_some_and(|r| r.uid == d.metadata.uid))

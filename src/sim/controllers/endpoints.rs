@@ -10,7 +10,6 @@ use crate::sim::objects::*;
 
 #[derive(Clone, Debug)]
 pub struct EndpointsController {
-    pub informers: Informers,
     queue: WorkQueue,
 }
 
@@ -22,41 +21,31 @@ impl Default for EndpointsController {
 
 impl EndpointsController {
     pub fn new() -> Self {
-        EndpointsController { informers: Informers::new(&[Kind::Service, Kind::Pod, Kind::Endpoints]), queue: WorkQueue::default() }
+        EndpointsController { queue: WorkQueue::default() }
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx) {
-        self.informers.start(ctx);
-    }
-
-    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
-        let Some(changes) = self.informers.handle(ctx, &body) else {
-            if let Body::Response(resp) = body {
-                self.queue.done(resp.id);
-            }
-            self.drain(ctx);
-            return;
-        };
-        for (kind, change) in changes {
-            match kind {
-                Kind::Service => self.queue.add(object_key(change.object())),
-                Kind::Pod => self.on_pod_change(&change),
-                _ => {}
-            }
+    /// The informer handlers: a changed Service, or a pod it may select, queues the Service.
+    pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change) {
+        match kind {
+            Kind::Service => self.queue.add(object_key(change.object())),
+            Kind::Pod => self.on_pod_change(informers, change),
+            _ => {}
         }
-        self.drain(ctx);
     }
 
-    fn drain(&mut self, ctx: &mut Ctx) {
-        if self.informers.synced() {
-            while let Some(key) = self.queue.pop() {
-                self.sync_service(ctx, &key);
-            }
+    pub fn on_response(&mut self, resp: &ApiResponse) {
+        self.queue.done(resp.id);
+    }
+
+    /// Syncs every queued Service (once the caches are synced).
+    pub fn drain(&mut self, ctx: &mut Ctx, informers: &Informers) {
+        while let Some(key) = self.queue.pop() {
+            self.sync_service(ctx, informers, &key);
         }
     }
 
     /// Only changes that matter to endpoints (labels, IP, readiness, existence) enqueue services.
-    fn on_pod_change(&mut self, change: &Change) {
+    fn on_pod_change(&mut self, informers: &Informers, change: &Change) {
         let relevant = match change {
             Change::Updated { old, new } => {
                 let (a, b) = (old.as_pod(), new.as_pod());
@@ -72,8 +61,7 @@ impl EndpointsController {
             Change::Updated { old, .. } => Some(old.meta().labels.clone()),
             _ => None,
         };
-        let keys: Vec<String> = self
-            .informers
+        let keys: Vec<String> = informers
             .get(Kind::Service)
             .iter()
             .filter(|s| s.namespace() == pod.namespace())
@@ -86,10 +74,10 @@ impl EndpointsController {
         }
     }
 
-    fn sync_service(&mut self, ctx: &mut Ctx, key: &str) {
+    fn sync_service(&mut self, ctx: &mut Ctx, informers: &Informers, key: &str) {
         let (ns, name) = split_key(key);
-        let existing = self.informers.get(Kind::Endpoints).get(ns, name).cloned();
-        let Some(svc) = self.informers.get(Kind::Service).get(ns, name).and_then(|s| s.as_service().cloned()) else {
+        let existing = informers.get(Kind::Endpoints).get(ns, name).cloned();
+        let Some(svc) = informers.get(Kind::Service).get(ns, name).and_then(|s| s.as_service().cloned()) else {
             if existing.is_some() {
                 self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::Endpoints, ns, name));
             }
@@ -99,12 +87,16 @@ impl EndpointsController {
             return;
         }
         let mut subset = EndpointSubset::default();
-        for p in self.informers.get(Kind::Pod).iter().filter_map(|o| o.as_pod()) {
+        for p in informers.get(Kind::Pod).iter().filter_map(|o| o.as_pod()) {
             if p.metadata.namespace != ns || !labels_match(&svc.spec.selector, &p.metadata.labels) || p.status.pod_ip.is_empty() || p.is_terminating() {
                 continue;
             }
             let addr = EndpointAddress { ip: p.status.pod_ip.clone(), node_name: p.spec.node_name.clone(), target_ref: format!("Pod/{}", p.metadata.name).into() };
             if p.is_ready() { subset.addresses.push(addr) } else { subset.not_ready_addresses.push(addr) }
+        }
+        // RepackSubsets orders the addresses by IP (as strings), whatever order the pods came in.
+        for list in [&mut subset.addresses, &mut subset.not_ready_addresses] {
+            list.sort_by(|a, b| (&a.ip, &a.target_ref).cmp(&(&b.ip, &b.target_ref)));
         }
         subset.ports = svc.spec.ports.iter().map(|sp| ServicePort { name: sp.name.clone(), protocol: sp.protocol.clone(), port: target_port(sp), target_port: None, node_port: None }).collect();
         let subsets = if subset.addresses.is_empty() && subset.not_ready_addresses.is_empty() { vec![] } else { vec![subset] };

@@ -12,7 +12,6 @@ use crate::sim::objects::*;
 
 #[derive(Clone, Debug)]
 pub struct GarbageCollector {
-    pub informers: Informers,
     /// Owner uid → dependents (kind, namespace, name): the GC's dependency graph.
     /// Hash tables: a ReplicaSet of 150,000 pods has 150,000 dependents, and a B-tree of
     /// long names made every pod's arrival cost a dozen string comparisons.
@@ -30,61 +29,51 @@ impl Default for GarbageCollector {
 
 impl GarbageCollector {
     pub fn new() -> Self {
-        GarbageCollector { informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Node]), dependents: FxHashMap::default(), live: FxHashSet::default(), deleting: FxHashSet::default() }
+        GarbageCollector { dependents: FxHashMap::default(), live: FxHashSet::default(), deleting: FxHashSet::default() }
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx) {
-        self.informers.start(ctx);
-    }
-
-    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
-        let Some(changes) = self.informers.handle(ctx, &body) else { return };
-        for (_, change) in changes {
-            match change {
-                // Status updates (nearly all updates) change neither ownership nor binding.
-                Change::Updated { old, new } if old.meta().owner_references == new.meta().owner_references && old.as_pod().map(|p| &p.spec.node_name) == new.as_pod().map(|p| &p.spec.node_name) => {}
-                Change::Added(o) | Change::Updated { new: o, .. } => {
-                    let id = (o.kind(), o.meta().namespace.clone(), o.meta().name.clone());
-                    self.live.insert(o.meta().uid.clone());
-                    let mut orphan = false;
-                    for r in &o.meta().owner_references {
-                        self.dependents.entry(r.uid.clone()).or_default().insert(id.clone());
-                        orphan |= self.informers.synced() && !self.live.contains(&r.uid) && self.is_gone(&r.kind, &o, r);
-                    }
-                    let unbound_node = o.as_pod().is_some_and(|p| !p.spec.node_name.is_empty() && self.informers.synced() && self.informers.get(Kind::Node).get("", &p.spec.node_name).is_none());
-                    if orphan || unbound_node {
-                        self.delete(ctx, id, unbound_node);
+    /// The graph builder's handler for a change of any owner or dependent (Deployments,
+    /// ReplicaSets, pods; Nodes for the pod GC).
+    pub fn on_change(&mut self, ctx: &mut Ctx, informers: &Informers, change: &Change) {
+        match change {
+            // Status updates (nearly all updates) change neither ownership nor binding.
+            Change::Updated { old, new } if old.meta().owner_references == new.meta().owner_references && old.as_pod().map(|p| &p.spec.node_name) == new.as_pod().map(|p| &p.spec.node_name) => {}
+            Change::Added(o) | Change::Updated { new: o, .. } => {
+                let id = (o.kind(), o.meta().namespace.clone(), o.meta().name.clone());
+                self.live.insert(o.meta().uid.clone());
+                let mut orphan = false;
+                for r in &o.meta().owner_references {
+                    self.dependents.entry(r.uid.clone()).or_default().insert(id.clone());
+                    orphan |= informers.synced() && !self.live.contains(&r.uid) && is_gone(informers, &r.kind, o, r);
+                }
+                let unbound_node = o.as_pod().is_some_and(|p| !p.spec.node_name.is_empty() && informers.synced() && informers.get(Kind::Node).get("", &p.spec.node_name).is_none());
+                if orphan || unbound_node {
+                    self.delete(ctx, id, unbound_node);
+                }
+            }
+            Change::Deleted(o) => {
+                let uid = o.meta().uid.clone();
+                self.live.remove(&uid);
+                self.deleting.remove(&(o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
+                for r in &o.meta().owner_references {
+                    if let Some(set) = self.dependents.get_mut(&r.uid) {
+                        set.remove(&(o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
                     }
                 }
-                Change::Deleted(o) => {
-                    let uid = o.meta().uid.clone();
-                    self.live.remove(&uid);
-                    self.deleting.remove(&(o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
-                    for r in &o.meta().owner_references {
-                        if let Some(set) = self.dependents.get_mut(&r.uid) {
-                            set.remove(&(o.kind(), o.meta().namespace.clone(), o.meta().name.clone()));
-                        }
-                    }
-                    // Deleted in name order, whatever the hash table's order.
-                    let mut deps: Vec<_> = self.dependents.remove(&uid).unwrap_or_default().into_iter().collect();
-                    deps.sort();
-                    for dep in deps {
-                        self.delete(ctx, dep, false);
-                    }
-                    if o.kind() == Kind::Node {
-                        let orphans: Vec<_> = self.informers.get(Kind::Pod).iter().filter_map(|p| p.as_pod()).filter(|p| p.spec.node_name == o.name()).map(|p| (Kind::Pod, p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
-                        for p in orphans {
-                            self.delete(ctx, p, true);
-                        }
+                // Deleted in name order, whatever the hash table's order.
+                let mut deps: Vec<_> = self.dependents.remove(&uid).unwrap_or_default().into_iter().collect();
+                deps.sort();
+                for dep in deps {
+                    self.delete(ctx, dep, false);
+                }
+                if o.kind() == Kind::Node {
+                    let orphans: Vec<_> = informers.get(Kind::Pod).iter().filter_map(|p| p.as_pod()).filter(|p| p.spec.node_name == o.name()).map(|p| (Kind::Pod, p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
+                    for p in orphans {
+                        self.delete(ctx, p, true);
                     }
                 }
             }
         }
-    }
-
-    fn is_gone(&self, kind: &str, o: &ObjectRc, r: &OwnerReference) -> bool {
-        let Some(k) = Kind::from_name(kind) else { return false };
-        !self.informers.get(k).get(o.namespace(), &r.name).is_some_and(|owner| owner.meta().uid == r.uid)
     }
 
     fn delete(&mut self, ctx: &mut Ctx, (kind, ns, name): (Kind, Str, Str), force: bool) {
@@ -97,4 +86,10 @@ impl GarbageCollector {
         }
         ctx.request(req);
     }
+}
+
+/// Whether the owner `r` of `o` is missing from the caches (or is another object by that name).
+fn is_gone(informers: &Informers, kind: &str, o: &ObjectRc, r: &OwnerReference) -> bool {
+    let Some(k) = Kind::from_name(kind) else { return false };
+    !informers.get(k).get(o.namespace(), &r.name).is_some_and(|owner| owner.meta().uid == r.uid)
 }

@@ -1,4 +1,4 @@
-//! kube-controller-manager's controllers. Each one follows the shape of its Kubernetes
+//! kube-controller-manager (`manager.rs`) and its controllers. Each one follows the shape of its Kubernetes
 //! counterpart: informer handlers only work out which object is affected and enqueue its key;
 //! `sync_*` reconciles one key, comparing what is desired with what the informer caches show,
 //! and writes the difference through the API server.
@@ -6,11 +6,13 @@
 mod deployment;
 mod endpoints;
 mod garbage_collector;
+mod manager;
 mod replicaset;
 
 pub use deployment::{pod_template_hash, DeploymentController};
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
+pub use manager::ControllerManager;
 pub use replicaset::ReplicaSetController;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

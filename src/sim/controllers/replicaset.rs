@@ -22,7 +22,6 @@ struct Expectations {
 
 #[derive(Clone, Debug)]
 pub struct ReplicaSetController {
-    pub informers: Informers,
     queue: WorkQueue,
     expectations: BTreeMap<String, Expectations>,
     /// Pod creations in flight: request id → ReplicaSet key (for the SuccessfulCreate event).
@@ -58,6 +57,12 @@ impl OwnedPods {
     }
 }
 
+/// The ReplicaSet cached under `namespace/name`.
+fn rs_in(informers: &Informers, key: &str) -> Option<ObjectRc> {
+    let (ns, name) = split_key(key);
+    informers.get(Kind::ReplicaSet).get(ns, name).cloned()
+}
+
 fn carries_labels(template: &Labels, pod: &ObjectRc) -> bool {
     template.iter().all(|(k, v)| pod.meta().labels.get(k) == Some(v))
 }
@@ -75,7 +80,6 @@ fn is_active(p: &Pod) -> bool {
 impl ReplicaSetController {
     pub fn new() -> Self {
         ReplicaSetController {
-            informers: Informers::new(&[Kind::ReplicaSet, Kind::Pod]),
             queue: WorkQueue::default(),
             expectations: BTreeMap::new(),
             creating: BTreeMap::new(),
@@ -84,26 +88,19 @@ impl ReplicaSetController {
         }
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx) {
-        self.informers.start(ctx);
+    /// The informer handlers (ReplicaSets and pods).
+    pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change) {
+        match kind {
+            Kind::ReplicaSet => self.on_replica_set_change(change),
+            Kind::Pod => self.on_pod_change(informers, change),
+            _ => {}
+        }
     }
 
-    pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
-        if let Some(changes) = self.informers.handle(ctx, &body) {
-            for (kind, change) in changes {
-                match kind {
-                    Kind::ReplicaSet => self.on_replica_set_change(change),
-                    _ => self.on_pod_change(change),
-                }
-            }
-        } else if let Body::Response(resp) = body {
-            self.queue.done(resp.id);
-            self.on_response(ctx, *resp);
-        }
-        if self.informers.synced() {
-            while let Some(key) = self.queue.pop() {
-                self.sync_replica_set(ctx, &key);
-            }
+    /// Syncs every queued ReplicaSet (once the caches are synced).
+    pub fn drain(&mut self, ctx: &mut Ctx, informers: &Informers) {
+        while let Some(key) = self.queue.pop() {
+            self.sync_replica_set(ctx, informers, &key);
         }
     }
 
@@ -113,8 +110,8 @@ impl ReplicaSetController {
     }
 
     /// A changed template's labels change which pods count as fully labeled.
-    fn on_replica_set_change(&mut self, change: Change) {
-        if let Change::Updated { old, new } = &change {
+    fn on_replica_set_change(&mut self, change: &Change) {
+        if let Change::Updated { old, new } = change {
             let labels = |o: &ObjectRc| o.as_replica_set().map(|r| r.spec.template.metadata.labels.clone());
             if labels(old) != labels(new) {
                 if let (Some(owned), Some(template)) = (self.pods_by_owner.get_mut(&new.meta().uid), labels(new)) {
@@ -130,19 +127,19 @@ impl ReplicaSetController {
     }
 
     /// The pod handlers of replica_set.go: find the owner, lower its expectations, enqueue it.
-    fn on_pod_change(&mut self, change: Change) {
+    fn on_pod_change(&mut self, informers: &Informers, change: &Change) {
         let pod = change.object().clone();
         let Some(owner_key) = self.owner_key(&pod) else { return };
         let uid = controller_of(&pod).map(|o| o.uid.clone()).unwrap_or_default();
         let active = pod.as_pod().is_some_and(is_active);
         let pod_key = object_key(&pod);
-        let labeled = match self.rs(&owner_key).and_then(|r| r.as_replica_set().map(|r| carries_labels(&r.spec.template.metadata.labels, &pod))) {
+        let labeled = match rs_in(informers, &owner_key).and_then(|r| r.as_replica_set().map(|r| carries_labels(&r.spec.template.metadata.labels, &pod))) {
             Some(l) => l,
             None => true,
         };
         let owned = self.pods_by_owner.entry(uid.clone()).or_default();
         let was_active = owned.pods.contains_key(&pod_key);
-        match &change {
+        match change {
             Change::Deleted(_) => {
                 owned.remove(&pod_key);
             }
@@ -164,11 +161,13 @@ impl ReplicaSetController {
         self.queue.add(owner_key);
     }
 
-    fn on_response(&mut self, ctx: &mut Ctx, resp: ApiResponse) {
+    /// Answers to this controller's own writes.
+    pub fn on_response(&mut self, ctx: &mut Ctx, informers: &Informers, resp: &ApiResponse) {
+        self.queue.done(resp.id);
         if let Some(rs_key) = self.creating.remove(&resp.id) {
             match &resp.result {
                 Ok(ApiReply::Object(pod)) => {
-                    if let Some(rs) = self.rs(&rs_key) {
+                    if let Some(rs) = rs_in(informers, &rs_key) {
                         ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulCreate", format!("Created pod: {}", pod.name()));
                     }
                 }
@@ -176,7 +175,7 @@ impl ReplicaSetController {
                     if let Some(exp) = self.expectations.get_mut(&rs_key) {
                         exp.adds -= 1;
                     }
-                    if let Some(rs) = self.rs(&rs_key) {
+                    if let Some(rs) = rs_in(informers, &rs_key) {
                         ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Warning", "FailedCreate", format!("Error creating: {}", e.message));
                     }
                     self.queue.add(rs_key);
@@ -184,9 +183,9 @@ impl ReplicaSetController {
                 _ => {}
             }
         } else if let Some((rs_key, pod)) = self.deleting.remove(&resp.id) {
-            match resp.result {
+            match &resp.result {
                 Ok(_) => {
-                    if let Some(rs) = self.rs(&rs_key) {
+                    if let Some(rs) = rs_in(informers, &rs_key) {
                         ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulDelete", format!("Deleted pod: {pod}"));
                     }
                 }
@@ -200,14 +199,9 @@ impl ReplicaSetController {
         }
     }
 
-    fn rs(&self, key: &str) -> Option<ObjectRc> {
-        let (ns, name) = split_key(key);
-        self.informers.get(Kind::ReplicaSet).get(ns, name).cloned()
-    }
-
     /// syncReplicaSet: manage replicas if expectations are met, then update status.
-    fn sync_replica_set(&mut self, ctx: &mut Ctx, key: &str) {
-        let Some(rs_obj) = self.rs(key) else {
+    fn sync_replica_set(&mut self, ctx: &mut Ctx, informers: &Informers, key: &str) {
+        let Some(rs_obj) = rs_in(informers, key) else {
             self.expectations.remove(key);
             return;
         };

@@ -1,0 +1,96 @@
+//! kube-controller-manager: one process running the controllers over one set of shared
+//! informers (client-go's SharedInformerFactory). The process holds a single watch per
+//! resource; each change updates the one cache and is then handed to every controller that
+//! registered a handler for that resource, as a real controller manager does. The controllers
+//! still write as themselves: their requests and the answers to them are addressed to
+//! `Component::Controller(kind)` (the API server sees each controller's service account).
+
+use super::{DeploymentController, EndpointsController, GarbageCollector, ReplicaSetController};
+use crate::sim::engine::Ctx;
+use crate::sim::informer::Informers;
+use crate::sim::message::*;
+use crate::sim::objects::Kind;
+
+#[derive(Clone, Debug)]
+pub struct ControllerManager {
+    /// The shared informers: one cache and one watch per resource for all the controllers.
+    pub informers: Informers,
+    pub deployments: DeploymentController,
+    pub replicasets: ReplicaSetController,
+    pub endpoints: EndpointsController,
+    pub gc: GarbageCollector,
+}
+
+impl Default for ControllerManager {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs `f` with the context speaking as controller `k`, so what it sends comes from that
+/// controller (and the answers go back to it).
+fn as_controller<R>(ctx: &mut Ctx, k: ControllerKind, f: impl FnOnce(&mut Ctx) -> R) -> R {
+    let me = std::mem::replace(&mut ctx.me, Component::Controller(k));
+    let r = f(ctx);
+    ctx.me = me;
+    r
+}
+
+impl ControllerManager {
+    pub fn new() -> Self {
+        ControllerManager {
+            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::Node]),
+            deployments: DeploymentController::new(),
+            replicasets: ReplicaSetController::new(),
+            endpoints: EndpointsController::new(),
+            gc: GarbageCollector::new(),
+        }
+    }
+
+    /// Opens the shared informers' watches (or starts polling).
+    pub fn start(&mut self, ctx: &mut Ctx) {
+        self.informers.start(ctx);
+    }
+
+    /// A message for the process itself (watch events, list answers, poll timers), or an
+    /// answer to one of its controllers' writes.
+    pub fn handle(&mut self, ctx: &mut Ctx, to: Component, body: Body) {
+        match to {
+            Component::Controller(k) => {
+                if let Body::Response(resp) = &body {
+                    let inf = &self.informers;
+                    match k {
+                        ControllerKind::Deployment => self.deployments.on_response(resp),
+                        ControllerKind::ReplicaSet => as_controller(ctx, k, |ctx| self.replicasets.on_response(ctx, inf, resp)),
+                        ControllerKind::Endpoints => self.endpoints.on_response(resp),
+                        ControllerKind::GarbageCollector => {}
+                    }
+                }
+            }
+            _ => {
+                let Some(changes) = self.informers.handle(ctx, &body) else { return };
+                let inf = &self.informers;
+                for (kind, change) in &changes {
+                    self.deployments.on_change(*kind, change);
+                    self.replicasets.on_change(inf, *kind, change);
+                    self.endpoints.on_change(inf, *kind, change);
+                    if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node) {
+                        as_controller(ctx, ControllerKind::GarbageCollector, |ctx| self.gc.on_change(ctx, inf, change));
+                    }
+                }
+            }
+        }
+        self.drain(ctx);
+    }
+
+    /// Each controller's workers sync what its queue holds, once the caches have synced.
+    fn drain(&mut self, ctx: &mut Ctx) {
+        if !self.informers.synced() {
+            return;
+        }
+        let inf = &self.informers;
+        as_controller(ctx, ControllerKind::Deployment, |ctx| self.deployments.drain(ctx, inf));
+        as_controller(ctx, ControllerKind::ReplicaSet, |ctx| self.replicasets.drain(ctx, inf));
+        as_controller(ctx, ControllerKind::Endpoints, |ctx| self.endpoints.drain(ctx, inf));
+    }
+}
