@@ -23,7 +23,8 @@ pub struct NodeInfo {
     pub allowed_pods: i64,
     pub requested: Resources,
     pub non_zero_requested: Resources,
-    pub pods: BTreeMap<String, PlacedPod>,
+    /// Only looked up by key (a hash table: 110 pods per node under long keys).
+    pub pods: crate::sim::keyed::FxHashMap<String, PlacedPod>,
     /// Pods per owning controller: what PodTopologySpread's system default constraints count.
     pub group_counts: GroupCounts,
     /// Copied out of the Node so the filters and scores read them without chasing it.
@@ -88,7 +89,7 @@ impl NodeInfo {
             node: node.clone(),
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
-            pods: BTreeMap::new(),
+            pods: Default::default(),
             group_counts: GroupCounts::default(),
             unschedulable: false,
             has_taints: false,

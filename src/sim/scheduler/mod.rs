@@ -472,8 +472,9 @@ impl Scheduler {
         for (s, scores) in scorers.iter().zip(scratch.per_plugin.iter_mut()) {
             s.score_all(&state, pod, &self.nodes, feasible, scores);
             s.normalize(scores);
+            let weight = s.weight();
             for (t, v) in totals.iter_mut().zip(scores.iter()) {
-                *t += v * s.weight();
+                *t += v * weight;
             }
         }
         let per_plugin = &scratch.per_plugin;
