@@ -51,6 +51,12 @@ fn errors_read_like_kubectl() {
     s.execute("kubectl create deployment web --image=nginx", None);
     assert_eq!(err(&mut s, "kubectl create deployment web --image=nginx"), "error: failed to create deployment: deployments.apps \"web\" already exists");
     assert!(err(&mut s, "kubectl scale deployment web --replicas=-1").contains("greater than or equal to 0"));
+    // generateName is cut to 58 bytes before the random suffix; a two-byte character across
+    // the cut must not split (that panicked), and the name is then refused like any other.
+    let pod = format!("apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: {}é-\nspec:\n  containers:\n  - name: c\n    image: nginx\n", "a".repeat(57));
+    let o = s.execute("kubectl create -f -", Some(&pod));
+    assert!(o.is_error && o.text.contains(&format!("is invalid: metadata.generateName: Invalid value: \"{}é-\": a lowercase RFC 1123 subdomain", "a".repeat(57))), "{}", o.text);
+    assert!(!s.execute("kubectl get pods -o name", None).text.contains("aaaa"), "nothing was created");
 }
 
 #[test]

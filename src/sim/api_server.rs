@@ -134,9 +134,10 @@ impl ApiServer {
             }
             if meta.name.is_empty() && !meta.generate_name.is_empty() {
                 // SimpleNameGenerator: the prefix, cut to fit, plus 5 random characters.
-                let mut prefix = meta.generate_name.to_string();
-                prefix.truncate(58);
-                meta.name = format!("{prefix}{}", ctx.rng.name_suffix(5)).into();
+                // (Cut on a character boundary: a non-ASCII prefix is then rejected by validation.)
+                let prefix = meta.generate_name.as_str();
+                let cut = (0..=prefix.len().min(58)).rev().find(|&i| prefix.is_char_boundary(i)).unwrap_or(0);
+                meta.name = Str::concat(&[&prefix[..cut], &ctx.rng.name_suffix(5)]);
             }
             meta.uid = ctx.rng.uuid().into();
             meta.creation_timestamp = Some(ctx.now);

@@ -12,7 +12,7 @@ use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 use crate::sim::time::{SimDuration, SimTime};
-use crate::sim::text::concat;
+use crate::sim::text::{concat, quote};
 
 pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::secs(10);
 const IMAGE_BACKOFF_INITIAL: SimDuration = SimDuration::secs(10);
@@ -249,11 +249,11 @@ impl Kubelet {
                 let c = &w.pod.spec.containers[container];
                 let pod_meta = w.pod.metadata.clone();
                 if present && c.image_pull_policy != "Always" {
-                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulled", format!("Container image {:?} already present on machine", c.image));
+                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulled", concat(&["Container image ", &quote(&c.image), " already present on machine"]));
                     w.stage = Stage::Creating(container);
                     ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name: c.name.clone(), image: c.image.clone() }));
                 } else {
-                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulling", format!("Pulling image {:?}", c.image));
+                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulling", concat(&["Pulling image ", &quote(&c.image)]));
                     w.stage = Stage::Pulling(container);
                     w.pull_started = ctx.now;
                     ctx.send(rt, Body::Cri(CriCall::PullImage { pod_uid, image: c.image.clone(), container }));
@@ -291,7 +291,7 @@ impl Kubelet {
                     return;
                 }
                 let name = w.pod.spec.containers[container].name.clone();
-                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Created", format!("Created container: {name}"));
+                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Created", concat(&["Created container: ", &name]));
                 w.container_ids[container] = container_id.clone();
                 w.stage = Stage::Starting(container);
                 ctx.send(rt, Body::Cri(CriCall::StartContainer { pod_uid, container, container_id }));
@@ -302,7 +302,7 @@ impl Kubelet {
                     return;
                 }
                 let name = w.pod.spec.containers[container].name.clone();
-                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Started", format!("Started container {name}"));
+                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Started", concat(&["Started container ", &name]));
                 w.started_at[container] = Some(ctx.now);
                 if container + 1 < w.pod.spec.containers.len() {
                     self.ensure_image(ctx, &pod_uid, container + 1);

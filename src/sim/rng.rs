@@ -29,22 +29,21 @@ impl Rng {
     pub fn name_suffix(&mut self, n: usize) -> String {
         (0..n).map(|_| NAME_ALPHABET[self.below(NAME_ALPHABET.len() as u64) as usize] as char).collect()
     }
-    /// A version-4 UUID string.
-    pub fn uuid(&mut self) -> String {
-        let a = self.next_u64();
-        let b = self.next_u64();
-        let mut hex = String::with_capacity(32);
-        super::text::push_hex(&mut hex, a, 16);
-        super::text::push_hex(&mut hex, b, 16);
-        let mut s = String::with_capacity(36);
-        for part in [&hex[0..8], "-", &hex[8..12], "-4", &hex[13..16], "-"] {
-            s.push_str(part);
+    /// A version-4 UUID string: the 32 hex digits of two draws, with the version nibble 4 and
+    /// the RFC 4122 variant. Built in place (one per object and Event written).
+    pub fn uuid(&mut self) -> super::text::Str {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        // Where each of the 32 digits goes in "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+        const AT: [usize; 32] = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35];
+        let (a, b) = (self.next_u64(), self.next_u64());
+        let mut out = [b'-'; 36];
+        for k in 0..16 {
+            out[AT[k]] = DIGITS[((a >> (60 - 4 * k)) & 15) as usize];
+            out[AT[16 + k]] = DIGITS[((b >> (60 - 4 * k)) & 15) as usize];
         }
-        super::text::push_hex(&mut s, 8 + (b >> 62), 1);
-        for part in [&hex[17..20], "-", &hex[20..32]] {
-            s.push_str(part);
-        }
-        s
+        out[14] = b'4';
+        out[19] = DIGITS[(8 + (b >> 62)) as usize];
+        super::text::Str::new(std::str::from_utf8(&out).unwrap_or_default())
     }
 }
 
@@ -60,6 +59,12 @@ mod tests {
         assert!(x.bytes().all(|ch| NAME_ALPHABET.contains(&ch)));
         let u = a.uuid();
         assert_eq!(u.len(), 36);
+        // The digits are the two draws', in order (the version and variant nibbles aside).
+        let mut d = Rng::new(7);
+        d.name_suffix(5);
+        let (hi, lo) = (d.next_u64(), d.next_u64());
+        assert_eq!(u.replace('-', "")[..12], format!("{hi:016x}")[..12]);
+        assert_eq!(u.replace('-', "")[20..], format!("{lo:016x}")[4..]);
         let parts: Vec<&str> = u.split('-').collect();
         assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
         assert!(parts[2].starts_with('4') && "89ab".contains(&parts[3][..1]), "a version-4, RFC 4122 variant uuid: {u}");

@@ -194,6 +194,16 @@ pub fn concat(parts: &[&str]) -> String {
     s
 }
 
+/// `s` in double quotes, escaped as `{:?}` would (Go's `%q` in Kubernetes' messages), without
+/// the formatting machinery when nothing needs escaping (an image name never does).
+pub fn quote(s: &str) -> String {
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        concat(&["\"", s, "\""])
+    } else {
+        format!("{s:?}")
+    }
+}
+
 /// Calls `f` with `a + b + c...`, built on the stack when it fits: for lookups by a joined key,
 /// and for shared strings, which copy it anyway.
 pub fn with_concat<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {

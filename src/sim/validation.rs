@@ -2,6 +2,7 @@
 //! pkg/apis/*/validation). Each problem is a `Cause` naming the field, as in field.ErrorList.
 
 use super::objects::*;
+use super::text::concat;
 
 /// Kubesim's own limits, so a typo cannot freeze the page.
 pub const MAX_REPLICAS: i32 = 150_000;
@@ -66,6 +67,28 @@ pub fn validate_name(kind: Kind, name: &str, causes: &mut Vec<Cause>) {
         causes.push(Cause::invalid(field, quoted(name), &format!("must be no more than {max} characters")));
     } else if !ok {
         causes.push(Cause::invalid(field, quoted(name), msg));
+    }
+}
+
+/// ValidateObjectMeta's check of generateName: the name rule applied to the prefix, with a
+/// trailing dash allowed (maskTrailingDash).
+fn validate_generate_name(kind: Kind, prefix: &str, causes: &mut Vec<Cause>) {
+    if prefix.is_empty() {
+        return;
+    }
+    let masked = match prefix.strip_suffix('-') {
+        Some(p) if !p.is_empty() => concat(&[p, "a"]),
+        _ => prefix.to_string(),
+    };
+    let (ok, msg, max) = match kind {
+        Kind::Service => (is_dns1035_label(&masked), DNS1035_LABEL_MSG, 63),
+        Kind::Namespace => (is_dns1123_label(&masked), DNS1123_LABEL_MSG, 63),
+        _ => (is_dns1123_subdomain(&masked), DNS1123_SUBDOMAIN_MSG, 253),
+    };
+    if masked.len() > max {
+        causes.push(Cause::invalid("metadata.generateName", quoted(prefix), &format!("must be no more than {max} characters")));
+    } else if !ok {
+        causes.push(Cause::invalid("metadata.generateName", quoted(prefix), msg));
     }
 }
 
@@ -149,6 +172,7 @@ fn validate_selector(selector: &LabelSelector, template: &PodTemplateSpec, cause
 /// Validates an object as kube-apiserver would on create and update.
 pub fn validate(obj: &Object) -> Vec<Cause> {
     let mut causes = Vec::new();
+    validate_generate_name(obj.kind(), &obj.meta().generate_name, &mut causes);
     validate_name(obj.kind(), obj.name(), &mut causes);
     validate_labels("metadata.labels", &obj.meta().labels, &mut causes);
     match obj {

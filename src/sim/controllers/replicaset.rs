@@ -168,7 +168,7 @@ impl ReplicaSetController {
             match &resp.result {
                 Ok(ApiReply::Object(pod)) => {
                     if let Some(rs) = rs_in(informers, &rs_key) {
-                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulCreate", format!("Created pod: {}", pod.name()));
+                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulCreate", crate::sim::text::concat(&["Created pod: ", pod.name()]));
                     }
                 }
                 Err(e) => {

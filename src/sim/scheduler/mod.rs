@@ -389,7 +389,7 @@ impl Scheduler {
         match resp.result {
             Ok(_) => {
                 self.scheduled_total += 1;
-                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Normal", "Scheduled", format!("Successfully assigned {key} to {node}"));
+                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Normal", "Scheduled", crate::sim::text::concat(&["Successfully assigned ", &key, " to ", &node]));
             }
             Err(e) => {
                 // The bind lost: forget the assumption and retry after a back-off.
