@@ -425,11 +425,14 @@ impl Scheduler {
         let plain = pod.pod().spec.node_name.is_empty() && pod.pod().spec.node_selector.is_empty();
         let mut filtered = Vec::new();
         let mut processed = 0;
-        for off in 0..total {
+        // Round the ring of nodes from where the last cycle stopped (no division per node).
+        let mut next = self.next_start_node_index.min(total);
+        for _ in 0..total {
             if feasible.len() >= want {
                 break;
             }
-            let i = (self.next_start_node_index + off) % total;
+            let i = if next == total { 0 } else { next };
+            next = i + 1;
             processed += 1;
             let node = &self.nodes[i];
             // The common case decided without the plugin calls: for a pod that names no node and
