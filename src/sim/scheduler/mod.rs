@@ -463,7 +463,7 @@ impl Scheduler {
             if let Some(z) = self.zone_counts.get(&g) {
                 zone_counts = z.clone();
             }
-            zones = feasible.iter().filter_map(|&i| self.nodes[i].zone.as_ref()).collect::<BTreeSet<_>>().len();
+            zones = feasible.iter().filter(|&&i| self.nodes[i].has_zone).filter_map(|&i| self.nodes[i].zone.as_ref()).collect::<BTreeSet<_>>().len();
         }
         let spread = PodTopologySpread::new(zone_counts, feasible.len(), zones);
         let state = CycleState { feasible_nodes: feasible.len() };

@@ -12,7 +12,7 @@ impl FilterPlugin for NodeResourcesFit {
         "NodeResourcesFit"
     }
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
-        if node.pod_count as i64 + 1 > node.allowed_pods {
+        if node.pod_count >= node.allowed_pods {
             return Err("Too many pods".into());
         }
         if pod.requests.milli_cpu > 0 && node.requested.milli_cpu + pod.requests.milli_cpu > node.allocatable.milli_cpu {

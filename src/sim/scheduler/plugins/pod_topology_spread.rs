@@ -63,7 +63,7 @@ impl ScorePlugin for PodTopologySpread {
         let mut score = 0.0;
         let host_count = node.group_counts.get(group) as f64;
         score += host_count * self.host_weight + (HOSTNAME_MAX_SKEW - 1) as f64;
-        if let Some(zone) = &node.zone {
+        if let Some(zone) = node.zone.as_ref().filter(|_| node.has_zone) {
             let c = self.zone_counts.get(zone).copied().unwrap_or(0) as f64;
             score += c * self.zone_weight + (ZONE_MAX_SKEW - 1) as f64;
         }
