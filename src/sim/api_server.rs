@@ -84,7 +84,7 @@ impl ApiServer {
                 // keeps the final name for the AlreadyExists answer.
                 let mut obj = req.object.take().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
                 let key = self.prepare_create(ctx, etcd, &req, std::sync::Arc::make_mut(&mut obj))?;
-                req.name = obj.name().to_string();
+                req.name = obj.meta().name.clone();
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
             Verb::Update | Verb::UpdateStatus | Verb::Bind => {

@@ -105,9 +105,10 @@ pub struct ApiRequest {
     pub id: RequestId,
     pub verb: Verb,
     pub kind: Kind,
-    /// Empty with List/Watch means all namespaces.
-    pub namespace: String,
-    pub name: String,
+    /// Empty with List/Watch means all namespaces. (Shared strings: a request for an object
+    /// carries its names without copying them.)
+    pub namespace: Str,
+    pub name: Str,
     /// Shared, so the object travels from client to etcd without being copied.
     pub object: Option<ObjectRc>,
     pub label_selector: Option<LabelSelector>,
@@ -125,9 +126,8 @@ impl ApiRequest {
         ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10 }
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
-        let mut r = ApiRequest::new(verb, object.kind(), &object.meta().namespace, &object.meta().name);
-        r.object = Some(std::sync::Arc::new(object));
-        r
+        let (namespace, name) = (object.meta().namespace.clone(), object.meta().name.clone());
+        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::sync::Arc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10 }
     }
 }
 
