@@ -188,7 +188,8 @@ pub struct Sim {
     slots: Vec<Option<Queued>>,
     free_slots: Vec<u32>,
     outbox: Vec<Outgoing>,
-    events: EventCorrelator,
+    /// Boxed so that lending it to a `Ctx` for each delivery moves a pointer, not the tables.
+    events: Option<Box<EventCorrelator>>,
     foreground: usize,
     delivered: u64,
     last_change: SimTime,
@@ -213,7 +214,7 @@ impl Sim {
             slots: Vec::new(),
             free_slots: Vec::new(),
             outbox: Vec::new(),
-            events: EventCorrelator::default(),
+            events: Some(Box::default()),
             foreground: 0,
             delivered: 0,
             last_change: SimTime::ZERO,
@@ -321,13 +322,18 @@ impl Sim {
         let mut out = std::mem::take(&mut self.outbox);
         let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
         let mut next_id = self.next_id;
-        let mut events = std::mem::take(&mut self.events);
+        // (A nested call, if there ever is one, records through a throwaway correlator.)
+        let lent = self.events.take();
+        let nested = lent.is_none();
+        let mut events = lent.unwrap_or_default();
         let (mode, poll_interval, record_events) = (self.config.mode, self.config.poll_interval, self.config.record_events);
         {
             let mut ctx = Ctx { now: self.now, me, rng: &mut rng, mode, poll_interval, record_events, out: &mut out, next_id: &mut next_id, events: &mut events };
             f(self, &mut ctx);
         }
-        self.events = events;
+        if !nested {
+            self.events = Some(events);
+        }
         self.rng = rng;
         self.next_id = next_id;
         for o in out.drain(..) {
@@ -459,7 +465,7 @@ impl Sim {
         let Queued { from, to, body, .. } = q;
         if let Body::Response(r) = &body {
             // The component's event recorder hears about its own writes first.
-            if let Some((key, next)) = self.events.answered(r.id) {
+            if let Some((key, next)) = self.events.as_mut().and_then(|e| e.answered(r.id)) {
                 self.with_ctx(to, |_, ctx| {
                     let id = ctx.request(next);
                     ctx.events.sent(id, key);
