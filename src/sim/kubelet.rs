@@ -247,13 +247,13 @@ impl Kubelet {
             CriReply::ImageStatus { pod_uid, container, present } => {
                 let Some(w) = self.workers.get_mut(&pod_uid) else { return };
                 let c = &w.pod.spec.containers[container];
-                let pod_meta = w.pod.metadata.clone();
+                let pod_meta = &w.pod.metadata;
                 if present && c.image_pull_policy != "Always" {
-                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulled", concat(&["Container image ", &quote(&c.image), " already present on machine"]));
+                    ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulled", concat(&["Container image ", &quote(&c.image), " already present on machine"]));
                     w.stage = Stage::Creating(container);
                     ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name: c.name.clone(), image: c.image.clone() }));
                 } else {
-                    ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulling", concat(&["Pulling image ", &quote(&c.image)]));
+                    ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulling", concat(&["Pulling image ", &quote(&c.image)]));
                     w.stage = Stage::Pulling(container);
                     w.pull_started = ctx.now;
                     ctx.send(rt, Body::Cri(CriCall::PullImage { pod_uid, image: c.image.clone(), container }));

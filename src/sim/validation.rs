@@ -115,23 +115,24 @@ pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
     }
     let mut seen = std::collections::BTreeSet::new();
     for (i, c) in spec.containers.iter().enumerate() {
-        let f = format!("{field}.containers[{i}]");
+        // The field path is only spelled out for an error.
+        let f = || format!("{field}.containers[{i}]");
         if c.name.is_empty() {
-            causes.push(Cause::required(&format!("{f}.name")));
+            causes.push(Cause::required(&format!("{}.name", f())));
         } else if !is_dns1123_label(&c.name) {
-            causes.push(Cause::invalid(&format!("{f}.name"), quoted(&c.name), DNS1123_LABEL_MSG));
+            causes.push(Cause::invalid(&format!("{}.name", f()), quoted(&c.name), DNS1123_LABEL_MSG));
         } else if !seen.insert(c.name.clone()) {
-            causes.push(Cause { field: format!("{f}.name"), message: format!("Duplicate value: {}", quoted(&c.name)) });
+            causes.push(Cause { field: format!("{}.name", f()), message: format!("Duplicate value: {}", quoted(&c.name)) });
         }
         if c.image.trim().is_empty() {
-            causes.push(Cause::required(&format!("{f}.image")));
+            causes.push(Cause::required(&format!("{}.image", f())));
         }
         if !matches!(c.image_pull_policy.as_str(), "" | "Always" | "IfNotPresent" | "Never") {
-            causes.push(Cause { field: format!("{f}.imagePullPolicy"), message: format!("Unsupported value: {}: supported values: \"Always\", \"IfNotPresent\", \"Never\"", quoted(&c.image_pull_policy)) });
+            causes.push(Cause { field: format!("{}.imagePullPolicy", f()), message: format!("Unsupported value: {}: supported values: \"Always\", \"IfNotPresent\", \"Never\"", quoted(&c.image_pull_policy)) });
         }
         for (j, p) in c.ports.iter().enumerate() {
             if !(1..=65535).contains(&p.container_port) {
-                causes.push(Cause::invalid(&format!("{f}.ports[{j}].containerPort"), p.container_port, "must be between 1 and 65535, inclusive"));
+                causes.push(Cause::invalid(&format!("{}.ports[{j}].containerPort", f()), p.container_port, "must be between 1 and 65535, inclusive"));
             }
         }
         for (which, list) in [("requests", &c.resources.requests), ("limits", &c.resources.limits)] {
@@ -141,7 +142,7 @@ pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
                     _ => parse_memory(q).is_some(),
                 };
                 if !ok {
-                    causes.push(Cause::invalid(&format!("{f}.resources.{which}[{res}]"), quoted(q), "must be a valid quantity"));
+                    causes.push(Cause::invalid(&format!("{}.resources.{which}[{res}]", f()), quoted(q), "must be a valid quantity"));
                 }
             }
         }
