@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::keyed::KeyedMap;
-use super::objects::ObjectRc;
+use super::objects::{ObjectRc, Str};
 
 pub type Revision = u64;
 
@@ -119,7 +119,7 @@ impl Etcd {
         let event = match op {
             TxnOp::Put(mut value) => {
                 // The writer's copy is normally the only one, so this changes it in place.
-                Arc::make_mut(&mut value).meta_mut().resource_version = rev.to_string().into();
+                Arc::make_mut(&mut value).meta_mut().resource_version = Str::decimal(rev);
                 // One lookup to update an existing key in place; a new key is inserted.
                 match self.kvs.get_key_value(key).map(|(k, _)| k.clone()) {
                     Some(k) => {

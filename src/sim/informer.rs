@@ -15,7 +15,7 @@ use super::engine::Ctx;
 use super::message::{ApiReply, ApiRequest, Body, RequestId, Timer, Verb, WatchType};
 use super::keyed::FxHashMap;
 use super::objects::{Kind, ObjectRc, Str};
-use super::text::{concat, with_concat};
+use super::text::with_concat;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum NoticeMode {
@@ -80,9 +80,9 @@ impl Informer {
         let (ns, name) = (o.namespace(), o.name());
         let key = match with_key(ns, name, |k| self.items.get_mut(k)) {
             Some(slot) => return Some(std::mem::replace(slot, o)),
-            None => concat(&[ns, "/", name]),
+            None => Str::concat(&[ns, "/", name]),
         };
-        self.items.insert(key.into(), o);
+        self.items.insert(key, o);
         None
     }
 

@@ -58,6 +58,21 @@ impl Str {
             None => Str(Some(Arc::from(s))),
         }
     }
+    /// `n` in decimal (a resourceVersion), without a `String` on the way.
+    pub fn decimal(n: u64) -> Str {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Str::new(std::str::from_utf8(&buf[i..]).unwrap_or_default())
+    }
     /// `a + b + c...` straight into a shared string.
     pub fn concat(parts: &[&str]) -> Str {
         with_concat(parts, Str::new)
@@ -305,6 +320,13 @@ impl<'de> serde::Deserialize<'de> for SharedMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_prints_like_to_string() {
+        for n in [0, 7, 10, 12345, u64::MAX] {
+            assert_eq!(Str::decimal(n), n.to_string());
+        }
+    }
 
     #[test]
     fn behaves_like_a_string() {
