@@ -52,17 +52,22 @@ fn quoted(s: &str) -> String {
 }
 
 /// `metadata.name` by the rule the kind uses.
+/// The name rule of a kind: whether `name` follows it, its message, and its length limit.
+fn name_rule(kind: Kind, name: &str) -> (bool, &'static str, usize) {
+    match kind {
+        Kind::Service => (is_dns1035_label(name), DNS1035_LABEL_MSG, 63),
+        Kind::Namespace => (is_dns1123_label(name), DNS1123_LABEL_MSG, 63),
+        _ => (is_dns1123_subdomain(name), DNS1123_SUBDOMAIN_MSG, 253),
+    }
+}
+
 pub fn validate_name(kind: Kind, name: &str, causes: &mut Vec<Cause>) {
     let field = "metadata.name";
     if name.is_empty() {
         causes.push(Cause { field: field.into(), message: "Required value: name or generateName is required".into() });
         return;
     }
-    let (ok, msg, max) = match kind {
-        Kind::Service => (is_dns1035_label(name), DNS1035_LABEL_MSG, 63),
-        Kind::Namespace => (is_dns1123_label(name), DNS1123_LABEL_MSG, 63),
-        _ => (is_dns1123_subdomain(name), DNS1123_SUBDOMAIN_MSG, 253),
-    };
+    let (ok, msg, max) = name_rule(kind, name);
     if name.len() > max {
         causes.push(Cause::invalid(field, quoted(name), &format!("must be no more than {max} characters")));
     } else if !ok {
@@ -80,11 +85,7 @@ fn validate_generate_name(kind: Kind, prefix: &str, causes: &mut Vec<Cause>) {
         Some(p) if !p.is_empty() => concat(&[p, "a"]),
         _ => prefix.to_string(),
     };
-    let (ok, msg, max) = match kind {
-        Kind::Service => (is_dns1035_label(&masked), DNS1035_LABEL_MSG, 63),
-        Kind::Namespace => (is_dns1123_label(&masked), DNS1123_LABEL_MSG, 63),
-        _ => (is_dns1123_subdomain(&masked), DNS1123_SUBDOMAIN_MSG, 253),
-    };
+    let (ok, msg, max) = name_rule(kind, &masked);
     if masked.len() > max {
         causes.push(Cause::invalid("metadata.generateName", quoted(prefix), &format!("must be no more than {max} characters")));
     } else if !ok {
