@@ -19,6 +19,8 @@ pub type Revision = u64;
 
 #[derive(Clone, Debug)]
 pub struct KeyValue {
+    /// The key again (shared with the table's), so a write finds key and value in one lookup.
+    pub key: Arc<str>,
     pub create_revision: Revision,
     pub mod_revision: Revision,
     pub version: u64,
@@ -109,34 +111,34 @@ impl Etcd {
 
     /// Applies `op` if the key's mod revision equals `cmp` (0 meaning the key must not exist).
     pub fn txn(&mut self, key: &str, cmp: Compare, op: TxnOp) -> TxnResult {
-        let current = self.kvs.get(key);
-        let current_mod = current.map_or(0, |kv| kv.mod_revision);
+        // One lookup finds the key's current value, to compare and then to update in place
+        // (keys are long and rarely in cache: each lookup costs a miss).
+        let current = self.kvs.get_mut(key);
+        let current_mod = current.as_ref().map_or(0, |kv| kv.mod_revision);
         if current_mod != cmp.mod_revision || (matches!(op, TxnOp::Delete) && current.is_none()) {
-            return TxnResult { succeeded: false, revision: self.revision, event: None, current: current.cloned() };
+            return TxnResult { succeeded: false, revision: self.revision, event: None, current: current.map(|kv| kv.clone()) };
         }
         self.revision += 1;
         let rev = self.revision;
-        let event = match op {
-            TxnOp::Put(mut value) => {
+        let event = match (op, current) {
+            (TxnOp::Put(mut value), current) => {
                 // The writer's copy is normally the only one, so this changes it in place.
                 Arc::make_mut(&mut value).meta_mut().resource_version = Str::decimal(rev);
-                // One lookup to update an existing key in place; a new key is inserted.
-                match self.kvs.get_key_value(key).map(|(k, _)| k.clone()) {
-                    Some(k) => {
-                        let kv = self.kvs.get_mut(&k).expect("just found");
+                match current {
+                    Some(kv) => {
                         let prev = std::mem::replace(&mut kv.value, value.clone());
                         kv.mod_revision = rev;
                         kv.version += 1;
-                        EtcdEvent { revision: rev, kind: EventType::Put, key: k, value, prev: Some(prev), create_revision: kv.create_revision }
+                        EtcdEvent { revision: rev, kind: EventType::Put, key: kv.key.clone(), value, prev: Some(prev), create_revision: kv.create_revision }
                     }
                     None => {
                         let k: Arc<str> = Arc::from(key);
-                        self.kvs.insert(k.clone(), KeyValue { create_revision: rev, mod_revision: rev, version: 1, value: value.clone() });
+                        self.kvs.insert(k.clone(), KeyValue { key: k.clone(), create_revision: rev, mod_revision: rev, version: 1, value: value.clone() });
                         EtcdEvent { revision: rev, kind: EventType::Put, key: k, value, prev: None, create_revision: rev }
                     }
                 }
             }
-            TxnOp::Delete => {
+            (TxnOp::Delete, _) => {
                 let (k, prev) = self.kvs.remove_entry(key).expect("checked above");
                 EtcdEvent { revision: rev, kind: EventType::Delete, key: k, value: prev.value.clone(), prev: Some(prev.value), create_revision: prev.create_revision }
             }
