@@ -4,7 +4,6 @@
 //! StartContainer. It reports each stage back as pod status and Events, renews its node's Lease
 //! every 10 seconds as its heartbeat, and on deletion stops the containers and removes the pod.
 
-use std::collections::BTreeMap;
 
 use crate::sim::api_server::set_condition;
 use crate::sim::engine::Ctx;
@@ -50,8 +49,9 @@ pub struct Kubelet {
     index: u32,
     node_ip: String,
     pub informers: Informers,
-    /// Pod workers by pod uid.
-    pub workers: BTreeMap<Str, PodWorker>,
+    /// Pod workers by pod uid: a hash table, only looked up (each CRI answer finds its pod;
+    /// a B-tree cost a string comparison per level, each a likely cache miss).
+    pub workers: crate::sim::keyed::FxHashMap<Str, PodWorker>,
     pub lease_renewals: u64,
 }
 
@@ -103,7 +103,7 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.to_string());
-        Kubelet { node: node.into(), index, node_ip: node_ip(index), informers, workers: BTreeMap::new(), lease_renewals: 0 }
+        Kubelet { node: node.into(), index, node_ip: node_ip(index), informers, workers: Default::default(), lease_renewals: 0 }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {

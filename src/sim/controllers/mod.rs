@@ -15,7 +15,9 @@ pub use garbage_collector::GarbageCollector;
 pub use manager::ControllerManager;
 pub use replicaset::ReplicaSetController;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use super::keyed::{FxHashMap, FxHashSet};
 
 use super::engine::Ctx;
 use super::message::{ApiRequest, RequestId};
@@ -29,10 +31,11 @@ use super::objects::{EventSource, Object, ObjectRc, OwnerReference, Str};
 #[derive(Clone, Debug, Default)]
 pub struct WorkQueue {
     order: VecDeque<String>,
-    queued: BTreeSet<String>,
-    processing: BTreeMap<String, usize>,
-    waiting: BTreeMap<RequestId, String>,
-    dirty: BTreeSet<String>,
+    // Membership only (`order` is the order), so hash tables.
+    queued: FxHashSet<String>,
+    processing: FxHashMap<String, usize>,
+    waiting: FxHashMap<RequestId, String>,
+    dirty: FxHashSet<String>,
 }
 
 impl WorkQueue {
