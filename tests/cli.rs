@@ -121,3 +121,37 @@ fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     // 25 events pass the spam filter: 9 single ones, then the combined one created and updated 15 times.
     assert!(combined.contains("(x16 over 3"), "{out}");
 }
+
+#[test]
+fn a_service_in_front_of_many_pods_keeps_up_and_its_endpoints_stop_at_1000() {
+    // 1,200 pods behind one Service: the endpoints controller and every kube-proxy must not do
+    // work per pod per change (this took minutes), and Endpoints keeps 1,000 addresses with the
+    // over-capacity annotation, as the real controller does.
+    let mut s = Session::new(SimConfig { nodes: 12, node_cpu: "64".into(), node_memory: "256Gi".into(), ..Default::default() });
+    for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=2", "kubectl expose deployment web --port=80", "kubectl rollout status deployment/web"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let ep = s.execute("kubectl get endpoints web", None).text;
+    assert!(ep.lines().nth(1).is_some_and(|l| l.split_whitespace().nth(1).is_some_and(|e| e.matches(":80").count() == 2)), "{ep}");
+    for l in ["kubectl scale deployment web --replicas=1200", "kubectl rollout status deployment/web", "sleep 5"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let ep = s.execute("kubectl get endpoints web", None).text;
+    assert!(ep.contains(":80,") && ep.contains(" + 997 more..."), "three shown, 1,000 kept: {ep}");
+    let yaml = s.execute("kubectl get endpoints web -o yaml", None).text;
+    assert!(yaml.contains("endpoints.kubernetes.io/over-capacity: truncated"), "{yaml}");
+    assert_eq!(yaml.matches("- ip: ").count(), 1000, "{}", &yaml[..yaml.len().min(2000)]);
+    // Each kube-proxy rewrote its rules at most about once per simulated second.
+    let sim = &s.sim;
+    let seconds = sim.now().as_secs_f64();
+    for n in sim.nodes() {
+        assert!((n.proxy.syncs as f64) <= seconds + 2.0, "{} synced {} times in {seconds:.0}s", n.name, n.proxy.syncs);
+        assert!(n.proxy.rules.contains_key("default/web"));
+    }
+    // Scaling back under the capacity drops the annotation.
+    for l in ["kubectl scale deployment web --replicas=10", "sleep 30"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let yaml = s.execute("kubectl get endpoints web -o yaml", None).text;
+    assert!(!yaml.contains("over-capacity") && yaml.matches("- ip: ").count() == 10, "{yaml}");
+}

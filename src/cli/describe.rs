@@ -152,7 +152,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             for p in &s.spec.ports {
                 kv(&mut out, "Port", format!("<unset>  {}/{}", p.port, p.protocol));
             }
-            let eps = sim.get(Kind::Endpoints, &m.namespace, &m.name).and_then(|e| e.as_endpoints()).map(|e| e.subsets.iter().flat_map(|s| s.addresses.iter().flat_map(move |a| s.ports.iter().map(move |p| format!("{}:{}", a.ip, p.port)))).collect::<Vec<_>>().join(",")).unwrap_or_default();
+            let eps = sim.get(Kind::Endpoints, &m.namespace, &m.name).and_then(|e| e.as_endpoints()).map(super::kubectl::format_endpoints).unwrap_or_else(|| "<none>".into());
             kv(&mut out, "Endpoints", eps);
         }
         _ => {

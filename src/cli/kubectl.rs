@@ -453,12 +453,33 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
             vec![human_duration(sim.now().since(e.last_timestamp)), e.type_.to_string(), e.reason.to_string(), obj, e.message.to_string()]
         }
         Object::Namespace(_) => vec![name, "Active".into(), age(sim, o)],
-        Object::Endpoints(e) => {
-            let eps: Vec<String> = e.subsets.iter().flat_map(|s| s.addresses.iter().flat_map(move |a| s.ports.iter().map(move |p| format!("{}:{}", a.ip, p.port)))).collect();
-            vec![name, if eps.is_empty() { "<none>".into() } else { eps.join(",") }, age(sim, o)]
-        }
+        Object::Endpoints(e) => vec![name, format_endpoints(e), age(sim, o)],
         Object::Lease(l) => vec![name, l.spec.holder_identity.to_string(), age(sim, o)],
     }
+}
+
+/// formatEndpoints (kubectl's printers): the first three `ip:port`s of the ready addresses,
+/// then "+ N more...".
+pub fn format_endpoints(e: &Endpoints) -> String {
+    const MAX: usize = 3;
+    if e.subsets.is_empty() {
+        return "<none>".into();
+    }
+    let (mut list, mut count) = (Vec::new(), 0);
+    for ss in &e.subsets {
+        let ports: Vec<Option<i32>> = if ss.ports.is_empty() { vec![None] } else { ss.ports.iter().map(|p| Some(p.port)).collect() };
+        for port in ports {
+            count += ss.addresses.len();
+            for a in ss.addresses.iter().take(MAX.saturating_sub(list.len())) {
+                list.push(match port {
+                    Some(p) => format!("{}:{p}", a.ip),
+                    None => a.ip.to_string(),
+                });
+            }
+        }
+    }
+    let shown = list.join(",");
+    if count > MAX { format!("{shown} + {} more...", count - MAX) } else { shown }
 }
 
 /// The CONTAINERS and IMAGES columns of `-o wide` for workloads.

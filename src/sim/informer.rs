@@ -69,6 +69,10 @@ impl Informer {
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all.into_iter().map(|(_, o)| o)
     }
+    /// Every cached object in no particular order, for callers that sort what they keep.
+    pub fn values(&self) -> impl Iterator<Item = &ObjectRc> {
+        self.items.values()
+    }
     pub fn len(&self) -> usize {
         self.items.len()
     }

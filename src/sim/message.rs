@@ -315,6 +315,8 @@ pub enum Timer {
     RetryPod(String),
     /// kube-proxy rewrote its rules (shown, not waited on).
     ProxyRulesSynced,
+    /// kube-proxy's next allowed sync (min-sync-period) has come.
+    ProxySync,
 }
 
 #[derive(Clone, Debug)]

@@ -1,30 +1,64 @@
 //! kube-proxy: on every node, turns Services and their endpoints into packet-forwarding rules
-//! (iptables or IPVS in a real cluster). Here the rules are a table the UI can show: for each
-//! Service's cluster IP and port, the pod addresses traffic is spread over.
+//! (iptables or IPVS in a real cluster). Here a Service's rules are the Service and Endpoints
+//! objects they were last written from (shared with the informer, not copied): its cluster IP
+//! and ports, spread over the ready addresses.
+//!
+//! Like kube-proxy's iptables mode, changes are collected and the rules rewritten at most once
+//! per `--iptables-min-sync-period` (default 1 s): a change after a quiet second is synced at
+//! once, later ones wait for the next allowed sync, and each sync rewrites only the Services
+//! that changed. (The real runner also allows a burst of two syncs; this one allows one.)
 //! (Real kube-proxy reads EndpointSlices; kubesim's endpoints controller writes the older
 //! Endpoints objects, which carry the same addresses.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::sim::engine::Ctx;
 use crate::sim::informer::Informers;
 use crate::sim::message::*;
 use crate::sim::objects::*;
-use crate::sim::time::SimDuration;
+use crate::sim::time::{SimDuration, SimTime};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProxyRule {
-    pub cluster_ip: String,
-    pub port: i32,
-    pub protocol: String,
-    pub endpoints: Vec<String>,
+/// kube-proxy's default `--iptables-min-sync-period`.
+pub const MIN_SYNC_PERIOD: SimDuration = SimDuration::secs(1);
+
+/// What one Service's rules were written from.
+#[derive(Clone, Debug)]
+pub struct ProgrammedService {
+    pub service: ObjectRc,
+    pub endpoints: Option<ObjectRc>,
+}
+
+impl ProgrammedService {
+    /// The rules: for each port of the Service, the ready `ip:port` addresses behind it.
+    pub fn rules(&self) -> Vec<(String, Vec<String>)> {
+        let Some(s) = self.service.as_service() else { return Vec::new() };
+        let ep = self.endpoints.as_ref().and_then(|e| e.as_endpoints());
+        s.spec
+            .ports
+            .iter()
+            .map(|p| {
+                let endpoints = ep
+                    .map(|e| e.subsets.iter().flat_map(|ss| ss.addresses.iter().flat_map(move |a| ss.ports.iter().filter(|pp| pp.name == p.name).map(move |pp| format!("{}:{}", a.ip, pp.port)))).collect())
+                    .unwrap_or_default();
+                (format!("{}:{}/{}", s.spec.cluster_ip, p.port, p.protocol), endpoints)
+            })
+            .collect()
+    }
+    fn same_as(&self, other: &ProgrammedService) -> bool {
+        let rv = |o: &ObjectRc| o.meta().resource_version.clone();
+        rv(&self.service) == rv(&other.service) && self.endpoints.as_ref().map(rv) == other.endpoints.as_ref().map(rv)
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct KubeProxy {
     pub informers: Informers,
-    /// "namespace/name" → rules, as last programmed.
-    pub rules: BTreeMap<String, Vec<ProxyRule>>,
+    /// "namespace/name" → what the Service's rules were last written from.
+    pub rules: BTreeMap<String, ProgrammedService>,
+    /// Services whose Service or Endpoints changed since the last sync.
+    pending: BTreeSet<String>,
+    last_sync: Option<SimTime>,
+    sync_scheduled: bool,
     pub syncs: u64,
 }
 
@@ -36,7 +70,7 @@ impl Default for KubeProxy {
 
 impl KubeProxy {
     pub fn new() -> Self {
-        KubeProxy { informers: Informers::new(&[Kind::Service, Kind::Endpoints]), rules: BTreeMap::new(), syncs: 0 }
+        KubeProxy { informers: Informers::new(&[Kind::Service, Kind::Endpoints]), rules: BTreeMap::new(), pending: BTreeSet::new(), last_sync: None, sync_scheduled: false, syncs: 0 }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -44,37 +78,52 @@ impl KubeProxy {
     }
 
     pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
-        let Some(changes) = self.informers.handle(ctx, &body) else { return };
-        if changes.is_empty() {
+        if let Body::Timer(Timer::ProxySync) = body {
+            self.sync_scheduled = false;
+            self.sync(ctx);
             return;
         }
-        let rules = self.compute_rules();
-        if rules != self.rules {
-            self.rules = rules;
-            self.syncs += 1;
-            // syncProxyRules: one iptables-restore, shown as the proxy's own work.
-            ctx.timer(SimDuration::millis(5), Timer::ProxyRulesSynced);
+        let Some(changes) = self.informers.handle(ctx, &body) else { return };
+        for (_, change) in &changes {
+            let o = change.object();
+            self.pending.insert(crate::sim::text::concat(&[o.namespace(), "/", o.name()]));
+        }
+        if self.pending.is_empty() || self.sync_scheduled {
+            return;
+        }
+        match self.last_sync.map(|t| ctx.now.since(t)) {
+            Some(since) if since < MIN_SYNC_PERIOD => {
+                self.sync_scheduled = true;
+                ctx.timer(SimDuration(MIN_SYNC_PERIOD.0 - since.0), Timer::ProxySync);
+            }
+            _ => self.sync(ctx),
         }
     }
 
-    fn compute_rules(&self) -> BTreeMap<String, Vec<ProxyRule>> {
-        let mut out = BTreeMap::new();
-        for s in self.informers.get(Kind::Service).iter().filter_map(|o| o.as_service()) {
-            let key = format!("{}/{}", s.metadata.namespace, s.metadata.name);
-            let ep = self.informers.get(Kind::Endpoints).get(&s.metadata.namespace, &s.metadata.name).and_then(|e| e.as_endpoints());
-            let rules = s
-                .spec
-                .ports
-                .iter()
-                .map(|p| {
-                    let endpoints = ep
-                        .map(|e| e.subsets.iter().flat_map(|ss| ss.addresses.iter().flat_map(move |a| ss.ports.iter().filter(|pp| pp.name == p.name).map(move |pp| format!("{}:{}", a.ip, pp.port)))).collect())
-                        .unwrap_or_default();
-                    ProxyRule { cluster_ip: s.spec.cluster_ip.to_string(), port: p.port, protocol: p.protocol.to_string(), endpoints }
-                })
-                .collect();
-            out.insert(key, rules);
+    /// syncProxyRules: rewrites the rules of the Services that changed.
+    fn sync(&mut self, ctx: &mut Ctx) {
+        let mut changed = false;
+        for key in std::mem::take(&mut self.pending) {
+            let (ns, name) = key.split_once('/').unwrap_or(("", &key));
+            let now = self.informers.get(Kind::Service).get(ns, name).map(|service| ProgrammedService { service: service.clone(), endpoints: self.informers.get(Kind::Endpoints).get(ns, name).cloned() });
+            match (now, self.rules.get(&key)) {
+                (Some(p), Some(old)) if p.same_as(old) => {}
+                (Some(p), _) => {
+                    self.rules.insert(key, p);
+                    changed = true;
+                }
+                (None, Some(_)) => {
+                    self.rules.remove(&key);
+                    changed = true;
+                }
+                (None, None) => {}
+            }
         }
-        out
+        self.last_sync = Some(ctx.now);
+        if changed {
+            self.syncs += 1;
+            // One iptables-restore, shown as the proxy's own work.
+            ctx.timer(SimDuration::millis(5), Timer::ProxyRulesSynced);
+        }
     }
 }

@@ -184,6 +184,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 Timer::FlushBackoff => "flush back-off queue".into(),
                 Timer::RetryPod(p) => format!("retry pod {p}"),
                 Timer::ProxyRulesSynced => "iptables rules synced".into(),
+                Timer::ProxySync => "sync proxy rules (min-sync-period passed)".into(),
             };
             (MessageKind::Timer, "TIMER".into(), String::new(), 0, s)
         }

@@ -1,6 +1,13 @@
 //! The Endpoints controller (pkg/controller/endpoint): for each Service with a selector, the
 //! Endpoints object lists the IPs of the pods it selects, ready ones in `addresses` and the
 //! rest in `notReadyAddresses`. kube-proxy on every node programs its rules from these.
+//!
+//! The real controller lists the Service's pods on every sync. Here each Service's selected
+//! addresses are kept up to date from the pod changes instead (a Service in front of 20,000
+//! pods synced thousands of times, each a walk over every pod), so a sync costs at most the
+//! 1,000 addresses an Endpoints object holds.
+
+use std::collections::BTreeMap;
 
 use super::{object_key, split_key, WorkQueue};
 use crate::sim::engine::Ctx;
@@ -8,9 +15,39 @@ use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 
+/// The addresses of the pods a Service selects, in RepackSubsets' order (IP, then pod).
+#[derive(Clone, Debug, Default)]
+struct Members {
+    ready: BTreeMap<(Str, Str), EndpointAddress>,
+    not_ready: BTreeMap<(Str, Str), EndpointAddress>,
+}
+
+impl Members {
+    fn remove(&mut self, pod: &Pod) {
+        let key = (pod.status.pod_ip.clone(), target_ref(pod));
+        self.ready.remove(&key);
+        self.not_ready.remove(&key);
+    }
+    /// Adds the pod if it has an address to offer (an IP, and not terminating).
+    fn add(&mut self, pod: &Pod) {
+        if pod.status.pod_ip.is_empty() || pod.is_terminating() {
+            return;
+        }
+        let addr = EndpointAddress { ip: pod.status.pod_ip.clone(), node_name: pod.spec.node_name.clone(), target_ref: target_ref(pod) };
+        let key = (addr.ip.clone(), addr.target_ref.clone());
+        if pod.is_ready() { self.ready.insert(key, addr) } else { self.not_ready.insert(key, addr) };
+    }
+}
+
+fn target_ref(pod: &Pod) -> Str {
+    Str::concat(&["Pod/", &pod.metadata.name])
+}
+
 #[derive(Clone, Debug)]
 pub struct EndpointsController {
     queue: WorkQueue,
+    /// Service key → the addresses of the pods it selects.
+    members: BTreeMap<String, Members>,
 }
 
 impl Default for EndpointsController {
@@ -21,13 +58,31 @@ impl Default for EndpointsController {
 
 impl EndpointsController {
     pub fn new() -> Self {
-        EndpointsController { queue: WorkQueue::default() }
+        EndpointsController { queue: WorkQueue::default(), members: BTreeMap::new() }
     }
 
     /// The informer handlers: a changed Service, or a pod it may select, queues the Service.
     pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change) {
         match kind {
-            Kind::Service => self.queue.add(object_key(change.object())),
+            Kind::Service => {
+                // A new or changed selector: work out the members once, from the pod cache.
+                let key = object_key(change.object());
+                match (change, change.object().as_service()) {
+                    (Change::Deleted(_), _) | (_, None) => {
+                        self.members.remove(&key);
+                    }
+                    (_, Some(svc)) => {
+                        let mut m = Members::default();
+                        for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()) {
+                            if p.metadata.namespace == svc.metadata.namespace && labels_match(&svc.spec.selector, &p.metadata.labels) {
+                                m.add(p);
+                            }
+                        }
+                        self.members.insert(key.clone(), m);
+                    }
+                }
+                self.queue.add(key);
+            }
             Kind::Pod => self.on_pod_change(informers, change),
             _ => {}
         }
@@ -44,32 +99,37 @@ impl EndpointsController {
         }
     }
 
-    /// Only changes that matter to endpoints (labels, IP, readiness, existence) enqueue services.
+    /// Only changes that matter to endpoints (labels, IP, readiness, existence) touch the
+    /// Services that select the pod (before or after the change), and queue them.
     fn on_pod_change(&mut self, informers: &Informers, change: &Change) {
-        let relevant = match change {
-            Change::Updated { old, new } => {
-                let (a, b) = (old.as_pod(), new.as_pod());
-                a.map(|p| (&p.metadata.labels, &p.status.pod_ip, p.is_ready(), p.is_terminating())) != b.map(|p| (&p.metadata.labels, &p.status.pod_ip, p.is_ready(), p.is_terminating()))
-            }
-            _ => true,
+        let (old, new) = match change {
+            Change::Added(p) => (None, p.as_pod()),
+            Change::Updated { old, new } => (old.as_pod(), new.as_pod()),
+            Change::Deleted(p) => (p.as_pod(), None),
         };
-        if !relevant {
+        let view = |p: &Pod| (p.metadata.labels.clone(), p.status.pod_ip.clone(), p.is_ready(), p.is_terminating());
+        if old.is_some() && new.is_some() && old.map(view) == new.map(view) {
             return;
         }
-        let pod = change.object();
-        let old_labels = match change {
-            Change::Updated { old, .. } => Some(old.meta().labels.clone()),
-            _ => None,
-        };
-        let keys: Vec<String> = informers
+        let Some(namespace) = new.or(old).map(|p| p.metadata.namespace.clone()) else { return };
+        let mut keys: Vec<String> = informers
             .get(Kind::Service)
-            .iter()
-            .filter(|s| s.namespace() == pod.namespace())
+            .values()
+            .filter(|s| s.namespace() == namespace.as_str())
             .filter_map(|s| s.as_service())
-            .filter(|s| labels_match(&s.spec.selector, &pod.meta().labels) || old_labels.as_ref().is_some_and(|l| labels_match(&s.spec.selector, l)))
-            .map(|s| format!("{}/{}", s.metadata.namespace, s.metadata.name))
+            .filter(|s| [old, new].iter().flatten().any(|p| labels_match(&s.spec.selector, &p.metadata.labels)))
+            .map(|s| crate::sim::text::concat(&[&s.metadata.namespace, "/", &s.metadata.name]))
             .collect();
+        keys.sort();
         for k in keys {
+            if let (Some(m), Some(svc)) = (self.members.get_mut(&k), informers.get(Kind::Service).get(split_key(&k).0, split_key(&k).1).and_then(|s| s.as_service())) {
+                if let Some(p) = old {
+                    m.remove(p);
+                }
+                if let Some(p) = new.filter(|p| labels_match(&svc.spec.selector, &p.metadata.labels)) {
+                    m.add(p);
+                }
+            }
             self.queue.add(k);
         }
     }
@@ -86,37 +146,49 @@ impl EndpointsController {
         if svc.spec.selector.is_empty() {
             return;
         }
+        let members = self.members.entry(key.to_string()).or_default();
+        // truncateEndpoints for one subset: past 1,000 addresses, ready ones first.
+        let (ready, not_ready) = (members.ready.len(), members.not_ready.len());
+        let over_capacity = ready + not_ready > MAX_CAPACITY;
         let mut subset = EndpointSubset::default();
-        for p in informers.get(Kind::Pod).iter().filter_map(|o| o.as_pod()) {
-            if p.metadata.namespace != ns || !labels_match(&svc.spec.selector, &p.metadata.labels) || p.status.pod_ip.is_empty() || p.is_terminating() {
-                continue;
-            }
-            let addr = EndpointAddress { ip: p.status.pod_ip.clone(), node_name: p.spec.node_name.clone(), target_ref: format!("Pod/{}", p.metadata.name).into() };
-            if p.is_ready() { subset.addresses.push(addr) } else { subset.not_ready_addresses.push(addr) }
-        }
-        // RepackSubsets orders the addresses by IP (as strings), whatever order the pods came in.
-        for list in [&mut subset.addresses, &mut subset.not_ready_addresses] {
-            list.sort_by(|a, b| (&a.ip, &a.target_ref).cmp(&(&b.ip, &b.target_ref)));
-        }
+        subset.addresses = members.ready.values().take(MAX_CAPACITY).cloned().collect();
+        subset.not_ready_addresses = members.not_ready.values().take(MAX_CAPACITY.saturating_sub(ready)).cloned().collect();
         subset.ports = svc.spec.ports.iter().map(|sp| ServicePort { name: sp.name.clone(), protocol: sp.protocol.clone(), port: target_port(sp), target_port: None, node_port: None }).collect();
         let subsets = if subset.addresses.is_empty() && subset.not_ready_addresses.is_empty() { vec![] } else { vec![subset] };
         let mut labels = svc.metadata.labels.clone();
         labels.insert("endpoints.kubernetes.io/managed-by".into(), "endpoint-controller".into());
+        let annotate = |meta: &mut ObjectMeta| {
+            if over_capacity {
+                meta.annotations.insert(OVER_CAPACITY.into(), "truncated".into());
+            } else {
+                meta.annotations.remove(OVER_CAPACITY);
+            }
+        };
         match existing.as_ref().and_then(|e| e.as_endpoints()) {
-            Some(e) if e.subsets == subsets => {}
+            // Over capacity the real controller compares the whole list with the truncated one
+            // stored, so it writes on every sync; so does this one.
+            Some(e) if !over_capacity && e.subsets == subsets && !e.metadata.annotations.contains_key(OVER_CAPACITY) => {}
             Some(e) => {
                 let mut next = e.clone();
                 next.subsets = subsets;
+                annotate(&mut next.metadata);
                 next.metadata.resource_version.clear();
                 self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::Endpoints(next)));
             }
             None => {
-                let ep = Endpoints { metadata: ObjectMeta { name: name.into(), namespace: ns.into(), labels, ..Default::default() }, subsets };
+                let mut ep = Endpoints { metadata: ObjectMeta { name: name.into(), namespace: ns.into(), labels, ..Default::default() }, subsets };
+                annotate(&mut ep.metadata);
                 self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::Endpoints(ep)));
             }
         }
     }
 }
+
+/// The most addresses an Endpoints object holds (the controller's maxCapacity); past it the
+/// object is annotated over-capacity: "truncated". (kube-proxy reads EndpointSlices, which are
+/// not truncated; see the README.)
+pub const MAX_CAPACITY: usize = 1000;
+pub const OVER_CAPACITY: &str = "endpoints.kubernetes.io/over-capacity";
 
 fn target_port(sp: &ServicePort) -> i32 {
     match &sp.target_port {
