@@ -154,4 +154,12 @@ fn a_service_in_front_of_many_pods_keeps_up_and_its_endpoints_stop_at_1000() {
     }
     let yaml = s.execute("kubectl get endpoints web -o yaml", None).text;
     assert!(!yaml.contains("over-capacity") && yaml.matches("- ip: ").count() == 10, "{yaml}");
+    // A pod relabeled out of the selector leaves the Endpoints.
+    let names = s.execute("kubectl get pods -o name", None).text;
+    let pod = names.lines().next().unwrap().trim_start_matches("pod/").to_string();
+    assert!(yaml.contains(&format!("Pod/{pod}")) || yaml.contains(&pod), "{yaml}");
+    assert!(!s.execute(&format!("kubectl label pod {pod} app=other --overwrite"), None).is_error);
+    s.execute("sleep 1", None);
+    let yaml = s.execute("kubectl get endpoints web -o yaml", None).text;
+    assert!(!yaml.contains(&pod), "{pod} left: {yaml}");
 }
