@@ -57,6 +57,13 @@ fn errors_read_like_kubectl() {
     let o = s.execute("kubectl create -f -", Some(&pod));
     assert!(o.is_error && o.text.contains(&format!("is invalid: metadata.generateName: Invalid value: \"{}é-\": a lowercase RFC 1123 subdomain", "a".repeat(57))), "{}", o.text);
     assert!(!s.execute("kubectl get pods -o name", None).text.contains("aaaa"), "nothing was created");
+    // A Service's traffic policy is a field the API knows, and checks.
+    let svc = |policy: &str| format!("apiVersion: v1\nkind: Service\nmetadata:\n  name: local\nspec:\n  selector: {{app: web}}\n  internalTrafficPolicy: {policy}\n  ports:\n  - port: 80\n");
+    let o = s.execute("kubectl apply -f -", Some(&svc("Bogus")));
+    assert!(o.is_error && o.text.contains("spec.internalTrafficPolicy: Unsupported value: \"Bogus\": supported values: \"Cluster\", \"Local\""), "{}", o.text);
+    let o = s.execute("kubectl apply -f -", Some(&svc("Local")));
+    assert!(!o.is_error, "{}", o.text);
+    assert!(s.execute("kubectl describe svc local", None).text.contains("Internal Traffic Policy:  Local"));
 }
 
 #[test]

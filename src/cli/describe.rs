@@ -145,15 +145,38 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             }
         }
         Object::Service(s) => {
-            kv(&mut out, "Labels", labels(&m.labels));
-            kv(&mut out, "Selector", if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
+            // describeService's keys are wider than the rest (its own tabwriter).
+            out.clear();
+            let kv = |out: &mut String, k: &str, v: &dyn std::fmt::Display| out.push_str(&format!("{:<26}{}\n", format!("{k}:  "), v));
+            kv(&mut out, "Name", &m.name);
+            kv(&mut out, "Namespace", &m.namespace);
+            kv(&mut out, "Labels", &labels(&m.labels).replace("\n                  ", &format!("\n{}", " ".repeat(26))));
+            kv(&mut out, "Annotations", &if m.annotations.is_empty() { "<none>".to_string() } else { m.annotations.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(&format!("\n{}", " ".repeat(26))) });
+            kv(&mut out, "Selector", &if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
             kv(&mut out, "Type", &s.spec.type_);
+            kv(&mut out, "IP Family Policy", &s.spec.ip_family_policy);
+            kv(&mut out, "IP Families", &s.spec.ip_families.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
             kv(&mut out, "IP", &s.spec.cluster_ip);
-            for p in &s.spec.ports {
-                kv(&mut out, "Port", format!("<unset>  {}/{}", p.port, p.protocol));
-            }
+            kv(&mut out, "IPs", &s.spec.cluster_ips.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
             let eps = sim.get(Kind::Endpoints, &m.namespace, &m.name).and_then(|e| e.as_endpoints()).map(super::kubectl::format_endpoints).unwrap_or_else(|| "<none>".into());
-            kv(&mut out, "Endpoints", eps);
+            for p in &s.spec.ports {
+                kv(&mut out, "Port", &format!("{}  {}/{}", if p.name.is_empty() { "<unset>" } else { &p.name }, p.port, p.protocol));
+                let target = match &p.target_port {
+                    Some(serde_json::Value::String(name)) => name.clone(),
+                    Some(v) => v.to_string(),
+                    None => p.port.to_string(),
+                };
+                kv(&mut out, "TargetPort", &format!("{target}/{}", p.protocol));
+                if let Some(np) = p.node_port {
+                    kv(&mut out, "NodePort", &format!("{}  {np}/{}", if p.name.is_empty() { "<unset>" } else { &p.name }, p.protocol));
+                }
+                kv(&mut out, "Endpoints", &eps);
+            }
+            kv(&mut out, "Session Affinity", &s.spec.session_affinity);
+            kv(&mut out, "Internal Traffic Policy", &s.spec.internal_traffic_policy);
+            let events = events_block(sim, o, events);
+            out.push_str(&events.replacen("Events:            <none>", &format!("{:<26}<none>", "Events:"), 1));
+            return out;
         }
         _ => {
             kv(&mut out, "Labels", labels(&m.labels));

@@ -496,6 +496,16 @@ pub fn default_object(obj: &mut Object) {
             if s.spec.session_affinity.is_empty() {
                 s.spec.session_affinity = "None".into();
             }
+            // The defaults of a single-stack IPv4 cluster.
+            if s.spec.ip_families.is_empty() {
+                s.spec.ip_families = vec!["IPv4".into()];
+            }
+            if s.spec.ip_family_policy.is_empty() {
+                s.spec.ip_family_policy = "SingleStack".into();
+            }
+            if s.spec.internal_traffic_policy.is_empty() {
+                s.spec.internal_traffic_policy = "Cluster".into();
+            }
             for p in &mut s.spec.ports {
                 if p.protocol.is_empty() {
                     p.protocol = "TCP".into();

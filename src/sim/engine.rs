@@ -250,6 +250,9 @@ impl Sim {
                 cluster_ips: vec!["10.96.0.1".into()],
                 ports: vec![ServicePort { name: "https".into(), protocol: "TCP".into(), port: 443, target_port: Some(6443.into()), node_port: None }],
                 session_affinity: "None".into(),
+                ip_families: vec!["IPv4".into()],
+                ip_family_policy: "SingleStack".into(),
+                internal_traffic_policy: "Cluster".into(),
                 ..Default::default()
             },
             status: None,

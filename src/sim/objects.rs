@@ -687,6 +687,12 @@ pub struct ServiceSpec {
     pub cluster_ips: Vec<Str>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub session_affinity: Str,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ip_families: Vec<Str>,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub ip_family_policy: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub internal_traffic_policy: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

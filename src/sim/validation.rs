@@ -204,6 +204,12 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
             if !matches!(s.spec.type_.as_str(), "" | "ClusterIP" | "NodePort" | "LoadBalancer") {
                 causes.push(Cause { field: "spec.type".into(), message: format!("Unsupported value: {}: supported values: \"ClusterIP\", \"LoadBalancer\", \"NodePort\"", quoted(&s.spec.type_)) });
             }
+            if !matches!(s.spec.internal_traffic_policy.as_str(), "" | "Cluster" | "Local") {
+                causes.push(Cause { field: "spec.internalTrafficPolicy".into(), message: format!("Unsupported value: {}: supported values: \"Cluster\", \"Local\"", quoted(&s.spec.internal_traffic_policy)) });
+            }
+            if !matches!(s.spec.ip_family_policy.as_str(), "" | "SingleStack" | "PreferDualStack" | "RequireDualStack") {
+                causes.push(Cause { field: "spec.ipFamilyPolicy".into(), message: format!("Unsupported value: {}: supported values: \"PreferDualStack\", \"RequireDualStack\", \"SingleStack\"", quoted(&s.spec.ip_family_policy)) });
+            }
         }
         Object::Node(n) => {
             for (res, q) in n.status.capacity.iter().chain(n.status.allocatable.iter()) {
