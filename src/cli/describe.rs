@@ -8,20 +8,77 @@ fn kv(out: &mut String, k: &str, v: impl std::fmt::Display) {
     out.push_str(&format!("{:<18}{}\n", format!("{k}:  "), v));
 }
 
+/// Key/value lines aligned as kubectl's tabwriter aligns a block of `Key:\tvalue` lines: every
+/// value starts two columns after the longest key; a value's further lines start there too.
+/// Returns the width, for lines the caller aligns with the block.
+fn block(out: &mut String, rows: &[(&str, String)]) -> usize {
+    let width = rows.iter().map(|(k, _)| k.len() + 1).max().unwrap_or(0) + 2;
+    for (k, v) in rows {
+        let v = v.replace('\n', &format!("\n{}", " ".repeat(width)));
+        out.push_str(&format!("{:<width$}{v}\n", format!("{k}:")));
+    }
+    width
+}
+
 fn labels(l: &Labels) -> String {
     if l.is_empty() { "<none>".into() } else { l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n                  ") }
+}
+
+/// Labels one per line (for `block`, which indents the further lines).
+fn label_lines(l: &Labels) -> String {
+    if l.is_empty() { "<none>".into() } else { l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n") }
+}
+
+/// Annotations one per line, as `key: value`.
+fn annotation_lines(a: &Labels) -> String {
+    if a.is_empty() { "<none>".into() } else { a.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n") }
+}
+
+/// describePodTemplate: the template's labels and containers, as describe deployment and
+/// describe replicaset print them. A container's name line ends a tabwriter block, so each
+/// container's fields align among themselves, and the template's own fields join the last one's.
+/// Returns the width of its last block (an empty Events line joins it).
+fn pod_template(out: &mut String, t: &PodTemplateSpec) -> usize {
+    out.push_str("Pod Template:\n");
+    out.push_str(&format!("  Labels:  {}\n  Containers:\n", label_lines(&t.metadata.labels).replace('\n', "\n           ")));
+    let own = [
+        ("  Volumes", "<none>".to_string()),
+        ("  Node-Selectors", if t.spec.node_selector.is_empty() { "<none>".into() } else { t.spec.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") }),
+        ("  Tolerations", if t.spec.tolerations.is_empty() { "<none>".into() } else { t.spec.tolerations.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect::<Vec<_>>().join(",") }),
+    ];
+    let n = t.spec.containers.len();
+    for (i, c) in t.spec.containers.iter().enumerate() {
+        out.push_str(&format!("   {}:\n", c.name));
+        let port = c.ports.first().map(|p| (p.container_port, if p.protocol.is_empty() { "TCP".to_string() } else { p.protocol.to_string() }));
+        let mut rows = vec![
+            ("    Image", c.image.to_string()),
+            ("    Port", port.as_ref().map_or("<none>".into(), |(p, proto)| format!("{p}/{proto}"))),
+            ("    Host Port", port.as_ref().map_or("<none>".into(), |(_, proto)| format!("0/{proto}"))),
+            ("    Environment", "<none>".to_string()),
+            ("    Mounts", "<none>".to_string()),
+        ];
+        if i + 1 == n {
+            rows.extend(own.iter().cloned());
+            return block(out, &rows);
+        }
+        block(out, &rows);
+    }
+    block(out, &own)
 }
 
 fn ts(t: Option<crate::sim::SimTime>) -> String {
     t.map(|t| t.rfc1123z()).unwrap_or_else(|| "<unset>".into())
 }
 
+/// The events line of an object without events, at the width of the pod's first block.
+const EVENTS_NONE: &str = "Events:            <none>";
+
 fn events_block(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
     let mut mine: Vec<&Event> = events.iter().filter_map(|e| e.as_event()).filter(|e| e.involved_object.uid == o.meta().uid).collect();
     // SortableEvents: by last timestamp.
     mine.sort_by_key(|e| e.last_timestamp);
     if mine.is_empty() {
-        return "Events:            <none>".into();
+        return EVENTS_NONE.into();
     }
     let rows: Vec<Vec<String>> = mine
         .iter()
@@ -91,45 +148,90 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             kv(&mut out, "Tolerations", if tols.is_empty() { "<none>".into() } else { tols.join("\n                  ") });
         }
         Object::Deployment(d) => {
-            kv(&mut out, "CreationTimestamp", ts(m.creation_timestamp));
-            kv(&mut out, "Labels", labels(&m.labels));
-            kv(&mut out, "Selector", d.spec.selector.to_selector_string());
+            out.clear();
             let s = &d.status;
-            kv(&mut out, "Replicas", format!("{} desired | {} updated | {} total | {} available | {} unavailable", d.spec.replicas.unwrap_or(1), s.updated_replicas, s.replicas, s.available_replicas, s.unavailable_replicas));
-            kv(&mut out, "StrategyType", &d.spec.strategy.type_);
-            kv(&mut out, "MinReadySeconds", d.spec.min_ready_seconds.unwrap_or(0));
+            let mut head = vec![
+                ("Name", m.name.to_string()),
+                ("Namespace", m.namespace.to_string()),
+                ("CreationTimestamp", ts(m.creation_timestamp)),
+                ("Labels", label_lines(&m.labels)),
+                ("Annotations", annotation_lines(&m.annotations)),
+                ("Selector", d.spec.selector.to_selector_string()),
+                ("Replicas", format!("{} desired | {} updated | {} total | {} available | {} unavailable", d.spec.replicas.unwrap_or(1), s.updated_replicas, s.replicas, s.available_replicas, s.unavailable_replicas)),
+                ("StrategyType", d.spec.strategy.type_.to_string()),
+                ("MinReadySeconds", d.spec.min_ready_seconds.unwrap_or(0).to_string()),
+            ];
             if let Some(ru) = &d.spec.strategy.rolling_update {
                 let f = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
-                kv(&mut out, "RollingUpdateStrategy", format!("{} max unavailable, {} max surge", f(&ru.max_unavailable), f(&ru.max_surge)));
+                head.push(("RollingUpdateStrategy", format!("{} max unavailable, {} max surge", f(&ru.max_unavailable), f(&ru.max_surge))));
             }
-            out.push_str("Pod Template:\n");
-            out.push_str(&format!("  Labels:  {}\n  Containers:\n", labels(&d.spec.template.metadata.labels)));
-            for c in &d.spec.template.spec.containers {
-                out.push_str(&format!("   {}:\n    Image:      {}\n", c.name, c.image));
-            }
+            block(&mut out, &head);
+            pod_template(&mut out, &d.spec.template);
             out.push_str("Conditions:\n  Type           Status  Reason\n  ----           ------  ------\n");
             for c in &s.conditions {
                 out.push_str(&format!("  {:<15}{:<8}{}\n", c.type_, c.status, c.reason));
             }
-            let new_rs = sim.objects(Kind::ReplicaSet).filter_map(|r| r.as_replica_set()).find(|r| r.metadata.owner_references.iter().any(|o| o.uid == m.uid) && r.spec.replicas.unwrap_or(0) > 0);
-            kv(&mut out, "NewReplicaSet", new_rs.map(|r| format!("{} ({}/{} replicas created)", r.metadata.name, r.status.replicas, r.spec.replicas.unwrap_or(0))).unwrap_or_else(|| "<none>".into()));
+            // The new ReplicaSet is the one running this template; old ones still have pods.
+            let hash = crate::sim::controllers::pod_template_hash(&d.spec.template);
+            let owned: Vec<&ReplicaSet> = sim.objects(Kind::ReplicaSet).filter_map(|r| r.as_replica_set()).filter(|r| r.metadata.owner_references.iter().any(|o| o.uid == m.uid)).collect();
+            let created = |r: &ReplicaSet| format!("{} ({}/{} replicas created)", r.metadata.name, r.status.replicas, r.spec.replicas.unwrap_or(0));
+            let is_new = |r: &ReplicaSet| r.metadata.labels.get("pod-template-hash").is_some_and(|h| h.as_str() == hash);
+            let old: Vec<String> = owned.iter().filter(|r| !is_new(r) && r.spec.replicas.unwrap_or(0) > 0).map(|r| created(r)).collect();
+            let mut tail = vec![
+                ("OldReplicaSets", if old.is_empty() { "<none>".into() } else { old.join(", ") }),
+                ("NewReplicaSet", owned.iter().find(|r| is_new(r)).map(|r| created(r)).unwrap_or_else(|| "<none>".into())),
+            ];
+            let events = events_block(sim, o, events);
+            if events.starts_with(EVENTS_NONE) {
+                // "Events:\t<none>" is one more line of the same tabwriter block.
+                tail.push(("Events", "<none>".into()));
+                block(&mut out, &tail);
+                return out.trim_end().to_string();
+            }
+            block(&mut out, &tail);
+            out.push_str(&events);
+            return out;
         }
         Object::ReplicaSet(r) => {
-            kv(&mut out, "Selector", r.spec.selector.to_selector_string());
-            kv(&mut out, "Labels", labels(&m.labels));
+            out.clear();
+            let mut head = vec![
+                ("Name", m.name.to_string()),
+                ("Namespace", m.namespace.to_string()),
+                ("Selector", r.spec.selector.to_selector_string()),
+                ("Labels", label_lines(&m.labels)),
+                ("Annotations", annotation_lines(&m.annotations)),
+            ];
             if let Some(o) = m.owner_references.iter().find(|o| o.controller) {
-                kv(&mut out, "Controlled By", format!("{}/{}", o.kind, o.name));
+                head.push(("Controlled By", format!("{}/{}", o.kind, o.name)));
             }
-            kv(&mut out, "Replicas", format!("{} current / {} desired", r.status.replicas, r.spec.replicas.unwrap_or(1)));
-            kv(&mut out, "Pods Status", format!("{} Running / {} Waiting / 0 Succeeded / 0 Failed", r.status.ready_replicas, r.status.replicas - r.status.ready_replicas));
+            head.push(("Replicas", format!("{} current / {} desired", r.status.replicas, r.spec.replicas.unwrap_or(1))));
+            head.push(("Pods Status", format!("{} Running / {} Waiting / 0 Succeeded / 0 Failed", r.status.ready_replicas, r.status.replicas - r.status.ready_replicas)));
+            block(&mut out, &head);
+            let width = pod_template(&mut out, &r.spec.template);
+            let events = events_block(sim, o, events);
+            if events.starts_with(EVENTS_NONE) {
+                // Joins the template's last block, as in kubectl's output.
+                out.push_str(&format!("{:<width$}<none>", "Events:"));
+                return out;
+            }
+            out.push_str(&events);
+            return out;
         }
         Object::Node(n) => {
-            kv(&mut out, "Roles", "<none>");
-            kv(&mut out, "Labels", labels(&m.labels));
-            kv(&mut out, "CreationTimestamp", ts(m.creation_timestamp));
+            out.clear();
             let taints: Vec<String> = n.spec.taints.iter().map(|t| if t.value.is_empty() { format!("{}:{}", t.key, t.effect) } else { format!("{}={}:{}", t.key, t.value, t.effect) }).collect();
-            kv(&mut out, "Taints", if taints.is_empty() { "<none>".into() } else { taints.join("\n                  ") });
-            kv(&mut out, "Unschedulable", n.spec.unschedulable);
+            block(
+                &mut out,
+                &[
+                    ("Name", m.name.to_string()),
+                    ("Roles", "<none>".into()),
+                    ("Labels", label_lines(&m.labels)),
+                    ("Annotations", annotation_lines(&m.annotations)),
+                    ("CreationTimestamp", ts(m.creation_timestamp)),
+                    ("Taints", if taints.is_empty() { "<none>".into() } else { taints.join("\n") }),
+                    ("Unschedulable", n.spec.unschedulable.to_string()),
+                ],
+            );
             out.push_str("Conditions:\n");
             for c in &n.status.conditions {
                 out.push_str(&format!("  {:<16}{:<8}{}\n", c.type_, c.status, c.reason));
@@ -145,37 +247,44 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             }
         }
         Object::Service(s) => {
-            // describeService's keys are wider than the rest (its own tabwriter).
             out.clear();
-            let kv = |out: &mut String, k: &str, v: &dyn std::fmt::Display| out.push_str(&format!("{:<26}{}\n", format!("{k}:  "), v));
-            kv(&mut out, "Name", &m.name);
-            kv(&mut out, "Namespace", &m.namespace);
-            kv(&mut out, "Labels", &labels(&m.labels).replace("\n                  ", &format!("\n{}", " ".repeat(26))));
-            kv(&mut out, "Annotations", &if m.annotations.is_empty() { "<none>".to_string() } else { m.annotations.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(&format!("\n{}", " ".repeat(26))) });
-            kv(&mut out, "Selector", &if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
-            kv(&mut out, "Type", &s.spec.type_);
-            kv(&mut out, "IP Family Policy", &s.spec.ip_family_policy);
-            kv(&mut out, "IP Families", &s.spec.ip_families.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
-            kv(&mut out, "IP", &s.spec.cluster_ip);
-            kv(&mut out, "IPs", &s.spec.cluster_ips.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","));
+            let mut rows = vec![
+                ("Name", m.name.to_string()),
+                ("Namespace", m.namespace.to_string()),
+                ("Labels", label_lines(&m.labels)),
+                ("Annotations", annotation_lines(&m.annotations)),
+                ("Selector", if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") }),
+                ("Type", s.spec.type_.to_string()),
+                ("IP Family Policy", s.spec.ip_family_policy.to_string()),
+                ("IP Families", s.spec.ip_families.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
+                ("IP", s.spec.cluster_ip.to_string()),
+                ("IPs", s.spec.cluster_ips.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
+            ];
             let eps = sim.get(Kind::Endpoints, &m.namespace, &m.name).and_then(|e| e.as_endpoints()).map(super::kubectl::format_endpoints).unwrap_or_else(|| "<none>".into());
             for p in &s.spec.ports {
-                kv(&mut out, "Port", &format!("{}  {}/{}", if p.name.is_empty() { "<unset>" } else { &p.name }, p.port, p.protocol));
+                let name = if p.name.is_empty() { "<unset>" } else { &p.name };
+                rows.push(("Port", format!("{name}  {}/{}", p.port, p.protocol)));
                 let target = match &p.target_port {
-                    Some(serde_json::Value::String(name)) => name.clone(),
+                    Some(serde_json::Value::String(t)) => t.clone(),
                     Some(v) => v.to_string(),
                     None => p.port.to_string(),
                 };
-                kv(&mut out, "TargetPort", &format!("{target}/{}", p.protocol));
+                rows.push(("TargetPort", format!("{target}/{}", p.protocol)));
                 if let Some(np) = p.node_port {
-                    kv(&mut out, "NodePort", &format!("{}  {np}/{}", if p.name.is_empty() { "<unset>" } else { &p.name }, p.protocol));
+                    rows.push(("NodePort", format!("{name}  {np}/{}", p.protocol)));
                 }
-                kv(&mut out, "Endpoints", &eps);
+                rows.push(("Endpoints", eps.clone()));
             }
-            kv(&mut out, "Session Affinity", &s.spec.session_affinity);
-            kv(&mut out, "Internal Traffic Policy", &s.spec.internal_traffic_policy);
+            rows.push(("Session Affinity", s.spec.session_affinity.to_string()));
+            rows.push(("Internal Traffic Policy", s.spec.internal_traffic_policy.to_string()));
             let events = events_block(sim, o, events);
-            out.push_str(&events.replacen("Events:            <none>", &format!("{:<26}<none>", "Events:"), 1));
+            if events.starts_with(EVENTS_NONE) {
+                rows.push(("Events", "<none>".into()));
+                block(&mut out, &rows);
+                return out.trim_end().to_string();
+            }
+            block(&mut out, &rows);
+            out.push_str(&events);
             return out;
         }
         _ => {
