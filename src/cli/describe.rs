@@ -34,6 +34,19 @@ fn annotation_lines(a: &Labels) -> String {
     if a.is_empty() { "<none>".into() } else { a.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n") }
 }
 
+/// The description's last block, then its events; without events, "Events:\t<none>" is one
+/// more line of that block.
+fn last_block_and_events(mut out: String, mut rows: Vec<(&str, String)>, events: String) -> String {
+    if events.starts_with(EVENTS_NONE) {
+        rows.push(("Events", "<none>".into()));
+        block(&mut out, &rows);
+        return out.trim_end().to_string();
+    }
+    block(&mut out, &rows);
+    out.push_str(&events);
+    out
+}
+
 /// describePodTemplate: the template's labels and containers, as describe deployment and
 /// describe replicaset print them. A container's name line ends a tabwriter block, so each
 /// container's fields align among themselves, and the template's own fields join the last one's.
@@ -177,20 +190,11 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             let created = |r: &ReplicaSet| format!("{} ({}/{} replicas created)", r.metadata.name, r.status.replicas, r.spec.replicas.unwrap_or(0));
             let is_new = |r: &ReplicaSet| r.metadata.labels.get("pod-template-hash").is_some_and(|h| h.as_str() == hash);
             let old: Vec<String> = owned.iter().filter(|r| !is_new(r) && r.spec.replicas.unwrap_or(0) > 0).map(|r| created(r)).collect();
-            let mut tail = vec![
+            let tail = vec![
                 ("OldReplicaSets", if old.is_empty() { "<none>".into() } else { old.join(", ") }),
                 ("NewReplicaSet", owned.iter().find(|r| is_new(r)).map(|r| created(r)).unwrap_or_else(|| "<none>".into())),
             ];
-            let events = events_block(sim, o, events);
-            if events.starts_with(EVENTS_NONE) {
-                // "Events:\t<none>" is one more line of the same tabwriter block.
-                tail.push(("Events", "<none>".into()));
-                block(&mut out, &tail);
-                return out.trim_end().to_string();
-            }
-            block(&mut out, &tail);
-            out.push_str(&events);
-            return out;
+            return last_block_and_events(out, tail, events_block(sim, o, events));
         }
         Object::ReplicaSet(r) => {
             out.clear();
@@ -277,15 +281,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             }
             rows.push(("Session Affinity", s.spec.session_affinity.to_string()));
             rows.push(("Internal Traffic Policy", s.spec.internal_traffic_policy.to_string()));
-            let events = events_block(sim, o, events);
-            if events.starts_with(EVENTS_NONE) {
-                rows.push(("Events", "<none>".into()));
-                block(&mut out, &rows);
-                return out.trim_end().to_string();
-            }
-            block(&mut out, &rows);
-            out.push_str(&events);
-            return out;
+            return last_block_and_events(out, rows, events_block(sim, o, events));
         }
         _ => {
             kv(&mut out, "Labels", labels(&m.labels));
