@@ -385,7 +385,12 @@ pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reas
 fn copy_status(from: &Object, to: &mut Object) {
     match (from, to) {
         (Object::Pod(a), Object::Pod(b)) => b.status = a.status.clone(),
-        (Object::Deployment(a), Object::Deployment(b)) => b.status = a.status.clone(),
+        // The Deployment status strategy resets only spec and labels: annotations (the
+        // controller's revision) come with a status update.
+        (Object::Deployment(a), Object::Deployment(b)) => {
+            b.status = a.status.clone();
+            b.metadata.annotations = a.metadata.annotations.clone();
+        }
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => b.status = a.status.clone(),
         (Object::Node(a), Object::Node(b)) => b.status = a.status.clone(),
         (Object::Service(a), Object::Service(b)) => b.status = a.status.clone(),

@@ -289,9 +289,16 @@ impl DeploymentController {
             };
             set_condition_keep_time(&mut s.conditions, "Progressing", "True", reason, &msg, now);
         }
-        if s != d.status {
+        // SetDeploymentRevision: the Deployment carries its new ReplicaSet's revision, written
+        // with the status (getNewReplicaSet's UpdateStatus).
+        let revision = new_rs.and_then(|rs| rs.metadata.annotations.get(REVISION_ANNOTATION).cloned());
+        let revision_changed = revision.as_ref().is_some_and(|r| d.metadata.annotations.get(REVISION_ANNOTATION) != Some(r));
+        if s != d.status || revision_changed {
             let mut next = d.clone();
             next.status = s;
+            if let Some(r) = revision.filter(|_| revision_changed) {
+                next.metadata.annotations.insert(REVISION_ANNOTATION.into(), r);
+            }
             next.metadata.resource_version.clear();
             self.queue.request(ctx, key, ApiRequest::with_object(Verb::UpdateStatus, Object::Deployment(next)));
         }
