@@ -20,8 +20,9 @@ fn block(out: &mut String, rows: &[(&str, String)]) -> usize {
     width
 }
 
+/// Labels one per line, the further ones under the first at the fixed width of `kv`.
 fn labels(l: &Labels) -> String {
-    if l.is_empty() { "<none>".into() } else { l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n                  ") }
+    label_lines(l).replace('\n', "\n                  ")
 }
 
 /// Labels one per line (for `block`, which indents the further lines).
@@ -119,12 +120,17 @@ fn events_block(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
 pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
     let mut out = String::new();
     let m = o.meta();
-    kv(&mut out, "Name", &m.name);
-    if o.kind().namespaced() {
-        kv(&mut out, "Namespace", &m.namespace);
-    }
+    // The kinds kubesim lays out with the pod's fixed width start with their names that way;
+    // the others (`block`) put the names in their first block.
+    let names = |out: &mut String| {
+        kv(out, "Name", &m.name);
+        if o.kind().namespaced() {
+            kv(out, "Namespace", &m.namespace);
+        }
+    };
     match &**o {
         Object::Pod(p) => {
+            names(&mut out);
             kv(&mut out, "Priority", p.spec.priority.unwrap_or(0));
             kv(&mut out, "Service Account", "default");
             kv(&mut out, "Node", if p.spec.node_name.is_empty() { "<none>".to_string() } else { format!("{}/{}", p.spec.node_name, p.status.host_ip) });
@@ -161,7 +167,6 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             kv(&mut out, "Tolerations", if tols.is_empty() { "<none>".into() } else { tols.join("\n                  ") });
         }
         Object::Deployment(d) => {
-            out.clear();
             let s = &d.status;
             let mut head = vec![
                 ("Name", m.name.to_string()),
@@ -197,7 +202,6 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             return last_block_and_events(out, tail, events_block(sim, o, events));
         }
         Object::ReplicaSet(r) => {
-            out.clear();
             let mut head = vec![
                 ("Name", m.name.to_string()),
                 ("Namespace", m.namespace.to_string()),
@@ -222,7 +226,6 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             return out;
         }
         Object::Node(n) => {
-            out.clear();
             let taints: Vec<String> = n.spec.taints.iter().map(|t| if t.value.is_empty() { format!("{}:{}", t.key, t.effect) } else { format!("{}={}:{}", t.key, t.value, t.effect) }).collect();
             block(
                 &mut out,
@@ -251,7 +254,6 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             }
         }
         Object::Service(s) => {
-            out.clear();
             let mut rows = vec![
                 ("Name", m.name.to_string()),
                 ("Namespace", m.namespace.to_string()),
@@ -284,6 +286,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             return last_block_and_events(out, rows, events_block(sim, o, events));
         }
         _ => {
+            names(&mut out);
             kv(&mut out, "Labels", labels(&m.labels));
         }
     }
