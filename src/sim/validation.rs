@@ -2,7 +2,7 @@
 //! pkg/apis/*/validation). Each problem is a `Cause` naming the field, as in field.ErrorList.
 
 use super::objects::*;
-use super::text::concat;
+use super::text::{concat, quote};
 
 /// Kubesim's own limits, so a typo cannot freeze the page.
 pub const MAX_REPLICAS: i32 = 150_000;
@@ -47,32 +47,27 @@ pub fn is_dns1035_label(s: &str) -> bool {
     is_dns1123_label(s) && s.as_bytes()[0].is_ascii_lowercase()
 }
 
-fn quoted(s: &str) -> String {
-    format!("{s:?}")
+/// A name (`checked`) by the rule its kind uses, reported under `field` as `shown`.
+fn check_name(kind: Kind, field: &str, checked: &str, shown: &str, causes: &mut Vec<Cause>) {
+    let (ok, msg, max) = match kind {
+        Kind::Service => (is_dns1035_label(checked), DNS1035_LABEL_MSG, 63),
+        Kind::Namespace => (is_dns1123_label(checked), DNS1123_LABEL_MSG, 63),
+        _ => (is_dns1123_subdomain(checked), DNS1123_SUBDOMAIN_MSG, 253),
+    };
+    if checked.len() > max {
+        causes.push(Cause::invalid(field, quote(shown), &format!("must be no more than {max} characters")));
+    } else if !ok {
+        causes.push(Cause::invalid(field, quote(shown), msg));
+    }
 }
 
 /// `metadata.name` by the rule the kind uses.
-/// The name rule of a kind: whether `name` follows it, its message, and its length limit.
-fn name_rule(kind: Kind, name: &str) -> (bool, &'static str, usize) {
-    match kind {
-        Kind::Service => (is_dns1035_label(name), DNS1035_LABEL_MSG, 63),
-        Kind::Namespace => (is_dns1123_label(name), DNS1123_LABEL_MSG, 63),
-        _ => (is_dns1123_subdomain(name), DNS1123_SUBDOMAIN_MSG, 253),
-    }
-}
-
 pub fn validate_name(kind: Kind, name: &str, causes: &mut Vec<Cause>) {
-    let field = "metadata.name";
     if name.is_empty() {
-        causes.push(Cause { field: field.into(), message: "Required value: name or generateName is required".into() });
+        causes.push(Cause { field: "metadata.name".into(), message: "Required value: name or generateName is required".into() });
         return;
     }
-    let (ok, msg, max) = name_rule(kind, name);
-    if name.len() > max {
-        causes.push(Cause::invalid(field, quoted(name), &format!("must be no more than {max} characters")));
-    } else if !ok {
-        causes.push(Cause::invalid(field, quoted(name), msg));
-    }
+    check_name(kind, "metadata.name", name, name, causes);
 }
 
 /// ValidateObjectMeta's check of generateName: the name rule applied to the prefix, with a
@@ -85,12 +80,7 @@ fn validate_generate_name(kind: Kind, prefix: &str, causes: &mut Vec<Cause>) {
         Some(p) if !p.is_empty() => concat(&[p, "a"]),
         _ => prefix.to_string(),
     };
-    let (ok, msg, max) = name_rule(kind, &masked);
-    if masked.len() > max {
-        causes.push(Cause::invalid("metadata.generateName", quoted(prefix), &format!("must be no more than {max} characters")));
-    } else if !ok {
-        causes.push(Cause::invalid("metadata.generateName", quoted(prefix), msg));
-    }
+    check_name(kind, "metadata.generateName", &masked, prefix, causes);
 }
 
 fn validate_labels(field: &str, labels: &Labels, causes: &mut Vec<Cause>) {
@@ -98,11 +88,11 @@ fn validate_labels(field: &str, labels: &Labels, causes: &mut Vec<Cause>) {
         let name = k.rsplit('/').next().unwrap_or(k);
         let name_ok = !name.is_empty() && name.len() <= 63 && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && name.as_bytes()[0].is_ascii_alphanumeric() && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
         if !name_ok {
-            causes.push(Cause::invalid(field, quoted(k), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+            causes.push(Cause::invalid(field, quote(k), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
         }
         let value_ok = v.is_empty() || (v.len() <= 63 && v.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && v.as_bytes()[0].is_ascii_alphanumeric() && v.as_bytes()[v.len() - 1].is_ascii_alphanumeric());
         if !value_ok {
-            causes.push(Cause::invalid(field, quoted(v), "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"));
+            causes.push(Cause::invalid(field, quote(v), "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"));
         }
     }
 }
@@ -121,15 +111,15 @@ pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
         if c.name.is_empty() {
             causes.push(Cause::required(&format!("{}.name", f())));
         } else if !is_dns1123_label(&c.name) {
-            causes.push(Cause::invalid(&format!("{}.name", f()), quoted(&c.name), DNS1123_LABEL_MSG));
+            causes.push(Cause::invalid(&format!("{}.name", f()), quote(&c.name), DNS1123_LABEL_MSG));
         } else if !seen.insert(c.name.clone()) {
-            causes.push(Cause { field: format!("{}.name", f()), message: format!("Duplicate value: {}", quoted(&c.name)) });
+            causes.push(Cause { field: format!("{}.name", f()), message: format!("Duplicate value: {}", quote(&c.name)) });
         }
         if c.image.trim().is_empty() {
             causes.push(Cause::required(&format!("{}.image", f())));
         }
         if !matches!(c.image_pull_policy.as_str(), "" | "Always" | "IfNotPresent" | "Never") {
-            causes.push(Cause { field: format!("{}.imagePullPolicy", f()), message: format!("Unsupported value: {}: supported values: \"Always\", \"IfNotPresent\", \"Never\"", quoted(&c.image_pull_policy)) });
+            causes.push(Cause { field: format!("{}.imagePullPolicy", f()), message: format!("Unsupported value: {}: supported values: \"Always\", \"IfNotPresent\", \"Never\"", quote(&c.image_pull_policy)) });
         }
         for (j, p) in c.ports.iter().enumerate() {
             if !(1..=65535).contains(&p.container_port) {
@@ -143,13 +133,13 @@ pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
                     _ => parse_memory(q).is_some(),
                 };
                 if !ok {
-                    causes.push(Cause::invalid(&format!("{}.resources.{which}[{res}]", f()), quoted(q), "must be a valid quantity"));
+                    causes.push(Cause::invalid(&format!("{}.resources.{which}[{res}]", f()), quote(q), "must be a valid quantity"));
                 }
             }
         }
     }
     if !matches!(spec.restart_policy.as_str(), "" | "Always" | "OnFailure" | "Never") {
-        causes.push(Cause { field: format!("{field}.restartPolicy"), message: format!("Unsupported value: {}: supported values: \"Always\", \"OnFailure\", \"Never\"", quoted(&spec.restart_policy)) });
+        causes.push(Cause { field: format!("{field}.restartPolicy"), message: format!("Unsupported value: {}: supported values: \"Always\", \"OnFailure\", \"Never\"", quote(&spec.restart_policy)) });
     }
 }
 
@@ -183,7 +173,7 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
             validate_selector(&d.spec.selector, &d.spec.template, &mut causes);
             validate_pod_spec("spec.template.spec", &d.spec.template.spec, &mut causes);
             if !matches!(d.spec.strategy.type_.as_str(), "" | "RollingUpdate" | "Recreate") {
-                causes.push(Cause { field: "spec.strategy.type".into(), message: format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quoted(&d.spec.strategy.type_)) });
+                causes.push(Cause { field: "spec.strategy.type".into(), message: format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quote(&d.spec.strategy.type_)) });
             }
         }
         Object::ReplicaSet(r) => {
@@ -202,13 +192,13 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
                 }
             }
             if !matches!(s.spec.type_.as_str(), "" | "ClusterIP" | "NodePort" | "LoadBalancer") {
-                causes.push(Cause { field: "spec.type".into(), message: format!("Unsupported value: {}: supported values: \"ClusterIP\", \"LoadBalancer\", \"NodePort\"", quoted(&s.spec.type_)) });
+                causes.push(Cause { field: "spec.type".into(), message: format!("Unsupported value: {}: supported values: \"ClusterIP\", \"LoadBalancer\", \"NodePort\"", quote(&s.spec.type_)) });
             }
             if !matches!(s.spec.internal_traffic_policy.as_str(), "" | "Cluster" | "Local") {
-                causes.push(Cause { field: "spec.internalTrafficPolicy".into(), message: format!("Unsupported value: {}: supported values: \"Cluster\", \"Local\"", quoted(&s.spec.internal_traffic_policy)) });
+                causes.push(Cause { field: "spec.internalTrafficPolicy".into(), message: format!("Unsupported value: {}: supported values: \"Cluster\", \"Local\"", quote(&s.spec.internal_traffic_policy)) });
             }
             if !matches!(s.spec.ip_family_policy.as_str(), "" | "SingleStack" | "PreferDualStack" | "RequireDualStack") {
-                causes.push(Cause { field: "spec.ipFamilyPolicy".into(), message: format!("Unsupported value: {}: supported values: \"PreferDualStack\", \"RequireDualStack\", \"SingleStack\"", quoted(&s.spec.ip_family_policy)) });
+                causes.push(Cause { field: "spec.ipFamilyPolicy".into(), message: format!("Unsupported value: {}: supported values: \"PreferDualStack\", \"RequireDualStack\", \"SingleStack\"", quote(&s.spec.ip_family_policy)) });
             }
         }
         Object::Node(n) => {
@@ -219,12 +209,12 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
                     _ => parse_memory(q).is_some(),
                 };
                 if !ok {
-                    causes.push(Cause::invalid(&format!("status.capacity[{res}]"), quoted(q), "must be a valid quantity"));
+                    causes.push(Cause::invalid(&format!("status.capacity[{res}]"), quote(q), "must be a valid quantity"));
                 }
             }
             for (i, t) in n.spec.taints.iter().enumerate() {
                 if !matches!(t.effect.as_str(), "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
-                    causes.push(Cause { field: format!("spec.taints[{i}].effect"), message: format!("Unsupported value: {}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", quoted(&t.effect)) });
+                    causes.push(Cause { field: format!("spec.taints[{i}].effect"), message: format!("Unsupported value: {}: supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"", quote(&t.effect)) });
                 }
             }
         }
