@@ -29,23 +29,10 @@ pub struct ProgrammedService {
 }
 
 impl ProgrammedService {
-    /// The rules: for each port of the Service, the ready `ip:port` addresses behind it.
-    pub fn rules(&self) -> Vec<(String, Vec<String>)> {
-        let Some(s) = self.service.as_service() else { return Vec::new() };
-        let ep = self.endpoints.as_ref().and_then(|e| e.as_endpoints());
-        s.spec
-            .ports
-            .iter()
-            .map(|p| {
-                let endpoints = ep
-                    .map(|e| e.subsets.iter().flat_map(|ss| ss.addresses.iter().flat_map(move |a| ss.ports.iter().filter(|pp| pp.name == p.name).map(move |pp| format!("{}:{}", a.ip, pp.port)))).collect())
-                    .unwrap_or_default();
-                (format!("{}:{}/{}", s.spec.cluster_ip, p.port, p.protocol), endpoints)
-            })
-            .collect()
-    }
     fn same_as(&self, other: &ProgrammedService) -> bool {
-        let rv = |o: &ObjectRc| o.meta().resource_version.clone();
+        fn rv(o: &ObjectRc) -> &Str {
+            &o.meta().resource_version
+        }
         rv(&self.service) == rv(&other.service) && self.endpoints.as_ref().map(rv) == other.endpoints.as_ref().map(rv)
     }
 }
@@ -85,8 +72,7 @@ impl KubeProxy {
         }
         let Some(changes) = self.informers.handle(ctx, &body) else { return };
         for (_, change) in &changes {
-            let o = change.object();
-            self.pending.insert(crate::sim::text::concat(&[o.namespace(), "/", o.name()]));
+            self.pending.insert(crate::sim::controllers::object_key(change.object()));
         }
         if self.pending.is_empty() || self.sync_scheduled {
             return;
@@ -104,7 +90,7 @@ impl KubeProxy {
     fn sync(&mut self, ctx: &mut Ctx) {
         let mut changed = false;
         for key in std::mem::take(&mut self.pending) {
-            let (ns, name) = key.split_once('/').unwrap_or(("", &key));
+            let (ns, name) = crate::sim::controllers::split_key(&key);
             let now = self.informers.get(Kind::Service).get(ns, name).map(|service| ProgrammedService { service: service.clone(), endpoints: self.informers.get(Kind::Endpoints).get(ns, name).cloned() });
             match (now, self.rules.get(&key)) {
                 (Some(p), Some(old)) if p.same_as(old) => {}

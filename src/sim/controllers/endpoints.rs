@@ -39,6 +39,11 @@ impl Members {
     }
 }
 
+/// Whether the Service selects the pod (same namespace, labels matching its selector).
+fn selects(svc: &Service, pod: &Pod) -> bool {
+    pod.metadata.namespace == svc.metadata.namespace && labels_match(&svc.spec.selector, &pod.metadata.labels)
+}
+
 fn target_ref(pod: &Pod) -> Str {
     Str::concat(&["Pod/", &pod.metadata.name])
 }
@@ -73,10 +78,8 @@ impl EndpointsController {
                     }
                     (_, Some(svc)) => {
                         let mut m = Members::default();
-                        for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()) {
-                            if p.metadata.namespace == svc.metadata.namespace && labels_match(&svc.spec.selector, &p.metadata.labels) {
-                                m.add(p);
-                            }
+                        for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()).filter(|p| selects(svc, p)) {
+                            m.add(p);
                         }
                         self.members.insert(key.clone(), m);
                     }
@@ -111,26 +114,23 @@ impl EndpointsController {
         if old.is_some() && new.is_some() && old.map(view) == new.map(view) {
             return;
         }
-        let Some(namespace) = new.or(old).map(|p| p.metadata.namespace.clone()) else { return };
-        let mut keys: Vec<String> = informers
+        // The Services that select the pod before or after the change, in key order.
+        let mut services: Vec<(String, &Service)> = informers
             .get(Kind::Service)
             .values()
-            .filter(|s| s.namespace() == namespace.as_str())
-            .filter_map(|s| s.as_service())
-            .filter(|s| [old, new].iter().flatten().any(|p| labels_match(&s.spec.selector, &p.metadata.labels)))
-            .map(|s| crate::sim::text::concat(&[&s.metadata.namespace, "/", &s.metadata.name]))
+            .filter_map(|o| o.as_service().filter(|svc| [old, new].iter().flatten().any(|p| selects(svc, p))).map(|svc| (object_key(o), svc)))
             .collect();
-        keys.sort();
-        for k in keys {
-            if let (Some(m), Some(svc)) = (self.members.get_mut(&k), informers.get(Kind::Service).get(split_key(&k).0, split_key(&k).1).and_then(|s| s.as_service())) {
+        services.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, svc) in services {
+            if let Some(m) = self.members.get_mut(&key) {
                 if let Some(p) = old {
                     m.remove(p);
                 }
-                if let Some(p) = new.filter(|p| labels_match(&svc.spec.selector, &p.metadata.labels)) {
+                if let Some(p) = new.filter(|p| selects(svc, p)) {
                     m.add(p);
                 }
             }
-            self.queue.add(k);
+            self.queue.add(key);
         }
     }
 
