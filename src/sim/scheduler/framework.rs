@@ -215,12 +215,6 @@ pub trait ScorePlugin {
     fn name(&self) -> &'static str;
     fn weight(&self) -> i64;
     fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64;
-    /// Scores every feasible node (`nodes[i]` for `i` in `feasible`) into `out`. One call per
-    /// plugin per cycle: inside it `score` is a direct, inlinable call, not a virtual one.
-    fn score_all(&self, state: &CycleState, pod: &PodInfo, nodes: &[NodeInfo], feasible: &[usize], out: &mut Vec<i64>) {
-        out.clear();
-        out.extend(feasible.iter().map(|&i| self.score(state, pod, &nodes[i])));
-    }
     /// Maps raw scores onto 0..=MAX_NODE_SCORE; the default leaves them as they are.
     fn normalize(&self, _scores: &mut [i64]) {}
 }

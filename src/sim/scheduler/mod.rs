@@ -468,12 +468,25 @@ impl Scheduler {
         let spread = PodTopologySpread::new(zone_counts, feasible.len(), zones);
         let state = CycleState { feasible_nodes: feasible.len() };
         let scorers: [&dyn ScorePlugin; 4] = [&TaintToleration, &NodeResourcesFit, &spread, &BalancedAllocation];
+        // Each node's four scores in one visit (its cache line is read once, not once per
+        // plugin), by the plugins' own Score functions; then each plugin's NormalizeScore over
+        // its column and the weighted sum, as the framework's RunScorePlugins does.
+        scratch.per_plugin.resize_with(scorers.len(), Vec::new);
+        let [taint, fit, pts, balanced] = &mut scratch.per_plugin[..] else { unreachable!("four score plugins") };
+        for column in [&mut *taint, &mut *fit, &mut *pts, &mut *balanced] {
+            column.clear();
+        }
+        for &i in feasible.iter() {
+            let node = &self.nodes[i];
+            taint.push(TaintToleration.score(&state, pod, node));
+            fit.push(NodeResourcesFit.score(&state, pod, node));
+            pts.push(spread.score(&state, pod, node));
+            balanced.push(BalancedAllocation.score(&state, pod, node));
+        }
         let totals = &mut scratch.totals;
         totals.clear();
         totals.resize(feasible.len(), 0);
-        scratch.per_plugin.resize_with(scorers.len(), Vec::new);
         for (s, scores) in scorers.iter().zip(scratch.per_plugin.iter_mut()) {
-            s.score_all(&state, pod, &self.nodes, feasible, scores);
             s.normalize(scores);
             let weight = s.weight();
             for (t, v) in totals.iter_mut().zip(scores.iter()) {
