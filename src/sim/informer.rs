@@ -39,6 +39,40 @@ impl Change {
     }
 }
 
+/// What one message changed in a component's caches: nearly always one object (a watch event),
+/// so that case is held without a heap allocation; a list can change many.
+#[derive(Debug, Default)]
+pub enum Changes {
+    #[default]
+    None,
+    One(Kind, Change),
+    Many(Vec<(Kind, Change)>),
+}
+
+impl Changes {
+    pub fn iter(&self) -> impl Iterator<Item = (Kind, &Change)> {
+        let (one, many) = match self {
+            Changes::None => (None, &[][..]),
+            Changes::One(k, c) => (Some((*k, c)), &[][..]),
+            Changes::Many(v) => (None, &v[..]),
+        };
+        one.into_iter().chain(many.iter().map(|(k, c)| (*k, c)))
+    }
+}
+
+impl IntoIterator for Changes {
+    type Item = (Kind, Change);
+    type IntoIter = std::iter::Chain<std::option::IntoIter<(Kind, Change)>, std::vec::IntoIter<(Kind, Change)>>;
+    fn into_iter(self) -> Self::IntoIter {
+        let (one, many) = match self {
+            Changes::None => (None, Vec::new()),
+            Changes::One(k, c) => (Some((k, c)), Vec::new()),
+            Changes::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Informer {
     pub kind: Kind,
@@ -166,11 +200,11 @@ impl Informers {
     }
 
     /// Feeds a message to the informers. Returns `None` if it was not theirs, else the changes.
-    pub fn handle(&mut self, ctx: &mut Ctx, body: &Body) -> Option<Vec<(Kind, Change)>> {
+    pub fn handle(&mut self, ctx: &mut Ctx, body: &Body) -> Option<Changes> {
         match body {
             Body::Watch(ev) => {
                 let inf = self.list.iter_mut().find(|i| i.kind == ev.object.kind())?;
-                Some(inf.apply(ev.type_, ev.object.clone()).map(|c| vec![(inf.kind, c)]).unwrap_or_default())
+                Some(inf.apply(ev.type_, ev.object.clone()).map_or(Changes::None, |c| Changes::One(inf.kind, c)))
             }
             Body::Response(resp) if matches!(resp.verb, Verb::List | Verb::Watch) => {
                 let inf = self.list.iter_mut().find(|i| i.in_flight == Some(resp.id))?;
@@ -179,8 +213,8 @@ impl Informers {
                     ctx.timer(ctx.poll_interval(), Timer::Poll(inf.kind));
                 }
                 match &resp.result {
-                    Ok(ApiReply::List { items, .. }) => Some(inf.replace(items).into_iter().map(|c| (inf.kind, c)).collect()),
-                    _ => Some(Vec::new()),
+                    Ok(ApiReply::List { items, .. }) => Some(Changes::Many(inf.replace(items).into_iter().map(|c| (inf.kind, c)).collect())),
+                    _ => Some(Changes::None),
                 }
             }
             Body::Timer(Timer::Poll(kind)) => {
@@ -189,7 +223,7 @@ impl Informers {
                     let req = inf.request();
                     inf.in_flight = Some(ctx.request(req));
                 }
-                Some(Vec::new())
+                Some(Changes::None)
             }
             _ => None,
         }

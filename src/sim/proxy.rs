@@ -71,7 +71,7 @@ impl KubeProxy {
             return;
         }
         let Some(changes) = self.informers.handle(ctx, &body) else { return };
-        for (_, change) in &changes {
+        for (_, change) in changes.iter() {
             self.pending.insert(crate::sim::controllers::object_key(change.object()));
         }
         if self.pending.is_empty() || self.sync_scheduled {

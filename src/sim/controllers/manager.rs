@@ -70,10 +70,10 @@ impl ControllerManager {
             _ => {
                 let Some(changes) = self.informers.handle(ctx, &body) else { return };
                 let inf = &self.informers;
-                for (kind, change) in &changes {
-                    self.deployments.on_change(*kind, change);
-                    self.replicasets.on_change(inf, *kind, change);
-                    self.endpoints.on_change(inf, *kind, change);
+                for (kind, change) in changes.iter() {
+                    self.deployments.on_change(kind, change);
+                    self.replicasets.on_change(inf, kind, change);
+                    self.endpoints.on_change(inf, kind, change);
                     if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node) {
                         as_controller(ctx, ControllerKind::GarbageCollector, |ctx| self.gc.on_change(ctx, inf, change));
                     }
