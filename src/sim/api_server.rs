@@ -58,7 +58,7 @@ impl ApiServer {
 
     fn handle_request(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, mut req: Box<ApiRequest>) -> Result<(), ApiError> {
         let kind = req.kind;
-        if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() && etcd.get(&Kind::Namespace.etcd_key("", &req.namespace)).is_none() {
+        if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() && crate::sim::text::with_concat(&[Kind::Namespace.etcd_prefix(), &req.namespace], |key| etcd.get(key).is_none()) {
             return Err(ApiError::not_found(Kind::Namespace, &req.namespace));
         }
         match req.verb {
