@@ -50,8 +50,9 @@ pub struct Kubelet {
     node_ip: String,
     pub informers: Informers,
     /// Pod workers by pod uid: a hash table, only looked up (each CRI answer finds its pod;
-    /// a B-tree cost a string comparison per level, each a likely cache miss).
-    pub workers: crate::sim::keyed::FxHashMap<Str, PodWorker>,
+    /// a B-tree cost a string comparison per level, each a likely cache miss). Boxed: a table
+    /// of 30 pods has 64 slots, and slots of whole workers were most of a kubelet's memory.
+    pub workers: crate::sim::keyed::FxHashMap<Str, Box<PodWorker>>,
     pub lease_renewals: u64,
 }
 
@@ -212,7 +213,7 @@ impl Kubelet {
     fn start_pod(&mut self, ctx: &mut Ctx, pod: Pod) {
         let uid = pod.metadata.uid.clone();
         let n = pod.spec.containers.len();
-        let mut w = PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], images: Vec::new(), pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 };
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], images: Vec::new(), pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
         w.pod.status.start_time = Some(ctx.now);
         w.images = w
             .pod
@@ -385,6 +386,8 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
     let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
     let ready = not_ready.is_empty();
     let unready_msg = if ready { String::new() } else { format!("containers with unready status: [{}]", not_ready.join(" ")) };
+    // Room for the five conditions, not the eight a doubling vector would keep.
+    s.conditions.reserve_exact(5usize.saturating_sub(s.conditions.len()));
     set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
     set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
     set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
