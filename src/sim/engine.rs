@@ -123,6 +123,7 @@ impl<'a> Ctx<'a> {
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
         let mut name = super::text::concat(&[&meta.name, "."]);
         super::text::push_hex(&mut name, u64::try_from(nanos).unwrap_or(0), 0);
+        let name = Str::from(name);
         let key = EventKey { component: &source.component, host: &source.host, kind: kind.name(), namespace: &meta.namespace, name: &meta.name, uid: &meta.uid, api_version: kind.api_version(), type_, reason };
         let (recorded, key) = self.events.correlate(self.now, &key, message, &name);
         let (verb, name, message, count, first) = match recorded {
@@ -131,7 +132,7 @@ impl<'a> Ctx<'a> {
             Recorded::Update { name, message, count, first } => (Verb::Update, name, message, count, first),
         };
         let ev = Event {
-            metadata: ObjectMeta { name: name.into(), namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
+            metadata: ObjectMeta { name, namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
             involved_object: ObjectReference { kind: kind.name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: kind.api_version().into(), field_path: Str::EMPTY },
             reason: reason.into(),
             message: message.into(),

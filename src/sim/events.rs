@@ -23,6 +23,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 
 use super::keyed::{FxBuild, FxHashMap};
 use super::message::{ApiRequest, RequestId};
+use super::text::Str;
 use super::time::{SimDuration, SimTime};
 
 const CACHE_ENTRIES: usize = 4096;
@@ -73,7 +74,7 @@ struct Observed {
     count: i32,
     first: Option<SimTime>,
     /// The first Event's name (kept once an update may follow).
-    name: Option<Box<str>>,
+    name: Option<Str>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -88,7 +89,7 @@ pub enum Recorded {
     /// Create a new Event with this message (its name is the caller's).
     Create { message: String },
     /// Update the existing Event `name`: this message, this count, first seen at `first`.
-    Update { name: String, message: String, count: i32, first: SimTime },
+    Update { name: Str, message: String, count: i32, first: SimTime },
     /// Dropped by the spam filter.
     Skip,
 }
@@ -155,7 +156,7 @@ impl EventCorrelator {
 
     /// EventCorrelate: aggregate, then count, then filter. `name` is the name a new Event
     /// would get. Also returns the key the event is counted under.
-    pub fn correlate(&mut self, now: SimTime, k: &EventKey, message: String, name: &str) -> (Recorded, u64) {
+    pub fn correlate(&mut self, now: SimTime, k: &EventKey, message: String, name: &Str) -> (Recorded, u64) {
         let object_key = hash(&[k.component, k.host, k.kind, k.namespace, k.name, k.uid, k.api_version]);
         let aggregate_key = hash_after(object_key, &[k.type_, k.reason]);
         let agg = self.aggregates.entry(aggregate_key);
@@ -181,10 +182,10 @@ impl EventCorrelator {
         seen.count += 1;
         if !update {
             seen.first = Some(now);
-            seen.name = Some(name.into());
+            seen.name = Some(name.clone());
         }
         let (count, first) = (seen.count, seen.first.unwrap_or(now));
-        let existing = if update { seen.name.as_deref().unwrap_or(name).to_string() } else { String::new() };
+        let existing = if update { seen.name.clone().unwrap_or_else(|| name.clone()) } else { Str::EMPTY };
 
         let bucket = self.spam.entry(object_key);
         let tokens = match (bucket.tokens, bucket.at) {
@@ -214,7 +215,7 @@ mod tests {
     fn similar_events_aggregate_and_then_the_spam_filter_stops_them() {
         let mut c = EventCorrelator::default();
         let now = SimTime::ZERO;
-        let results: Vec<Recorded> = (0..40).map(|i| c.correlate(now, &key("SuccessfulCreate"), format!("Created pod: web-{i}"), &format!("ev-{i}")).0).collect();
+        let results: Vec<Recorded> = (0..40).map(|i| c.correlate(now, &key("SuccessfulCreate"), format!("Created pod: web-{i}"), &Str::from(format!("ev-{i}"))).0).collect();
         for (i, r) in results.iter().take(9).enumerate() {
             assert_eq!(*r, Recorded::Create { message: format!("Created pod: web-{i}") });
         }
@@ -224,7 +225,7 @@ mod tests {
         assert!(results[25..].iter().all(|r| *r == Recorded::Skip));
         // One token comes back every five minutes; the count kept growing meanwhile.
         let later = now + SimDuration::secs(301);
-        match c.correlate(later, &key("SuccessfulCreate"), "Created pod: web-40".into(), "ev-40").0 {
+        match c.correlate(later, &key("SuccessfulCreate"), "Created pod: web-40".into(), &Str::from("ev-40")).0 {
             Recorded::Update { count, name, .. } => assert_eq!((count, name.as_str()), (32, "ev-9")),
             other => panic!("expected an update, got {other:?}"),
         }
@@ -234,11 +235,11 @@ mod tests {
     fn an_identical_event_counts_up_and_another_object_is_separate() {
         let mut c = EventCorrelator::default();
         let t0 = SimTime::ZERO;
-        assert_eq!(c.correlate(t0, &key("BackOff"), "Back-off pulling image".into(), "a").0, Recorded::Create { message: "Back-off pulling image".into() });
+        assert_eq!(c.correlate(t0, &key("BackOff"), "Back-off pulling image".into(), &Str::from("a")).0, Recorded::Create { message: "Back-off pulling image".into() });
         let t1 = t0 + SimDuration::secs(20);
-        assert_eq!(c.correlate(t1, &key("BackOff"), "Back-off pulling image".into(), "b").0, Recorded::Update { name: "a".into(), message: "Back-off pulling image".into(), count: 2, first: t0 });
+        assert_eq!(c.correlate(t1, &key("BackOff"), "Back-off pulling image".into(), &Str::from("b")).0, Recorded::Update { name: "a".into(), message: "Back-off pulling image".into(), count: 2, first: t0 });
         let other = EventKey { name: "web-def", uid: "u2", ..key("BackOff") };
-        assert_eq!(c.correlate(t1, &other, "Back-off pulling image".into(), "c").0, Recorded::Create { message: "Back-off pulling image".into() });
+        assert_eq!(c.correlate(t1, &other, "Back-off pulling image".into(), &Str::from("c")).0, Recorded::Create { message: "Back-off pulling image".into() });
     }
 
     #[test]
@@ -263,7 +264,7 @@ mod tests {
         for i in 0..20_000 {
             let uid = i.to_string();
             let k = EventKey { uid: &uid, ..key("Pulled") };
-            c.correlate(SimTime::ZERO, &k, "Pulled".into(), "n");
+            c.correlate(SimTime::ZERO, &k, "Pulled".into(), &Str::from("n"));
         }
         let len = |c: &Cache<Observed>| c.current.len() + c.previous.len();
         assert!(len(&c.observed) <= 2 * CACHE_ENTRIES && c.spam.current.len() + c.spam.previous.len() <= 2 * CACHE_ENTRIES);

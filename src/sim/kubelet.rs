@@ -33,7 +33,7 @@ pub struct PodWorker {
     pub pod: Pod,
     pub stage: Stage,
     pub sandbox_id: String,
-    pub pod_ip: String,
+    pub pod_ip: Str,
     pub container_ids: Vec<String>,
     pub started_at: Vec<Option<SimTime>>,
     /// Each container's image as the runtime reports it, and its image ID (worked out once).
@@ -47,7 +47,9 @@ pub struct PodWorker {
 pub struct Kubelet {
     pub node: String,
     index: u32,
-    node_ip: String,
+    node_ip: Str,
+    /// Who this kubelet's Events come from (built once: one is recorded per pod step).
+    source: EventSource,
     pub informers: Informers,
     /// Pod workers by pod uid: a hash table, only looked up (each CRI answer finds its pod;
     /// a B-tree cost a string comparison per level, each a likely cache miss). Boxed: a table
@@ -104,7 +106,7 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.to_string());
-        Kubelet { node: node.into(), index, node_ip: node_ip(index), informers, workers: Default::default(), lease_renewals: 0 }
+        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0 }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -134,7 +136,7 @@ impl Kubelet {
     }
 
     fn source(&self) -> EventSource {
-        kubelet_source(&self.node)
+        self.source.clone()
     }
 
     pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
@@ -213,7 +215,7 @@ impl Kubelet {
     fn start_pod(&mut self, ctx: &mut Ctx, pod: Pod) {
         let uid = pod.metadata.uid.clone();
         let n = pod.spec.containers.len();
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: String::new(), container_ids: vec![String::new(); n], started_at: vec![None; n], images: Vec::new(), pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: Str::EMPTY, container_ids: vec![String::new(); n], started_at: vec![None; n], images: Vec::new(), pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
         w.pod.status.start_time = Some(ctx.now);
         w.images = w
             .pod
@@ -242,7 +244,7 @@ impl Kubelet {
                     return;
                 }
                 w.sandbox_id = sandbox_id;
-                w.pod_ip = pod_ip;
+                w.pod_ip = Str::new(&pod_ip);
                 self.ensure_image(ctx, &pod_uid, 0);
             }
             CriReply::ImageStatus { pod_uid, container, present } => {
@@ -375,14 +377,14 @@ impl Kubelet {
 }
 
 /// generateAPIPodStatus + the status manager's patch.
-fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
+fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
     let now = ctx.now;
     let p = &mut w.pod;
     let all_running = w.started_at.iter().all(|s| s.is_some());
     let s = &mut p.status;
     s.host_ip = Str::EMPTY;
     s.phase = if all_running { "Running".into() } else { "Pending".into() };
-    s.pod_ip = Str::new(&w.pod_ip);
+    s.pod_ip = w.pod_ip.clone();
     let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
     let ready = not_ready.is_empty();
     let unready_msg = if ready { String::new() } else { format!("containers with unready status: [{}]", not_ready.join(" ")) };
@@ -422,7 +424,7 @@ fn report(ctx: &mut Ctx, node_ip: &str, w: &mut PodWorker, waiting_reason: &str,
         .collect();
     // The status manager patches status only; the API server's status subresource ignores the rest.
     let mut status = p.status.clone();
-    status.host_ip = node_ip.to_string().into();
+    status.host_ip = node_ip.clone();
     let meta = ObjectMeta { name: p.metadata.name.clone(), namespace: p.metadata.namespace.clone(), ..Default::default() };
     ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(Pod { metadata: meta, spec: PodSpec::default().into(), status })));
 }
