@@ -70,9 +70,19 @@ impl ScorePlugin for PodTopologySpread {
         round(score)
     }
     fn normalize(&self, scores: &mut [i64]) {
-        let (min, max) = (scores.iter().copied().min().unwrap_or(0), scores.iter().copied().max().unwrap_or(0));
+        let Some(&first) = scores.first() else { return };
+        let (min, max) = scores.iter().fold((first, first), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+        if max == 0 {
+            scores.iter_mut().for_each(|s| *s = MAX_NODE_SCORE);
+            return;
+        }
+        // Raw scores come from a few pod counts, so neighbours repeat: reuse the last division.
+        let mut last = (i64::MIN, 0);
         for s in scores.iter_mut() {
-            *s = if max == 0 { MAX_NODE_SCORE } else { MAX_NODE_SCORE * (max + min - *s) / max };
+            if *s != last.0 {
+                last = (*s, MAX_NODE_SCORE * (max + min - *s) / max);
+            }
+            *s = last.1;
         }
     }
 }
@@ -86,6 +96,17 @@ mod tests {
         let mut scores = vec![(1.0 * topology_normalizing_weight(2) + 2.0f64).round() as i64, 2];
         PodTopologySpread::new(BTreeMap::new(), 2, 0).normalize(&mut scores);
         assert_eq!(scores, vec![66, 100]);
+    }
+    #[test]
+    fn normalizing_flips_raw_scores_so_the_emptiest_node_scores_100() {
+        // scoring.go NormalizeScore: MaxNodeScore * (max + min - s) / max, for every node.
+        let raw = vec![2, 5, 5, 2, 8, 5, 8, 2];
+        let mut scores = raw.clone();
+        PodTopologySpread::new(BTreeMap::new(), raw.len(), 0).normalize(&mut scores);
+        assert_eq!(scores, vec![100, 62, 62, 100, 25, 62, 25, 100]);
+        let mut none = vec![0, 0, 0];
+        PodTopologySpread::default().normalize(&mut none);
+        assert_eq!(none, vec![100, 100, 100], "no matching pods anywhere: all equal");
     }
     #[test]
     fn rounding_matches_math_round_for_scores() {
