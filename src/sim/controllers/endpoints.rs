@@ -110,7 +110,9 @@ impl EndpointsController {
             Change::Updated { old, new } => (old.as_pod(), new.as_pod()),
             Change::Deleted(p) => (p.as_pod(), None),
         };
-        let view = |p: &Pod| (p.metadata.labels.clone(), p.status.pod_ip.clone(), p.is_ready(), p.is_terminating());
+        fn view(p: &Pod) -> (&Labels, &Str, bool, bool) {
+            (&p.metadata.labels, &p.status.pod_ip, p.is_ready(), p.is_terminating())
+        }
         if old.is_some() && new.is_some() && old.map(view) == new.map(view) {
             return;
         }
