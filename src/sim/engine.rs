@@ -245,15 +245,11 @@ impl Sim {
         svc_meta.labels.insert("provider".into(), "kubernetes".into());
         self.seed_object(Object::Service(Service {
             metadata: svc_meta,
+            // The rest (type, protocol, session affinity, IP families) is the API server's defaulting.
             spec: ServiceSpec {
-                type_: "ClusterIP".into(),
                 cluster_ip: "10.96.0.1".into(),
                 cluster_ips: vec!["10.96.0.1".into()],
-                ports: vec![ServicePort { name: "https".into(), protocol: "TCP".into(), port: 443, target_port: Some(6443.into()), node_port: None }],
-                session_affinity: "None".into(),
-                ip_families: vec!["IPv4".into()],
-                ip_family_policy: "SingleStack".into(),
-                internal_traffic_policy: "Cluster".into(),
+                ports: vec![ServicePort { name: "https".into(), port: 443, target_port: Some(6443.into()), ..Default::default() }],
                 ..Default::default()
             },
             status: None,
@@ -295,7 +291,9 @@ impl Sim {
         node
     }
 
-    fn seed_object(&mut self, obj: Object) -> ObjectRc {
+    /// Writes `obj` straight into etcd, defaulted as the API server defaults what it stores.
+    fn seed_object(&mut self, mut obj: Object) -> ObjectRc {
+        super::api_server::default_object(&mut obj);
         let key = obj.key();
         let r = self.etcd.txn(&key, Compare { mod_revision: 0 }, TxnOp::Put(std::sync::Arc::new(obj)));
         r.event.map(|e| e.value).expect("bootstrap keys are new")
