@@ -27,7 +27,7 @@ fn labels(l: &Labels) -> String {
 
 /// Labels one per line (for `block`, which indents the further lines).
 fn label_lines(l: &Labels) -> String {
-    if l.is_empty() { "<none>".into() } else { l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n") }
+    super::kubectl::format_labels(l, "\n")
 }
 
 /// Annotations one per line, as `key: value`.
@@ -57,7 +57,7 @@ fn pod_template(out: &mut String, t: &PodTemplateSpec) -> usize {
     out.push_str(&format!("  Labels:  {}\n  Containers:\n", label_lines(&t.metadata.labels).replace('\n', "\n           ")));
     let own = [
         ("  Volumes", "<none>".to_string()),
-        ("  Node-Selectors", if t.spec.node_selector.is_empty() { "<none>".into() } else { t.spec.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") }),
+        ("  Node-Selectors", super::kubectl::format_labels(&t.spec.node_selector, ",")),
         ("  Tolerations", if t.spec.tolerations.is_empty() { "<none>".into() } else { t.spec.tolerations.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect::<Vec<_>>().join(",") }),
     ];
     let n = t.spec.containers.len();
@@ -259,7 +259,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
                 ("Namespace", m.namespace.to_string()),
                 ("Labels", label_lines(&m.labels)),
                 ("Annotations", annotation_lines(&m.annotations)),
-                ("Selector", if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") }),
+                ("Selector", super::kubectl::format_labels(&s.spec.selector, ",")),
                 ("Type", s.spec.type_.to_string()),
                 ("IP Family Policy", s.spec.ip_family_policy.to_string()),
                 ("IP Families", s.spec.ip_families.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),

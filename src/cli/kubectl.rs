@@ -444,7 +444,7 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
             let ports = s.spec.ports.iter().map(|p| match p.node_port { Some(np) => format!("{}:{np}/{}", p.port, p.protocol), None => format!("{}/{}", p.port, p.protocol) }).collect::<Vec<_>>().join(",");
             let mut r = vec![name, s.spec.type_.to_string(), s.spec.cluster_ip.to_string(), "<none>".into(), ports, age(sim, o)];
             if wide {
-                r.push(if s.spec.selector.is_empty() { "<none>".into() } else { s.spec.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
+                r.push(format_labels(&s.spec.selector, ","));
             }
             r
         }
@@ -456,6 +456,11 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
         Object::Endpoints(e) => vec![name, format_endpoints(e), age(sim, o)],
         Object::Lease(l) => vec![name, l.spec.holder_identity.to_string(), age(sim, o)],
     }
+}
+
+/// A label map as `k=v` pairs joined by `sep`, or `<none>` (kubectl's labels.FormatLabels).
+pub fn format_labels(l: &Labels, sep: &str) -> String {
+    if l.is_empty() { "<none>".into() } else { l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(sep) }
 }
 
 /// formatEndpoints (kubectl's printers): the first three `ip:port`s of the ready addresses,
@@ -635,8 +640,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
                 if p.has("show-labels") {
                     h.push("LABELS");
                     for (r, o) in rows.iter_mut().zip(objs) {
-                        let l = &o.meta().labels;
-                        r.push(if l.is_empty() { "<none>".into() } else { l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",") });
+                        r.push(format_labels(&o.meta().labels, ","));
                     }
                 }
                 if all_ns && kind.namespaced() {
