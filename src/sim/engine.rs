@@ -3,8 +3,7 @@
 //! moves when a message is delivered. Components never see each other: they get a `Ctx` to send
 //! messages through, and read shared state only through the API server, as in Kubernetes.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 use super::api_server::ApiServer;
 use super::controllers::ControllerManager;
@@ -15,6 +14,7 @@ use super::kubelet::Kubelet;
 use super::message::*;
 use super::objects::*;
 use super::proxy::KubeProxy;
+use super::queue::DeliveryQueue;
 use super::rng::Rng;
 use super::runtime::ContainerRuntime;
 use super::scheduler::Scheduler;
@@ -156,16 +156,6 @@ struct Queued {
     body: Body,
 }
 
-/// A queued message's place in line: ordered by delivery time, then by send order. The heap
-/// holds only these 24 bytes; the message itself waits in a slot of `Sim::slots`, so the
-/// heap's sifting moves small keys rather than whole messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Due {
-    at: SimTime,
-    seq: u64,
-    slot: u32,
-}
-
 /// The agents that run on one worker node.
 #[derive(Clone, Debug)]
 pub struct NodeAgents {
@@ -185,7 +175,8 @@ pub struct Sim {
     config: std::sync::Arc<SimConfig>,
     seq: u64,
     next_id: u64,
-    queue: BinaryHeap<Reverse<Due>>,
+    /// Slots of `slots`, by delivery time then send order.
+    queue: DeliveryQueue,
     slots: Vec<Option<Queued>>,
     free_slots: Vec<u32>,
     outbox: Vec<Outgoing>,
@@ -211,7 +202,7 @@ impl Sim {
             rng: Rng::new(config.seed),
             seq: 0,
             next_id: 0,
-            queue: BinaryHeap::new(),
+            queue: DeliveryQueue::default(),
             slots: Vec::new(),
             free_slots: Vec::new(),
             outbox: Vec::new(),
@@ -381,17 +372,17 @@ impl Sim {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.queue.push(Reverse(Due { at, seq: self.seq, slot }));
+        self.queue.push(at.0, slot);
     }
 
     // ------------------------------------------------------------------ advancing
 
     /// Delivers the next message. Returns false when nothing is queued.
     pub fn step(&mut self) -> bool {
-        let Some(Reverse(due)) = self.queue.pop() else { return false };
-        let Some(q) = self.slots[due.slot as usize].take() else { return false };
-        self.free_slots.push(due.slot);
-        self.now = self.now.max(due.at);
+        let Some((at, slot)) = self.queue.pop() else { return false };
+        let Some(q) = self.slots[slot as usize].take() else { return false };
+        self.free_slots.push(slot);
+        self.now = self.now.max(SimTime(at));
         if !q.body.is_background() {
             self.foreground -= 1;
         }
@@ -407,7 +398,7 @@ impl Sim {
 
     /// When the next message will be delivered.
     pub fn next_delivery(&self) -> Option<SimTime> {
-        self.queue.peek().map(|r| r.0.at)
+        self.queue.peek().map(SimTime)
     }
 
     /// Delivers every message due by `t`, then sets the clock to `t`.

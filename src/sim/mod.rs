@@ -17,6 +17,7 @@ pub mod kubelet;
 pub mod message;
 pub mod objects;
 pub mod proxy;
+pub mod queue;
 pub mod rng;
 pub mod runtime;
 pub mod scheduler;
