@@ -116,14 +116,12 @@ impl<'a> Ctx<'a> {
     /// Records a Kubernetes Event about the object of `kind` with metadata `meta`, as client-go's
     /// event recorder does: through the correlator (`events.rs`), which may turn it into an
     /// update of an earlier Event's count, or drop it.
-    pub fn event(&mut self, source: EventSource, kind: Kind, meta: &ObjectMeta, type_: &str, reason: &str, message: String) {
+    pub fn event(&mut self, source: EventSource, kind: Kind, meta: &ObjectMeta, type_: &str, reason: &str, message: Str) {
         if !self.record_events {
             return;
         }
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
-        let mut name = super::text::concat(&[&meta.name, "."]);
-        super::text::push_hex(&mut name, u64::try_from(nanos).unwrap_or(0), 0);
-        let name = Str::from(name);
+        let name = Str::concat(&[&meta.name, ".", super::text::hex(u64::try_from(nanos).unwrap_or(0), &mut [0; 16])]);
         let key = EventKey { component: &source.component, host: &source.host, kind: kind.name(), namespace: &meta.namespace, name: &meta.name, uid: &meta.uid, api_version: kind.api_version(), type_, reason };
         let (recorded, key) = self.events.correlate(self.now, &key, message, &name);
         let (verb, name, message, count, first) = match recorded {
@@ -135,7 +133,7 @@ impl<'a> Ctx<'a> {
             metadata: ObjectMeta { name, namespace: if meta.namespace.is_empty() { "default".into() } else { meta.namespace.clone() }, ..Default::default() },
             involved_object: ObjectReference { kind: kind.name().into(), namespace: meta.namespace.clone(), name: meta.name.clone(), uid: meta.uid.clone(), api_version: kind.api_version().into(), field_path: Str::EMPTY },
             reason: reason.into(),
-            message: message.into(),
+            message,
             type_: type_.into(),
             source,
             first_timestamp: first,

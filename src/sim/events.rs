@@ -87,9 +87,9 @@ struct Bucket {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Recorded {
     /// Create a new Event with this message (its name is the caller's).
-    Create { message: String },
+    Create { message: Str },
     /// Update the existing Event `name`: this message, this count, first seen at `first`.
-    Update { name: Str, message: String, count: i32, first: SimTime },
+    Update { name: Str, message: Str, count: i32, first: SimTime },
     /// Dropped by the spam filter.
     Skip,
 }
@@ -156,7 +156,7 @@ impl EventCorrelator {
 
     /// EventCorrelate: aggregate, then count, then filter. `name` is the name a new Event
     /// would get. Also returns the key the event is counted under.
-    pub fn correlate(&mut self, now: SimTime, k: &EventKey, message: String, name: &Str) -> (Recorded, u64) {
+    pub fn correlate(&mut self, now: SimTime, k: &EventKey, message: Str, name: &Str) -> (Recorded, u64) {
         let object_key = hash(&[k.component, k.host, k.kind, k.namespace, k.name, k.uid, k.api_version]);
         let aggregate_key = hash_after(object_key, &[k.type_, k.reason]);
         let agg = self.aggregates.entry(aggregate_key);
@@ -174,7 +174,7 @@ impl EventCorrelator {
             (message, key)
         } else {
             agg.len -= 1;
-            (format!("(combined from similar events): {message}"), aggregate_key)
+            (Str::concat(&["(combined from similar events): ", &message]), aggregate_key)
         };
 
         let seen = self.observed.entry(key);
@@ -215,9 +215,9 @@ mod tests {
     fn similar_events_aggregate_and_then_the_spam_filter_stops_them() {
         let mut c = EventCorrelator::default();
         let now = SimTime::ZERO;
-        let results: Vec<Recorded> = (0..40).map(|i| c.correlate(now, &key("SuccessfulCreate"), format!("Created pod: web-{i}"), &Str::from(format!("ev-{i}"))).0).collect();
+        let results: Vec<Recorded> = (0..40).map(|i| c.correlate(now, &key("SuccessfulCreate"), Str::from(format!("Created pod: web-{i}")), &Str::from(format!("ev-{i}"))).0).collect();
         for (i, r) in results.iter().take(9).enumerate() {
-            assert_eq!(*r, Recorded::Create { message: format!("Created pod: web-{i}") });
+            assert_eq!(*r, Recorded::Create { message: format!("Created pod: web-{i}").into() });
         }
         assert_eq!(results[9], Recorded::Create { message: "(combined from similar events): Created pod: web-9".into() });
         assert_eq!(results[10], Recorded::Update { name: "ev-9".into(), message: "(combined from similar events): Created pod: web-10".into(), count: 2, first: now });

@@ -252,11 +252,11 @@ impl Kubelet {
                 let c = &w.pod.spec.containers[container];
                 let pod_meta = &w.pod.metadata;
                 if present && c.image_pull_policy != "Always" {
-                    ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulled", concat(&["Container image ", &quote(&c.image), " already present on machine"]));
+                    ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulled", Str::concat(&["Container image ", &quote(&c.image), " already present on machine"]));
                     w.stage = Stage::Creating(container);
                     ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name: c.name.clone(), image: c.image.clone() }));
                 } else {
-                    ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulling", concat(&["Pulling image ", &quote(&c.image)]));
+                    ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulling", Str::concat(&["Pulling image ", &quote(&c.image)]));
                     w.stage = Stage::Pulling(container);
                     w.pull_started = ctx.now;
                     ctx.send(rt, Body::Cri(CriCall::PullImage { pod_uid, image: c.image.clone(), container }));
@@ -272,13 +272,13 @@ impl Kubelet {
                     Ok(info) => {
                         let waited = ctx.now.since(w.pull_started);
                         let took = SimDuration((info.pull_secs * 1e6) as u64);
-                        ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {took} ({waited} including waiting). Image size: {} bytes.", info.size_bytes));
+                        ctx.event(src, Kind::Pod, &pod_meta, "Normal", "Pulled", format!("Successfully pulled image {image:?} in {took} ({waited} including waiting). Image size: {} bytes.", info.size_bytes).into());
                         w.stage = Stage::Creating(container);
                         let name = w.pod.spec.containers[container].name.clone();
                         ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name, image }));
                     }
                     Err(e) => {
-                        ctx.event(src.clone(), Kind::Pod, &pod_meta, "Warning", "Failed", format!("Failed to pull image {image:?}: {e}"));
+                        ctx.event(src.clone(), Kind::Pod, &pod_meta, "Warning", "Failed", format!("Failed to pull image {image:?}: {e}").into());
                         ctx.event(src, Kind::Pod, &pod_meta, "Warning", "Failed", "Error: ErrImagePull".into());
                         w.stage = Stage::ImagePullBackOff(container);
                         let delay = w.backoff;
@@ -294,7 +294,7 @@ impl Kubelet {
                     return;
                 }
                 let name = w.pod.spec.containers[container].name.clone();
-                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Created", concat(&["Created container: ", &name]));
+                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Created", Str::concat(&["Created container: ", &name]));
                 w.container_ids[container] = container_id.clone();
                 w.stage = Stage::Starting(container);
                 ctx.send(rt, Body::Cri(CriCall::StartContainer { pod_uid, container, container_id }));
@@ -305,7 +305,7 @@ impl Kubelet {
                     return;
                 }
                 let name = w.pod.spec.containers[container].name.clone();
-                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Started", concat(&["Started container ", &name]));
+                ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Started", Str::concat(&["Started container ", &name]));
                 w.started_at[container] = Some(ctx.now);
                 if container + 1 < w.pod.spec.containers.len() {
                     self.ensure_image(ctx, &pod_uid, container + 1);
@@ -343,7 +343,7 @@ impl Kubelet {
         let Some(w) = self.workers.get_mut(uid) else { return };
         let Stage::ImagePullBackOff(c) = w.stage else { return };
         let image = w.pod.spec.containers[c].image.clone();
-        ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "BackOff", format!("Back-off pulling image {image:?}"));
+        ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "BackOff", format!("Back-off pulling image {image:?}").into());
         report(ctx, &self.node_ip, w, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
         self.ensure_image(ctx, uid, c);
     }
@@ -359,7 +359,7 @@ impl Kubelet {
         let running: Vec<(Str, String)> = w.pod.spec.containers.iter().zip(&w.container_ids).filter(|(_, id)| !id.is_empty()).map(|(c, id)| (c.name.clone(), id.clone())).collect();
         w.stopping = running.len();
         for (name, id) in &running {
-            ctx.event(src.clone(), Kind::Pod, &pod_meta, "Normal", "Killing", format!("Stopping container {name}"));
+            ctx.event(src.clone(), Kind::Pod, &pod_meta, "Normal", "Killing", format!("Stopping container {name}").into());
             ctx.send(rt, Body::Cri(CriCall::StopContainer { pod_uid: uid.into(), container_id: id.clone(), timeout_secs: grace }));
         }
         if running.is_empty() {

@@ -24,21 +24,35 @@ const COMMON: &[&str] = &[
     "pod-template-hash", "kube-node-lease", "Available", "Progressing",
 ];
 
+/// Where a string would sit in `SLOTS`: from its length and first and last bytes.
+fn slot_of(s: &[u8]) -> usize {
+    let (first, last) = (s[0] as usize, s[s.len() - 1] as usize);
+    (first.wrapping_mul(7) ^ last.wrapping_mul(31) ^ s.len().wrapping_mul(13)) & 255
+}
+
+const FREE: u8 = u8::MAX;
+const SHARED_SLOT: u8 = u8::MAX - 1;
+
 fn common_index(s: &str) -> Option<usize> {
-    // A quick no: which (first byte, length) pairs occur in the table at all.
-    static SEEN: std::sync::OnceLock<[u64; 256]> = std::sync::OnceLock::new();
-    let seen = SEEN.get_or_init(|| {
-        let mut t = [0u64; 256];
-        for c in COMMON {
-            t[c.as_bytes()[0] as usize] |= 1 << c.len().min(63);
+    // One probe: each slot holds the one common string that hashes there, or says that several
+    // do (then the table is searched), or none (the usual answer for a name or a message).
+    static SLOTS: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
+    if s.is_empty() || s.len() > 64 {
+        return None;
+    }
+    let slots = SLOTS.get_or_init(|| {
+        let mut t = [FREE; 256];
+        for (i, c) in COMMON.iter().enumerate() {
+            let at = slot_of(c.as_bytes());
+            t[at] = if t[at] == FREE { i as u8 } else { SHARED_SLOT };
         }
         t
     });
-    let first = s.as_bytes().first().copied().unwrap_or(0) as usize;
-    if s.len() > 63 || seen[first] & (1 << s.len()) == 0 {
-        return None;
+    match slots[slot_of(s.as_bytes())] {
+        FREE => None,
+        SHARED_SLOT => COMMON.iter().position(|c| *c == s),
+        i => (COMMON[i as usize] == s).then_some(i as usize),
     }
-    COMMON.iter().position(|c| *c == s)
 }
 
 fn common(i: usize) -> Str {
@@ -71,7 +85,8 @@ impl Str {
                 break;
             }
         }
-        Str::new(std::str::from_utf8(&buf[i..]).unwrap_or_default())
+        // SAFETY: ASCII digits.
+        Str::new(unsafe { std::str::from_utf8_unchecked(&buf[i..]) })
     }
     /// `a + b + c...` straight into a shared string.
     pub fn concat(parts: &[&str]) -> Str {
@@ -232,7 +247,19 @@ pub fn with_concat<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
         buf[at..at + p.len()].copy_from_slice(p.as_bytes());
         at += p.len();
     }
-    f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+    // SAFETY: `buf[..n]` is the `&str`s of `parts` one after another, so it is UTF-8 too.
+    f(unsafe { std::str::from_utf8_unchecked(&buf[..n]) })
+}
+
+/// `n` as lower-case hex digits (at least one), written into `buf`.
+pub fn hex(n: u64, buf: &mut [u8; 16]) -> &str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digits = (64 - n.leading_zeros() as usize).div_ceil(4).max(1);
+    for (i, b) in buf[..digits].iter_mut().enumerate() {
+        *b = DIGITS[((n >> ((digits - 1 - i) * 4)) & 15) as usize];
+    }
+    // SAFETY: ASCII hex digits.
+    unsafe { std::str::from_utf8_unchecked(&buf[..digits]) }
 }
 
 /// Appends `n` as lower-case hex, zero-padded to `width` digits.
@@ -367,6 +394,16 @@ mod tests {
             let mut s = String::new();
             push_hex(&mut s, n, w);
             assert_eq!(s, format!("{n:0w$x}"));
+            assert_eq!(hex(n, &mut [0; 16]), format!("{n:x}"));
         }
+        // Every common string is found in its table, and only an equal string matches it.
+        for (i, c) in COMMON.iter().enumerate() {
+            assert_eq!(common_index(c), Some(i), "{c}");
+            assert_eq!(common_index(&c[..c.len() - 1]), None);
+            assert_eq!(common_index(&[c, "x"].concat()), None);
+        }
+        assert!(Arc::ptr_eq(Str::new("Pending").0.as_ref().unwrap(), Str::new("Pending").0.as_ref().unwrap()));
+        assert_eq!(Str::decimal(0), "0");
+        assert_eq!(Str::decimal(1234567), "1234567");
     }
 }

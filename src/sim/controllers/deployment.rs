@@ -146,7 +146,7 @@ impl DeploymentController {
             let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::ReplicaSet(rs)));
             self.pending_creates.insert(rs_key, id);
             if start > 0 {
-                ctx.event(source("deployment-controller"), d_obj.kind(), d_obj.meta(), "Normal", "ScalingReplicaSet", format!("Scaled up replica set {rs_name} from 0 to {start}"));
+                ctx.event(source("deployment-controller"), d_obj.kind(), d_obj.meta(), "Normal", "ScalingReplicaSet", format!("Scaled up replica set {rs_name} from 0 to {start}").into());
             }
             return;
         };
@@ -221,7 +221,7 @@ impl DeploymentController {
         next.metadata.annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d_obj.as_deployment().and_then(|d| d.spec.replicas).unwrap_or(1).to_string().into());
         self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
         let dir = if to > from { "up" } else { "down" };
-        ctx.event(source("deployment-controller"), d_obj.kind(), d_obj.meta(), "Normal", "ScalingReplicaSet", format!("Scaled {dir} replica set {} from {from} to {to}", rs.metadata.name));
+        ctx.event(source("deployment-controller"), d_obj.kind(), d_obj.meta(), "Normal", "ScalingReplicaSet", format!("Scaled {dir} replica set {} from {from} to {to}", rs.metadata.name).into());
     }
 
     fn new_replica_set(&self, d_obj: &ObjectRc, d: &Deployment, name: &str, hash: &str, replicas: i32, revision: i64) -> ReplicaSet {

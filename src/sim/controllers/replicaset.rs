@@ -168,7 +168,7 @@ impl ReplicaSetController {
             match &resp.result {
                 Ok(ApiReply::Object(pod)) => {
                     if let Some(rs) = rs_in(informers, &rs_key) {
-                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulCreate", crate::sim::text::concat(&["Created pod: ", pod.name()]));
+                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulCreate", Str::concat(&["Created pod: ", pod.name()]));
                     }
                 }
                 Err(e) => {
@@ -176,7 +176,7 @@ impl ReplicaSetController {
                         exp.adds -= 1;
                     }
                     if let Some(rs) = rs_in(informers, &rs_key) {
-                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Warning", "FailedCreate", format!("Error creating: {}", e.message));
+                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Warning", "FailedCreate", format!("Error creating: {}", e.message).into());
                     }
                     self.queue.add(rs_key);
                 }
@@ -186,7 +186,7 @@ impl ReplicaSetController {
             match &resp.result {
                 Ok(_) => {
                     if let Some(rs) = rs_in(informers, &rs_key) {
-                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulDelete", format!("Deleted pod: {pod}"));
+                        ctx.event(source("replicaset-controller"), rs.kind(), rs.meta(), "Normal", "SuccessfulDelete", format!("Deleted pod: {pod}").into());
                     }
                 }
                 Err(_) => {

@@ -366,7 +366,7 @@ impl Scheduler {
             }
             None => {
                 let msg = unfit_message.unwrap_or_default();
-                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Warning", "FailedScheduling", msg.clone());
+                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Warning", "FailedScheduling", Str::new(&msg));
                 let mut next = pod.clone();
                 set_condition(&mut next.status.conditions, "PodScheduled", "False", "Unschedulable", &msg, ctx.now);
                 next.metadata.resource_version.clear();
@@ -389,7 +389,7 @@ impl Scheduler {
         match resp.result {
             Ok(_) => {
                 self.scheduled_total += 1;
-                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Normal", "Scheduled", crate::sim::text::concat(&["Successfully assigned ", &key, " to ", &node]));
+                ctx.event(source("default-scheduler"), Kind::Pod, &pod.metadata, "Normal", "Scheduled", Str::concat(&["Successfully assigned ", &key, " to ", &node]));
             }
             Err(e) => {
                 // The bind lost: forget the assumption and retry after a back-off.
