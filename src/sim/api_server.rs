@@ -52,7 +52,7 @@ impl ApiServer {
     fn serve(&mut self, ctx: &mut Ctx, etcd: &Etcd, client: Component, req: Box<ApiRequest>) {
         let (id, verb, kind) = (req.id, req.verb, req.kind);
         if let Err(e) = self.handle_request(ctx, etcd, client, req) {
-            ctx.send(client, Body::Response(Box::new(ApiResponse { id, verb, kind, result: Err(e) })));
+            ctx.send(client, Body::Response(ApiResponse { id, verb, kind, result: Err(e) }));
         }
     }
 
@@ -77,7 +77,7 @@ impl ApiServer {
                     (Some(node), Kind::Pod) => self.node_pod_watchers.entry(node.as_str().into()).or_default().push(from),
                     _ => self.watchers[kind as usize].push(from),
                 }
-                ctx.send(from, Body::Response(Box::new(ApiResponse { id: req.id, verb: req.verb, kind, result: Ok(ApiReply::List { items, revision: etcd.revision() }) })));
+                ctx.send(from, Body::Response(ApiResponse { id: req.id, verb: req.verb, kind, result: Ok(ApiReply::List { items, revision: etcd.revision() }) }));
             }
             Verb::Create => {
                 // A create is never retried, so the object moves into the write; the request
@@ -115,7 +115,7 @@ impl ApiServer {
     }
 
     fn write(&mut self, ctx: &mut Ctx, client: Component, request: Box<ApiRequest>, key: String, rev: u64, op: TxnOp) {
-        ctx.send(Component::Etcd, Body::EtcdTxn(Box::new(EtcdTxn { key, compare: Compare { mod_revision: rev }, op, pending: Pending { client, request } })));
+        ctx.send(Component::Etcd, Body::EtcdTxn(EtcdTxn { key, compare: Compare { mod_revision: rev }, op, pending: Pending { client, request } }));
     }
 
     fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<String, ApiError> {
@@ -322,7 +322,7 @@ fn already_exists(kind: Kind, name: &str) -> ApiError {
 }
 
 fn respond(ctx: &mut Ctx, to: Component, req: &ApiRequest, result: Result<ApiReply, ApiError>) {
-    ctx.send(to, Body::Response(Box::new(ApiResponse { id: req.id, verb: req.verb, kind: req.kind, result })));
+    ctx.send(to, Body::Response(ApiResponse { id: req.id, verb: req.verb, kind: req.kind, result }));
 }
 
 fn list_prefix(req: &ApiRequest) -> String {

@@ -466,7 +466,7 @@ impl Sim {
         match to {
             Component::User => {
                 if let Body::Response(r) = body {
-                    self.user_inbox.insert(r.id, *r);
+                    self.user_inbox.insert(r.id, r);
                 }
             }
             Component::Etcd => self.serve_etcd(body),
@@ -499,7 +499,6 @@ impl Sim {
     fn serve_etcd(&mut self, body: Body) {
         let reply = match body {
             Body::EtcdTxn(t) => {
-                let t = *t;
                 let result = self.etcd.txn(&t.key, t.compare, t.op);
                 if result.succeeded && !t.key.starts_with(Kind::Lease.etcd_prefix()) {
                     self.last_change = self.now;

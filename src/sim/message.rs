@@ -322,8 +322,8 @@ pub enum Timer {
 #[derive(Clone, Debug)]
 pub enum Body {
     Request(Box<ApiRequest>),
-    Response(Box<ApiResponse>),
-    EtcdTxn(Box<EtcdTxn>),
+    Response(ApiResponse),
+    EtcdTxn(EtcdTxn),
     EtcdRange(Box<EtcdRange>),
     EtcdReply(Box<EtcdReply>),
     Watch(WatchEvent),

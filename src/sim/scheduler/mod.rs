@@ -165,7 +165,7 @@ impl Scheduler {
                     self.schedule_one(ctx);
                 }
                 Body::Timer(Timer::FlushBackoff) => self.flush_backoff(ctx.now),
-                Body::Response(resp) => self.on_bind_response(ctx, *resp),
+                Body::Response(resp) => self.on_bind_response(ctx, resp),
                 _ => {}
             }
         }
