@@ -3,6 +3,9 @@
 //! clone: cloning a Pod bumps reference counts instead of allocating each name, label and
 //! condition again. The empty string allocates nothing, and the few dozen strings every object
 //! repeats ("Running", "True", "ContainersReady", "kubelet") are shared from one table.
+//!
+//! A `Str` is one thin pointer (8 bytes, where `Arc<str>` is 16): an object holds dozens of
+//! them, and a cluster of 150,000 pods holds a million objects.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -10,8 +13,109 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 /// Equality, order and hash are those of the `str` it holds (as `Borrow<str>` requires).
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Str(Option<Arc<str>>);
+#[derive(Clone, Default)]
+pub struct Str(Option<thin::Thin>);
+
+impl PartialEq for Str {
+    fn eq(&self, o: &Str) -> bool {
+        match (&self.0, &o.0) {
+            (Some(a), Some(b)) => a.ptr_eq(b) || a.as_str() == b.as_str(),
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
+}
+impl Eq for Str {}
+impl PartialOrd for Str {
+    fn partial_cmp(&self, o: &Str) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Str {
+    fn cmp(&self, o: &Str) -> std::cmp::Ordering {
+        self.as_str().cmp(o.as_str())
+    }
+}
+
+/// The shared string behind a non-empty `Str`: a count, a length and the bytes in one block.
+mod thin {
+    use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+    use std::ptr::NonNull;
+    use std::sync::atomic::{fence, AtomicUsize, Ordering};
+
+    #[repr(C)]
+    struct Header {
+        count: AtomicUsize,
+        len: usize,
+    }
+
+    const DATA: usize = std::mem::size_of::<Header>();
+
+    pub struct Thin(NonNull<Header>);
+
+    // SAFETY: the bytes never change after `new`, and the count is atomic, as in `Arc<str>`.
+    unsafe impl Send for Thin {}
+    unsafe impl Sync for Thin {}
+
+    fn layout(len: usize) -> Layout {
+        // Only fails past isize::MAX bytes, which no `str` reaches.
+        let bytes = Layout::array::<u8>(len).expect("a str's length fits a layout");
+        Layout::new::<Header>().extend(bytes).expect("a str's length fits a layout").0.pad_to_align()
+    }
+
+    impl Thin {
+        pub fn new(s: &str) -> Thin {
+            let layout = layout(s.len());
+            // SAFETY: the layout has room for the header and then `s.len()` bytes at DATA
+            // (`extend` puts them right after the 16-byte header, which needs no padding).
+            unsafe {
+                let p = alloc(layout) as *mut Header;
+                let Some(p) = NonNull::new(p) else { handle_alloc_error(layout) };
+                p.as_ptr().write(Header { count: AtomicUsize::new(1), len: s.len() });
+                std::ptr::copy_nonoverlapping(s.as_ptr(), (p.as_ptr() as *mut u8).add(DATA), s.len());
+                Thin(p)
+            }
+        }
+        pub fn as_str(&self) -> &str {
+            // SAFETY: the block is alive while `self` holds a count, and its bytes were copied
+            // from a `str` and never change.
+            unsafe {
+                let h = self.0.as_ptr();
+                let bytes = std::slice::from_raw_parts((h as *const u8).add(DATA), (*h).len);
+                std::str::from_utf8_unchecked(bytes)
+            }
+        }
+        pub fn ptr_eq(&self, o: &Thin) -> bool {
+            self.0 == o.0
+        }
+        fn header(&self) -> &Header {
+            // SAFETY: alive while `self` holds a count.
+            unsafe { self.0.as_ref() }
+        }
+    }
+
+    impl Clone for Thin {
+        fn clone(&self) -> Thin {
+            // As Arc: Relaxed suffices to take a count from one already held.
+            if self.header().count.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+                std::process::abort();
+            }
+            Thin(self.0)
+        }
+    }
+
+    impl Drop for Thin {
+        fn drop(&mut self) {
+            if self.header().count.fetch_sub(1, Ordering::Release) != 1 {
+                return;
+            }
+            // As Arc: see every other holder's last use before freeing.
+            fence(Ordering::Acquire);
+            let len = self.header().len;
+            // SAFETY: this was the last count; the block was allocated with this layout.
+            unsafe { dealloc(self.0.as_ptr() as *mut u8, layout(len)) }
+        }
+    }
+}
 
 const COMMON: &[&str] = &[
     "True", "False", "Running", "Pending", "Ready", "ContainersReady", "Initialized", "PodScheduled",
@@ -57,7 +161,7 @@ fn common_index(s: &str) -> Option<usize> {
 
 fn common(i: usize) -> Str {
     static TABLE: std::sync::OnceLock<Vec<Str>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| COMMON.iter().map(|s| Str(Some(Arc::from(*s)))).collect())[i].clone()
+    TABLE.get_or_init(|| COMMON.iter().map(|s| Str(Some(thin::Thin::new(s)))).collect())[i].clone()
 }
 
 impl Str {
@@ -69,7 +173,7 @@ impl Str {
         }
         match common_index(s) {
             Some(i) => common(i),
-            None => Str(Some(Arc::from(s))),
+            None => Str(Some(thin::Thin::new(s))),
         }
     }
     /// `n` in decimal (a resourceVersion), without a `String` on the way.
@@ -93,7 +197,10 @@ impl Str {
         with_concat(parts, Str::new)
     }
     pub fn as_str(&self) -> &str {
-        self.0.as_deref().unwrap_or("")
+        match &self.0 {
+            Some(t) => t.as_str(),
+            None => "",
+        }
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
@@ -349,6 +456,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shared_strings_outlive_any_one_holder() {
+        // Clones share one block; each drop gives back one count; the last frees it.
+        let names: Vec<Str> = (0..1000).map(|i| Str::from(format!("web-{i}-abcde"))).collect();
+        let mut copies: Vec<Str> = names.iter().flat_map(|n| [n.clone(), n.clone()]).collect();
+        drop(names);
+        copies.truncate(1001);
+        assert_eq!(copies[1000], "web-500-abcde");
+        assert!(copies[0].0.as_ref().unwrap().ptr_eq(copies[1].0.as_ref().unwrap()));
+        // Held on other threads too (the UI keeps the simulation in a shared cell).
+        let handles: Vec<_> = (0..4).map(|_| { let c = copies.clone(); std::thread::spawn(move || c.iter().map(|s| s.len()).sum::<usize>()) }).collect();
+        let total: usize = copies.iter().map(|s| s.len()).sum();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), total);
+        }
+        // Equal by content, ordered and hashed as str, so maps of Str are looked up by &str.
+        let (x, y) = (Str::from(String::from("é-ü")), Str::new("é-ü"));
+        assert!(x == y && !x.0.as_ref().unwrap().ptr_eq(y.0.as_ref().unwrap()));
+        assert!(Str::new("a") < Str::new("b") && Str::EMPTY < Str::new("a") && Str::EMPTY == Str::new(""));
+        let mut m = std::collections::HashMap::new();
+        m.insert(Str::new("/registry/pods/default/web"), 1);
+        assert_eq!(m.get("/registry/pods/default/web"), Some(&1));
+    }
+
+    #[test]
     fn decimal_prints_like_to_string() {
         for n in [0, 7, 10, 12345, u64::MAX] {
             assert_eq!(Str::decimal(n), n.to_string());
@@ -388,7 +519,7 @@ mod tests {
         assert_eq!(Str::concat(&["web", "-", "abc"]), "web-abc");
         assert_eq!(Str::concat(&["x"; 300]).len(), 300);
         let (a, b) = (Str::from("Running"), Str::from(String::from("Running")));
-        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()), "common strings are shared");
+        assert!(a.0.as_ref().unwrap().ptr_eq(b.0.as_ref().unwrap()), "common strings are shared");
         assert_eq!(Str::from("Runnin"), "Runnin");
         for (n, w) in [(0u64, 0), (0, 4), (0xabc, 0), (0xabc, 8), (u64::MAX, 16), (1 << 60, 16)] {
             let mut s = String::new();
@@ -402,7 +533,8 @@ mod tests {
             assert_eq!(common_index(&c[..c.len() - 1]), None);
             assert_eq!(common_index(&[c, "x"].concat()), None);
         }
-        assert!(Arc::ptr_eq(Str::new("Pending").0.as_ref().unwrap(), Str::new("Pending").0.as_ref().unwrap()));
+        assert!(Str::new("Pending").0.as_ref().unwrap().ptr_eq(Str::new("Pending").0.as_ref().unwrap()));
+        assert_eq!(std::mem::size_of::<Str>(), std::mem::size_of::<usize>(), "one thin pointer");
         assert_eq!(Str::decimal(0), "0");
         assert_eq!(Str::decimal(1234567), "1234567");
     }
