@@ -10,7 +10,7 @@ use kubesim::sim::*;
 fn deployment(replicas: i32) -> Object {
     let mut labels = Labels::new();
     labels.insert("app".into(), "web".into());
-    Object::Deployment(Deployment {
+    Object::Deployment(Box::new(Deployment {
         metadata: ObjectMeta { name: "web".into(), namespace: "default".into(), ..Default::default() },
         spec: DeploymentSpec {
             replicas: Some(replicas),
@@ -19,7 +19,7 @@ fn deployment(replicas: i32) -> Object {
             ..Default::default()
         },
         status: Default::default(),
-    })
+    }))
 }
 
 fn peak_rss_mib() -> f64 {

@@ -10,7 +10,7 @@ use kubesim::sim::*;
 pub fn web_deployment(replicas: i32) -> Object {
     let mut labels = Labels::new();
     labels.insert("app".into(), "web".into());
-    Object::Deployment(Deployment {
+    Object::Deployment(Box::new(Deployment {
         metadata: ObjectMeta { name: "web".into(), namespace: "default".into(), labels: labels.clone(), ..Default::default() },
         spec: DeploymentSpec {
             replicas: Some(replicas),
@@ -22,7 +22,7 @@ pub fn web_deployment(replicas: i32) -> Object {
             ..Default::default()
         },
         status: Default::default(),
-    })
+    }))
 }
 
 fn first_time(sim: &Sim, pred: impl Fn(&TraceEntry) -> bool) -> Option<SimTime> {

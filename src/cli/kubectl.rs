@@ -242,10 +242,10 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 status: Default::default(),
             };
             if p.get("dry-run").is_some_and(|v| v == "client") {
-                return Ok(yaml::to_yaml(&Object::Deployment(d).to_value()).trim_end().to_string());
+                return Ok(yaml::to_yaml(&Object::Deployment(Box::new(d)).to_value()).trim_end().to_string());
             }
             // create_deployment.go wraps whatever the server says: "failed to create deployment: %v".
-            match sim.call(ApiRequest::with_object(Verb::Create, Object::Deployment(d))) {
+            match sim.call(ApiRequest::with_object(Verb::Create, Object::Deployment(Box::new(d)))) {
                 Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
                 Ok(_) => Err("error: unexpected answer".into()),
                 Err(e) => Err(format!("error: failed to create deployment: {}", e.message)),
@@ -821,6 +821,6 @@ fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
         spec: ServiceSpec { type_: p.get("type").unwrap_or("ClusterIP").into(), selector, ports: vec![ServicePort { port, protocol: p.get("protocol").unwrap_or("TCP").into(), target_port: Some(target), ..Default::default() }], ..Default::default() },
         status: None,
     };
-    let o = submit(sim, Verb::Create, Object::Service(svc))?;
+    let o = submit(sim, Verb::Create, Object::Service(Box::new(svc)))?;
     Ok(format!("service/{} exposed", o.name()))
 }

@@ -232,7 +232,7 @@ impl Sim {
         let mut svc_meta = self.new_meta("kubernetes", "default");
         svc_meta.labels.insert("component".into(), "apiserver".into());
         svc_meta.labels.insert("provider".into(), "kubernetes".into());
-        self.seed_object(Object::Service(Service {
+        self.seed_object(Object::Service(Box::new(Service {
             metadata: svc_meta,
             // The rest (type, protocol, session affinity, IP families) is the API server's defaulting.
             spec: ServiceSpec {
@@ -242,7 +242,7 @@ impl Sim {
                 ..Default::default()
             },
             status: None,
-        }));
+        })));
         self.api.allocated_cluster_ips.insert("10.96.0.1".into());
         let startups = self.config.nodes;
         for i in 1..=startups {

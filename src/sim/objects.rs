@@ -915,9 +915,11 @@ pub enum Object {
     Namespace(Namespace),
     Node(Node),
     Pod(Pod),
-    Deployment(Deployment),
+    /// Boxed, as Service: they are few, and the largest kinds; unboxed they would make every
+    /// one of a million pods and Events as big as they are.
+    Deployment(Box<Deployment>),
     ReplicaSet(ReplicaSet),
-    Service(Service),
+    Service(Box<Service>),
     Endpoints(Endpoints),
     Event(Event),
     Lease(Lease),
@@ -1029,6 +1031,13 @@ impl Object {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_rare_kind_makes_every_pod_and_event_bigger() {
+        // A million pods and Events share the enum's size: the rare big kinds are boxed.
+        assert_eq!(std::mem::size_of::<Object>(), std::mem::size_of::<Pod>());
+        assert!(std::mem::size_of::<Event>() <= std::mem::size_of::<Pod>());
+    }
 
     #[test]
     fn quantities_parse_like_kubernetes() {

@@ -300,7 +300,7 @@ impl DeploymentController {
                 next.metadata.annotations.insert(REVISION_ANNOTATION.into(), r);
             }
             next.metadata.resource_version.clear();
-            self.queue.request(ctx, key, ApiRequest::with_object(Verb::UpdateStatus, Object::Deployment(next)));
+            self.queue.request(ctx, key, ApiRequest::with_object(Verb::UpdateStatus, Object::Deployment(Box::new(next))));
         }
     }
 }
