@@ -389,7 +389,8 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
     let ready = not_ready.is_empty();
     let unready_msg = if ready { String::new() } else { format!("containers with unready status: [{}]", not_ready.join(" ")) };
     // Room for the five conditions, not the eight a doubling vector would keep.
-    s.conditions.reserve_exact(5usize.saturating_sub(s.conditions.len()));
+    let have = s.conditions.len();
+    s.conditions.reserve_exact(5usize.saturating_sub(have));
     set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
     set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
     set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);

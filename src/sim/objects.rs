@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use super::text::{SharedMap, Str};
+pub use super::text::{SharedMap, SharedVec, Str};
 use super::time::SimTime;
 
 pub type Labels = SharedMap;
@@ -261,7 +261,7 @@ pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub phase: Str,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Condition>,
+    pub conditions: SharedVec<Condition>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub host_ip: Str,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
@@ -269,7 +269,7 @@ pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub container_statuses: Vec<ContainerStatus>,
+    pub container_statuses: SharedVec<ContainerStatus>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub qos_class: Str,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
@@ -1035,8 +1035,8 @@ mod tests {
     #[test]
     fn no_rare_kind_makes_every_pod_and_event_bigger() {
         // A million pods and Events share the enum's size: the rare big kinds are boxed.
-        assert_eq!(std::mem::size_of::<Object>(), std::mem::size_of::<Pod>());
-        assert!(std::mem::size_of::<Event>() <= std::mem::size_of::<Pod>());
+        let common = std::mem::size_of::<Pod>().max(std::mem::size_of::<Event>());
+        assert_eq!(std::mem::size_of::<Object>(), common);
     }
 
     #[test]

@@ -451,9 +451,106 @@ impl<'de> serde::Deserialize<'de> for SharedMap {
     }
 }
 
+/// `SharedVec`: a list shared between the versions of an object, as `SharedMap` is: cloning
+/// bumps a count, the first change copies (`DerefMut` is `Arc::make_mut`). A pod's status
+/// conditions and container statuses are shared this way between the kubelet's copy and the
+/// version the API server stores, instead of one deep copy each per status update.
+pub struct SharedVec<T>(Option<Arc<Vec<T>>>);
+
+impl<T> SharedVec<T> {
+    pub fn new() -> Self {
+        SharedVec(None)
+    }
+}
+
+impl<T> Clone for SharedVec<T> {
+    fn clone(&self) -> Self {
+        SharedVec(self.0.clone())
+    }
+}
+
+impl<T> Default for SharedVec<T> {
+    fn default() -> Self {
+        SharedVec(None)
+    }
+}
+
+impl<T> Deref for SharedVec<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        match &self.0 {
+            Some(v) => v,
+            None => const { &Vec::new() },
+        }
+    }
+}
+
+impl<T: Clone> std::ops::DerefMut for SharedVec<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+    }
+}
+
+impl<T: PartialEq> PartialEq for SharedVec<T> {
+    fn eq(&self, o: &Self) -> bool {
+        **self == **o
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for SharedVec<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T> From<Vec<T>> for SharedVec<T> {
+    fn from(v: Vec<T>) -> Self {
+        if v.is_empty() { SharedVec(None) } else { SharedVec(Some(Arc::new(v))) }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a SharedVec<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T> FromIterator<T> for SharedVec<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(it: I) -> Self {
+        it.into_iter().collect::<Vec<T>>().into()
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for SharedVec<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for SharedVec<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SharedVec<T>, D::Error> {
+        Vec::<T>::deserialize(d).map(SharedVec::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_list_is_copied_only_when_changed() {
+        let mut a: SharedVec<Str> = vec![Str::new("Ready")].into();
+        let b = a.clone();
+        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()), "a clone shares");
+        a.push(Str::new("Initialized"));
+        assert_eq!((a.len(), b.len()), (2, 1), "a change copies; the clone keeps the old list");
+        let empty = SharedVec::<Str>::new();
+        assert!(empty.is_empty() && empty == SharedVec::from(Vec::new()));
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"["Ready"]"#);
+        assert_eq!(serde_json::from_str::<SharedVec<Str>>(r#"["Ready"]"#).unwrap(), b);
+    }
 
     #[test]
     fn shared_strings_outlive_any_one_holder() {
