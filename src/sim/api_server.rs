@@ -88,22 +88,21 @@ impl ApiServer {
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
             Verb::Update | Verb::UpdateStatus | Verb::Bind => {
-                let key = kind.etcd_key(&req.namespace, &req.name);
-                let current = etcd.get(&key).ok_or_else(|| match req.verb {
+                // The stored entry's key travels on (no new key string per write).
+                let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| match req.verb {
                     Verb::Bind => err(StatusReason::NotFound, format!("pods \"{}\" not found", req.name)),
                     _ => ApiError::not_found(kind, &req.name),
                 })?;
                 let next = self.prepare_update(ctx, &req, &current.value)?;
-                let rev = current.mod_revision;
+                let (key, rev) = (current.key.clone(), current.mod_revision);
                 self.write(ctx, from, req, key, rev, TxnOp::Put(std::sync::Arc::new(next)));
             }
             Verb::Delete => {
-                let key = kind.etcd_key(&req.namespace, &req.name);
-                let current = etcd.get(&key).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
+                let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
                 if kind == Kind::Namespace {
                     return Err(err(StatusReason::MethodNotAllowed, format!("namespaces \"{}\": kubesim does not simulate namespace deletion", req.name)));
                 }
-                let rev = current.mod_revision;
+                let (key, rev) = (current.key.clone(), current.mod_revision);
                 let op = match current.value.as_pod() {
                     Some(pod) => graceful_pod_delete(ctx, pod, req.grace_period),
                     None => TxnOp::Delete,
@@ -114,11 +113,11 @@ impl ApiServer {
         Ok(())
     }
 
-    fn write(&mut self, ctx: &mut Ctx, client: Component, request: Box<ApiRequest>, key: String, rev: u64, op: TxnOp) {
+    fn write(&mut self, ctx: &mut Ctx, client: Component, request: Box<ApiRequest>, key: Str, rev: u64, op: TxnOp) {
         ctx.send(Component::Etcd, Body::EtcdTxn(EtcdTxn { key, compare: Compare { mod_revision: rev }, op, pending: Pending { client, request } }));
     }
 
-    fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<String, ApiError> {
+    fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<Str, ApiError> {
         let kind = obj.kind();
         {
             let meta = obj.meta_mut();
@@ -165,11 +164,11 @@ impl ApiServer {
                 s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
             }
         }
-        let key = obj.key();
-        if etcd.get(&key).is_some() {
+        if kind.with_etcd_key(obj.namespace(), obj.name(), |k| etcd.get(k).is_some()) {
             return Err(already_exists(kind, obj.name()));
         }
-        Ok(key)
+        // The new key's one string, which etcd keeps.
+        Ok(kind.with_etcd_key(obj.namespace(), obj.name(), Str::new))
     }
 
     fn allocate_cluster_ip(&mut self, ctx: &mut Ctx) -> String {

@@ -499,8 +499,9 @@ impl Sim {
     fn serve_etcd(&mut self, body: Body) {
         let reply = match body {
             Body::EtcdTxn(t) => {
-                let result = self.etcd.txn(&t.key, t.compare, t.op);
-                if result.succeeded && !t.key.starts_with(Kind::Lease.etcd_prefix()) {
+                let lease = t.key.starts_with(Kind::Lease.etcd_prefix());
+                let result = self.etcd.txn(t.key, t.compare, t.op);
+                if result.succeeded && !lease {
                     self.last_change = self.now;
                 }
                 EtcdReply::Txn { result, pending: t.pending }

@@ -20,7 +20,7 @@ pub type Revision = u64;
 #[derive(Clone, Debug)]
 pub struct KeyValue {
     /// The key again (shared with the table's), so a write finds key and value in one lookup.
-    pub key: Arc<str>,
+    pub key: Str,
     pub create_revision: Revision,
     pub mod_revision: Revision,
     pub version: u64,
@@ -38,7 +38,7 @@ pub enum EventType {
 pub struct EtcdEvent {
     pub revision: Revision,
     pub kind: EventType,
-    pub key: Arc<str>,
+    pub key: Str,
     /// The new value for a put; the last value for a delete.
     pub value: ObjectRc,
     pub prev: Option<ObjectRc>,
@@ -75,7 +75,7 @@ pub struct Compacted {
 #[derive(Clone, Debug)]
 pub struct Etcd {
     revision: Revision,
-    kvs: KeyedMap<Arc<str>, KeyValue>,
+    kvs: KeyedMap<Str, KeyValue>,
     history: VecDeque<EtcdEvent>,
     history_limit: usize,
     /// The newest revision dropped from the history (0: nothing dropped yet).
@@ -105,15 +105,16 @@ impl Etcd {
     }
 
     /// All keys under `prefix`, in key order, like `etcdctl get --prefix`.
-    pub fn range<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a Arc<str>, &'a KeyValue)> + 'a {
+    pub fn range<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a Str, &'a KeyValue)> + 'a {
         self.kvs.range(prefix)
     }
 
     /// Applies `op` if the key's mod revision equals `cmp` (0 meaning the key must not exist).
-    pub fn txn(&mut self, key: &str, cmp: Compare, op: TxnOp) -> TxnResult {
+    /// `key` is a `&str`, or a `Str` the store keeps as it is when the key is new.
+    pub fn txn(&mut self, key: impl AsRef<str> + Into<Str>, cmp: Compare, op: TxnOp) -> TxnResult {
         // One lookup finds the key's current value, to compare and then to update in place
         // (keys are long and rarely in cache: each lookup costs a miss).
-        let current = self.kvs.get_mut(key);
+        let current = self.kvs.get_mut(key.as_ref());
         let current_mod = current.as_ref().map_or(0, |kv| kv.mod_revision);
         if current_mod != cmp.mod_revision || (matches!(op, TxnOp::Delete) && current.is_none()) {
             return TxnResult { succeeded: false, revision: self.revision, event: None, current: current.map(|kv| kv.clone()) };
@@ -132,14 +133,14 @@ impl Etcd {
                         EtcdEvent { revision: rev, kind: EventType::Put, key: kv.key.clone(), value, prev: Some(prev), create_revision: kv.create_revision }
                     }
                     None => {
-                        let k: Arc<str> = Arc::from(key);
+                        let k: Str = key.into();
                         self.kvs.insert(k.clone(), KeyValue { key: k.clone(), create_revision: rev, mod_revision: rev, version: 1, value: value.clone() });
                         EtcdEvent { revision: rev, kind: EventType::Put, key: k, value, prev: None, create_revision: rev }
                     }
                 }
             }
             (TxnOp::Delete, _) => {
-                let (k, prev) = self.kvs.remove_entry(key).expect("checked above");
+                let (k, prev) = self.kvs.remove_entry(key.as_ref()).expect("checked above");
                 EtcdEvent { revision: rev, kind: EventType::Delete, key: k, value: prev.value.clone(), prev: Some(prev.value), create_revision: prev.create_revision }
             }
         };

@@ -237,7 +237,7 @@ pub struct Pending {
 
 #[derive(Clone, Debug)]
 pub struct EtcdTxn {
-    pub key: String,
+    pub key: Str,
     pub compare: Compare,
     pub op: TxnOp,
     pub pending: Pending,

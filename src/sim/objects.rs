@@ -901,6 +901,14 @@ impl Kind {
             Kind::Lease => "/registry/leases/",
         }
     }
+    /// Calls `f` with the etcd key, built on the stack: for lookups.
+    pub fn with_etcd_key<R>(self, namespace: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
+        if self.namespaced() {
+            super::text::with_concat(&[self.etcd_prefix(), namespace, "/", name], f)
+        } else {
+            super::text::with_concat(&[self.etcd_prefix(), name], f)
+        }
+    }
     pub fn etcd_key(self, namespace: &str, name: &str) -> String {
         if self.namespaced() {
             super::text::concat(&[self.etcd_prefix(), namespace, "/", name])

@@ -132,7 +132,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 TxnOp::Put(_) => ("PUT", format!("txn: if mod_revision={}, put {}", t.compare.mod_revision, t.key)),
                 TxnOp::Delete => ("DELETE", format!("txn: if mod_revision={}, delete {}", t.compare.mod_revision, t.key)),
             };
-            (MessageKind::EtcdWrite, verb.into(), t.key.clone(), 0, summary)
+            (MessageKind::EtcdWrite, verb.into(), t.key.to_string(), 0, summary)
         }
         Body::EtcdRange(r) => (MessageKind::EtcdRead, "RANGE".into(), r.prefix.clone(), 0, format!("range {}", r.prefix)),
         Body::EtcdReply(r) => match &**r {
