@@ -41,9 +41,9 @@ impl ProgrammedService {
 pub struct KubeProxy {
     pub informers: Informers,
     /// "namespace/name" → what the Service's rules were last written from.
-    pub rules: BTreeMap<String, ProgrammedService>,
+    pub rules: BTreeMap<Str, ProgrammedService>,
     /// Services whose Service or Endpoints changed since the last sync.
-    pending: BTreeSet<String>,
+    pending: BTreeSet<Str>,
     last_sync: Option<SimTime>,
     sync_scheduled: bool,
     pub syncs: u64,

@@ -21,7 +21,7 @@ pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 pub struct DeploymentController {
     queue: WorkQueue,
     /// ReplicaSets this controller created but has not yet seen through its watch.
-    pending_creates: BTreeMap<String, RequestId>,
+    pending_creates: BTreeMap<Str, RequestId>,
 }
 
 impl Default for DeploymentController {
@@ -83,7 +83,7 @@ impl DeploymentController {
             Kind::ReplicaSet => {
                 if let Some(owner) = controller_of(o).filter(|r| r.kind == "Deployment") {
                     self.pending_creates.remove(&object_key(o));
-                    self.queue.add(crate::sim::text::concat(&[o.namespace(), "/", &owner.name]));
+                    self.queue.add(Str::concat(&[o.namespace(), "/", &owner.name]));
                 }
             }
             _ => {}
@@ -104,7 +104,7 @@ impl DeploymentController {
         }
     }
 
-    fn sync_deployment(&mut self, ctx: &mut Ctx, informers: &Informers, key: &str) {
+    fn sync_deployment(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str) {
         let (ns, name) = split_key(key);
         let Some(d_obj) = informers.get(Kind::Deployment).get(ns, name).cloned() else { return };
         let Some(d) = d_obj.as_deployment() else { return };
@@ -128,7 +128,7 @@ impl DeploymentController {
         }
         let Some(new_rs) = new_rs else {
             let rs_name = format!("{}-{}", d.metadata.name, hash);
-            let rs_key = format!("{ns}/{rs_name}");
+            let rs_key = Str::concat(&[ns, "/", &rs_name]);
             if self.pending_creates.contains_key(&rs_key) {
                 return;
             }
@@ -184,7 +184,7 @@ impl DeploymentController {
     }
 
     /// rolling.go: reconcileNewReplicaSet, then reconcileOldReplicaSets.
-    fn rollout_rolling(&mut self, ctx: &mut Ctx, key: &str, d_obj: &ObjectRc, d: &Deployment, new_rs: &ReplicaSet, old: &[&ReplicaSet]) {
+    fn rollout_rolling(&mut self, ctx: &mut Ctx, key: &Str, d_obj: &ObjectRc, d: &Deployment, new_rs: &ReplicaSet, old: &[&ReplicaSet]) {
         let replicas = d.spec.replicas.unwrap_or(1);
         let (surge, max_unavailable) = self.surge_and_unavailable(d);
         let total: i32 = replicas_of(new_rs) + old.iter().map(|rs| replicas_of(rs)).sum::<i32>();
@@ -211,7 +211,7 @@ impl DeploymentController {
         }
     }
 
-    fn scale(&mut self, ctx: &mut Ctx, key: &str, d_obj: &ObjectRc, rs: &ReplicaSet, to: i32) {
+    fn scale(&mut self, ctx: &mut Ctx, key: &Str, d_obj: &ObjectRc, rs: &ReplicaSet, to: i32) {
         let from = replicas_of(rs);
         if from == to {
             return;
@@ -251,7 +251,7 @@ impl DeploymentController {
     }
 
     /// cleanupDeployment: old ReplicaSets with no pods, beyond revisionHistoryLimit, are deleted.
-    fn cleanup_old(&mut self, ctx: &mut Ctx, key: &str, d: &Deployment, old: &[ReplicaSet]) {
+    fn cleanup_old(&mut self, ctx: &mut Ctx, key: &Str, d: &Deployment, old: &[ReplicaSet]) {
         let limit = d.spec.revision_history_limit.unwrap_or(10).max(0) as usize;
         let mut idle: Vec<&ReplicaSet> = old.iter().filter(|rs| replicas_of(rs) == 0 && rs.status.replicas == 0).collect();
         if idle.len() <= limit {
@@ -264,7 +264,7 @@ impl DeploymentController {
     }
 
     /// syncRolloutStatus: counts from the ReplicaSets, and the Available/Progressing conditions.
-    fn sync_status(&mut self, ctx: &mut Ctx, key: &str, d: &Deployment, new_rs: Option<&ReplicaSet>, all: &[ReplicaSet]) {
+    fn sync_status(&mut self, ctx: &mut Ctx, key: &Str, d: &Deployment, new_rs: Option<&ReplicaSet>, all: &[ReplicaSet]) {
         let replicas = d.spec.replicas.unwrap_or(1);
         let (_, max_unavailable) = self.surge_and_unavailable(d);
         let mut s = d.status.clone();

@@ -52,7 +52,7 @@ fn target_ref(pod: &Pod) -> Str {
 pub struct EndpointsController {
     queue: WorkQueue,
     /// Service key → the addresses of the pods it selects.
-    members: BTreeMap<String, Members>,
+    members: BTreeMap<Str, Members>,
 }
 
 impl Default for EndpointsController {
@@ -117,7 +117,7 @@ impl EndpointsController {
             return;
         }
         // The Services that select the pod before or after the change, in key order.
-        let mut services: Vec<(String, &Service)> = informers
+        let mut services: Vec<(Str, &Service)> = informers
             .get(Kind::Service)
             .values()
             .filter_map(|o| o.as_service().filter(|svc| [old, new].iter().flatten().any(|p| selects(svc, p))).map(|svc| (object_key(o), svc)))
@@ -136,7 +136,7 @@ impl EndpointsController {
         }
     }
 
-    fn sync_service(&mut self, ctx: &mut Ctx, informers: &Informers, key: &str) {
+    fn sync_service(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str) {
         let (ns, name) = split_key(key);
         let existing = informers.get(Kind::Endpoints).get(ns, name).cloned();
         let Some(svc) = informers.get(Kind::Service).get(ns, name).and_then(|s| s.as_service().cloned()) else {
@@ -148,7 +148,7 @@ impl EndpointsController {
         if svc.spec.selector.is_empty() {
             return;
         }
-        let members = self.members.entry(key.to_string()).or_default();
+        let members = self.members.entry(key.clone()).or_default();
         // truncateEndpoints for one subset: past 1,000 addresses, ready ones first.
         let (ready, not_ready) = (members.ready.len(), members.not_ready.len());
         let over_capacity = ready + not_ready > MAX_CAPACITY;

@@ -30,39 +30,38 @@ use super::objects::{EventSource, Object, ObjectRc, OwnerReference, Str};
 /// as when a real sync blocks on its requests.
 #[derive(Clone, Debug, Default)]
 pub struct WorkQueue {
-    order: VecDeque<String>,
+    order: VecDeque<Str>,
     // Membership only (`order` is the order), so hash tables.
-    queued: FxHashSet<String>,
-    processing: FxHashMap<String, usize>,
-    waiting: FxHashMap<RequestId, String>,
-    dirty: FxHashSet<String>,
+    queued: FxHashSet<Str>,
+    processing: FxHashMap<Str, usize>,
+    waiting: FxHashMap<RequestId, Str>,
+    dirty: FxHashSet<Str>,
 }
 
 impl WorkQueue {
-    pub fn add(&mut self, key: String) {
+    pub fn add(&mut self, key: Str) {
         if self.processing.contains_key(&key) {
             self.dirty.insert(key);
-        } else if self.queued.insert(key.clone()) {
+        } else if !self.queued.contains(&key) {
+            self.queued.insert(key.clone());
             self.order.push_back(key);
         }
     }
-    pub fn pop(&mut self) -> Option<String> {
+    pub fn pop(&mut self) -> Option<Str> {
         let k = self.order.pop_front()?;
         self.queued.remove(&k);
         Some(k)
     }
     /// Sends a request on behalf of the sync of `key`, which stays processing until it is answered.
-    pub fn request(&mut self, ctx: &mut Ctx, key: &str, req: ApiRequest) -> RequestId {
+    pub fn request(&mut self, ctx: &mut Ctx, key: &Str, req: ApiRequest) -> RequestId {
         let id = ctx.request(req);
         self.track(key, id);
         id
     }
-    /// Records that the sync of `key` waits for the answer to `id`.
-    pub fn track(&mut self, key: &str, id: RequestId) {
-        *self.processing.entry(key.to_string()).or_default() += 1;
-        self.waiting.insert(id, key.to_string());
+    pub fn track(&mut self, key: &Str, id: RequestId) {
+        *self.processing.entry(key.clone()).or_default() += 1;
+        self.waiting.insert(id, key.clone());
     }
-    /// An answer arrived; returns whether it belonged to a tracked sync.
     pub fn done(&mut self, id: RequestId) -> bool {
         let Some(key) = self.waiting.remove(&id) else { return false };
         if let Some(n) = self.processing.get_mut(&key) {
@@ -84,8 +83,8 @@ impl WorkQueue {
     }
 }
 
-pub fn object_key(o: &Object) -> String {
-    crate::sim::text::concat(&[o.namespace(), "/", o.name()])
+pub fn object_key(o: &Object) -> Str {
+    Str::concat(&[o.namespace(), "/", o.name()])
 }
 
 pub fn split_key(key: &str) -> (&str, &str) {

@@ -23,10 +23,10 @@ struct Expectations {
 #[derive(Clone, Debug)]
 pub struct ReplicaSetController {
     queue: WorkQueue,
-    expectations: BTreeMap<String, Expectations>,
+    expectations: BTreeMap<Str, Expectations>,
     /// Pod creations in flight: request id → ReplicaSet key (for the SuccessfulCreate event).
-    creating: BTreeMap<RequestId, String>,
-    deleting: BTreeMap<RequestId, (String, String)>,
+    creating: BTreeMap<RequestId, Str>,
+    deleting: BTreeMap<RequestId, (Str, Str)>,
     /// Active pods per ReplicaSet uid, with running counts, kept from the informers' changes
     /// so a sync costs O(1) rather than a walk over every pod (which made 150,000 replicas
     /// quadratic).
@@ -35,9 +35,9 @@ pub struct ReplicaSetController {
 
 #[derive(Clone, Debug, Default)]
 struct OwnedPods {
-    /// Pod key → (pod, whether it carries all the owner's template labels). Only looked up;
-    /// scale-down ranks the pods itself.
-    pods: FxHashMap<String, (ObjectRc, bool)>,
+    /// Pod uid → (pod, whether it carries all the owner's template labels). Only looked up;
+    /// scale-down ranks the pods itself. (The uid is the pod's own string: no key to build.)
+    pods: FxHashMap<Str, (ObjectRc, bool)>,
     ready: i32,
     labeled: i32,
 }
@@ -49,7 +49,7 @@ impl OwnedPods {
         self.labeled -= i32::from(labeled);
         true
     }
-    fn insert(&mut self, key: String, pod: ObjectRc, labeled: bool) {
+    fn insert(&mut self, key: Str, pod: ObjectRc, labeled: bool) {
         self.remove(&key);
         self.ready += i32::from(pod.as_pod().is_some_and(Pod::is_ready));
         self.labeled += i32::from(labeled);
@@ -104,9 +104,9 @@ impl ReplicaSetController {
         }
     }
 
-    fn owner_key(&self, pod: &ObjectRc) -> Option<String> {
+    fn owner_key(&self, pod: &ObjectRc) -> Option<Str> {
         let owner = controller_of(pod)?;
-        (owner.kind == "ReplicaSet").then(|| crate::sim::text::concat(&[pod.namespace(), "/", &owner.name]))
+        (owner.kind == "ReplicaSet").then(|| Str::concat(&[pod.namespace(), "/", &owner.name]))
     }
 
     /// A changed template's labels change which pods count as fully labeled.
@@ -115,7 +115,7 @@ impl ReplicaSetController {
             let labels = |o: &ObjectRc| o.as_replica_set().map(|r| r.spec.template.metadata.labels.clone());
             if labels(old) != labels(new) {
                 if let (Some(owned), Some(template)) = (self.pods_by_owner.get_mut(&new.meta().uid), labels(new)) {
-                    let pods: Vec<(String, ObjectRc)> = owned.pods.iter().map(|(k, (p, _))| (k.clone(), p.clone())).collect();
+                    let pods: Vec<(Str, ObjectRc)> = owned.pods.iter().map(|(k, (p, _))| (k.clone(), p.clone())).collect();
                     for (k, p) in pods {
                         let labeled = carries_labels(&template, &p);
                         owned.insert(k, p, labeled);
@@ -132,7 +132,7 @@ impl ReplicaSetController {
         let Some(owner_key) = self.owner_key(&pod) else { return };
         let uid = controller_of(&pod).map(|o| o.uid.clone()).unwrap_or_default();
         let active = pod.as_pod().is_some_and(is_active);
-        let pod_key = object_key(&pod);
+        let pod_key = pod.meta().uid.clone();
         let labeled = match rs_in(informers, &owner_key).and_then(|r| r.as_replica_set().map(|r| carries_labels(&r.spec.template.metadata.labels, &pod))) {
             Some(l) => l,
             None => true,
@@ -151,7 +151,10 @@ impl ReplicaSetController {
         if owned.pods.is_empty() {
             self.pods_by_owner.remove(&uid);
         }
-        let exp = self.expectations.entry(owner_key.clone()).or_default();
+        let exp = match self.expectations.get_mut(&owner_key) {
+            Some(e) => e,
+            None => self.expectations.entry(owner_key.clone()).or_default(),
+        };
         match change {
             Change::Added(_) => exp.adds -= 1,
             Change::Deleted(_) if was_active => exp.dels -= 1,
@@ -200,7 +203,7 @@ impl ReplicaSetController {
     }
 
     /// syncReplicaSet: manage replicas if expectations are met, then update status.
-    fn sync_replica_set(&mut self, ctx: &mut Ctx, informers: &Informers, key: &str) {
+    fn sync_replica_set(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str) {
         let Some(rs_obj) = rs_in(informers, key) else {
             self.expectations.remove(key);
             return;
@@ -214,17 +217,17 @@ impl ReplicaSetController {
     }
 
     /// manageReplicas: the diff between desired and actual, in bursts.
-    fn manage_replicas(&mut self, ctx: &mut Ctx, key: &str, rs_obj: &ObjectRc, rs: &ReplicaSet) {
+    fn manage_replicas(&mut self, ctx: &mut Ctx, key: &Str, rs_obj: &ObjectRc, rs: &ReplicaSet) {
         let want = rs.spec.replicas.unwrap_or(1).max(0) as usize;
         let owned = self.pods_by_owner.get(&rs.metadata.uid);
         let have = owned.map_or(0, |o| o.pods.len());
         if have < want {
             let n = (want - have).min(BURST_REPLICAS);
-            self.expectations.insert(key.to_string(), Expectations { adds: n as i64, dels: 0 });
+            self.expectations.insert(key.clone(), Expectations { adds: n as i64, dels: 0 });
             for _ in 0..n {
                 let pod = pod_from_template(rs_obj, rs);
                 let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::Pod(pod)));
-                self.creating.insert(id, key.to_string());
+                self.creating.insert(id, key.clone());
             }
         } else if have > want {
             let n = (have - want).min(BURST_REPLICAS);
@@ -232,16 +235,16 @@ impl ReplicaSetController {
             // getPodsToDelete: the least useful pods first (controller.ActivePods ordering).
             ranked.sort_by(|a, b| deletion_rank(a).cmp(&deletion_rank(b)));
             let victims: Vec<(Str, Str)> = ranked.into_iter().take(n).map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
-            self.expectations.insert(key.to_string(), Expectations { adds: 0, dels: n as i64 });
+            self.expectations.insert(key.clone(), Expectations { adds: 0, dels: n as i64 });
             for (ns, name) in victims {
                 let id = self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::Pod, &ns, &name));
-                self.deleting.insert(id, (key.to_string(), name.to_string()));
+                self.deleting.insert(id, (key.clone(), name));
             }
         }
     }
 
     /// calculateStatus + updateReplicaSetStatus: write only when something changed.
-    fn update_status(&mut self, ctx: &mut Ctx, key: &str, rs: &ReplicaSet) {
+    fn update_status(&mut self, ctx: &mut Ctx, key: &Str, rs: &ReplicaSet) {
         let (replicas, ready, labeled) = self.pods_by_owner.get(&rs.metadata.uid).map_or((0, 0, 0), |o| (o.pods.len() as i32, o.ready, o.labeled));
         let status = ReplicaSetStatus { replicas, fully_labeled_replicas: labeled, ready_replicas: ready, available_replicas: ready, observed_generation: rs.metadata.generation };
         if status != rs.status {
