@@ -77,7 +77,7 @@ impl IntoIterator for Changes {
 pub struct Informer {
     pub kind: Kind,
     /// Only objects bound to this node (the kubelet's `spec.nodeName=` field selector).
-    pub node_name: Option<String>,
+    pub node_name: Option<Str>,
     /// Objects by `namespace/name`, as client-go's cache keys them. A hash table without a
     /// sorted index: components look objects up on every event but walk the cache rarely.
     items: FxHashMap<Str, ObjectRc>,

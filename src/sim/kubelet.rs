@@ -105,7 +105,7 @@ fn kubelet_source(node: &str) -> EventSource {
 impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
-        informers.list[0].node_name = Some(node.to_string());
+        informers.list[0].node_name = Some(node.into());
         Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0 }
     }
 

@@ -113,7 +113,7 @@ pub struct ApiRequest {
     pub object: Option<ObjectRc>,
     pub label_selector: Option<LabelSelector>,
     /// The `spec.nodeName=` field selector (List/Watch), or the Bind target.
-    pub node_name: Option<String>,
+    pub node_name: Option<Str>,
     /// Delete: seconds of grace; None uses the object's default.
     pub grace_period: Option<i64>,
     /// Retries left for an update the API server applies without a precondition

@@ -133,7 +133,7 @@ pub fn inspect(sim: &Sim, target: &Target, upto: crate::sim::SimTime) -> Option<
                     None => format!("At {} no node fit: {} of {} nodes were filtered out.", d.at, d.filtered.len(), d.total_nodes),
                 },
                 filtered: d.filtered.iter().map(|f| format!("{}: {} ({})", f.node, f.reason, f.plugin)).collect(),
-                scores: d.scores.iter().map(|s| ScoreRow { node: s.node.clone(), plugins: s.plugins.iter().map(|(p, v, w)| (p.to_string(), *v, *w)).collect(), total: s.total, chosen: d.chosen.as_deref() == Some(&s.node) }).collect(),
+                scores: d.scores.iter().map(|s| ScoreRow { node: s.node.to_string(), plugins: s.plugins.iter().map(|(p, v, w)| (p.to_string(), *v, *w)).collect(), total: s.total, chosen: d.chosen.as_deref() == Some(&s.node) }).collect(),
             });
             let suffix = format!("/{name}");
             let messages = recent(sim, upto, |e| e.key.ends_with(&suffix) || e.summary.contains(name.as_str()));

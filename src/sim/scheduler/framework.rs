@@ -37,10 +37,10 @@ pub struct NodeInfo {
     pub group_counts: GroupCounts,
     pub requested: Resources,
     pub zone: Option<String>,
-    pub name: String,
+    pub name: Str,
     pub node: ObjectRc,
     /// Only looked up by key (a hash table: 110 pods per node under long keys).
-    pub pods: crate::sim::keyed::FxHashMap<String, PlacedPod>,
+    pub pods: crate::sim::keyed::FxHashMap<Str, PlacedPod>,
 }
 
 /// Pods per group on one node. Nodes usually run pods of one or two controllers, so those
@@ -102,7 +102,7 @@ impl NodeInfo {
     pub fn new(node: ObjectRc) -> Self {
         let n = node.as_node().cloned().unwrap_or_default();
         let mut info = NodeInfo {
-            name: n.metadata.name.to_string(),
+            name: n.metadata.name.clone(),
             allocatable: Resources::default(),
             allowed_pods: 0,
             has_zone: false,
@@ -133,7 +133,7 @@ impl NodeInfo {
     pub fn node(&self) -> &Node {
         self.node.as_node().expect("NodeInfo holds a Node")
     }
-    pub fn add_pod(&mut self, key: String, p: PlacedPod) {
+    pub fn add_pod(&mut self, key: Str, p: PlacedPod) {
         if self.pods.contains_key(&key) {
             return;
         }
@@ -164,7 +164,7 @@ impl NodeInfo {
 /// The pod being scheduled, with what the plugins need computed once per cycle.
 #[derive(Clone, Debug)]
 pub struct PodInfo {
-    pub key: String,
+    pub key: Str,
     /// The pod as the informer holds it (shared, not copied).
     pub obj: ObjectRc,
     pub requests: Resources,
@@ -177,7 +177,7 @@ impl PodInfo {
     pub fn new(obj: &ObjectRc, group: Option<GroupId>) -> Option<Self> {
         let pod = obj.as_pod()?;
         Some(PodInfo {
-            key: crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]),
+            key: Str::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]),
             requests: pod.requests(),
             non_zero: pod.non_zero_requests(),
             group,

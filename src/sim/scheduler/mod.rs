@@ -34,7 +34,7 @@ const DECISIONS_KEPT: usize = 256;
 /// One plugin's view of one node in a decision.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeScore {
-    pub node: String,
+    pub node: Str,
     /// (plugin, normalized score, weight).
     pub plugins: Vec<(&'static str, i64, i64)>,
     pub total: i64,
@@ -43,7 +43,7 @@ pub struct NodeScore {
 /// A node a Filter plugin ruled out for a pod.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Filtered {
-    pub node: String,
+    pub node: Str,
     pub plugin: &'static str,
     pub reason: String,
     /// Whether evicting lower-priority pods could make room (the preemption half of the message).
@@ -53,9 +53,9 @@ pub struct Filtered {
 /// Why the scheduler put a pod where it did, for people to inspect.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
-    pub pod: String,
+    pub pod: Str,
     pub at: SimTime,
-    pub chosen: Option<String>,
+    pub chosen: Option<Str>,
     pub filtered: Vec<Filtered>,
     pub scores: Vec<NodeScore>,
     pub evaluated: usize,
@@ -76,18 +76,18 @@ pub struct Scheduler {
     // Hash tables where only lookups are made: 150,000 long pod keys in a B-tree cost a
     // pointer chase and a prefix comparison per level. Nothing iterates them in an order
     // that could reach the trace (`active` orders the queue by priority and arrival).
-    node_index: FxHashMap<String, usize>,
+    node_index: FxHashMap<Str, usize>,
     /// Pod key → node name for pods in the cache (bound or assumed).
-    placed: FxHashMap<String, String>,
-    assumed: FxHashSet<String>,
-    active: BTreeSet<(i32, u64, String)>,
-    queued: FxHashMap<String, QueuedPod>,
-    backoff: VecDeque<(SimTime, String)>,
-    unschedulable: FxHashSet<String>,
+    placed: FxHashMap<Str, Str>,
+    assumed: FxHashSet<Str>,
+    active: BTreeSet<(i32, u64, Str)>,
+    queued: FxHashMap<Str, QueuedPod>,
+    backoff: VecDeque<(SimTime, Str)>,
+    unschedulable: FxHashSet<Str>,
     seq: u64,
     next_start_node_index: usize,
     cycle_pending: bool,
-    binding: BTreeMap<RequestId, (String, String)>,
+    binding: BTreeMap<RequestId, (Str, Str)>,
     decisions: VecDeque<Decision>,
     /// Per-zone pod counts per controller (PodTopologySpread's zone domains).
     zone_counts: BTreeMap<GroupId, BTreeMap<String, i64>>,
@@ -191,7 +191,7 @@ impl Scheduler {
     }
 
     fn enqueue(&mut self, pod: &Pod, attempts: u32) {
-        let key = crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
+        let key = Str::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
         if self.queued.contains_key(&key) || self.placed.contains_key(&key) {
             return;
         }
@@ -201,9 +201,9 @@ impl Scheduler {
         self.active.insert((-priority, self.seq, key));
     }
 
-    fn dequeue(&mut self, key: &str) {
+    fn dequeue(&mut self, key: &Str) {
         if let Some(q) = self.queued.remove(key) {
-            self.active.remove(&(-q.priority, q.enqueued, key.to_string()));
+            self.active.remove(&(-q.priority, q.enqueued, key.clone()));
             self.unschedulable.remove(key);
             if !self.backoff.is_empty() {
                 self.backoff.retain(|(_, k)| k != key);
@@ -216,7 +216,7 @@ impl Scheduler {
             Change::Added(n) | Change::Updated { new: n, .. } => match self.node_index.get(n.name()) {
                 Some(&i) => self.nodes[i].set_node(n),
                 None => {
-                    self.node_index.insert(n.name().to_string(), self.nodes.len());
+                    self.node_index.insert(n.meta().name.clone(), self.nodes.len());
                     self.nodes.push(NodeInfo::new(n));
                 }
             },
@@ -245,7 +245,7 @@ impl Scheduler {
         }
         let deleted = matches!(change, Change::Deleted(_));
         let Some(pod) = change.object().as_pod() else { return };
-        let key = crate::sim::text::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
+        let key = Str::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
         if deleted {
             self.dequeue(&key);
             if self.forget(&key) {
@@ -281,14 +281,14 @@ impl Scheduler {
         Some(g)
     }
 
-    fn place(&mut self, info: &PodInfo, node: &str) {
+    fn place(&mut self, info: &PodInfo, node: &Str) {
         if let Some(&i) = self.node_index.get(node) {
             self.nodes[i].add_pod(info.key.clone(), info.placed());
             if let (Some(g), Some(zone)) = (info.group, &self.nodes[i].zone) {
                 *self.zone_counts.entry(g).or_default().entry(zone.clone()).or_default() += 1;
             }
         }
-        self.placed.insert(info.key.clone(), node.to_string());
+        self.placed.insert(info.key.clone(), node.clone());
     }
 
     /// Removes a pod from the cache; true if it held resources somewhere.
@@ -308,7 +308,7 @@ impl Scheduler {
     /// MoveAllToActiveOrBackoffQueue: the cluster changed, so unschedulable pods may fit now.
     fn move_all_to_active(&mut self) {
         // Back into the queue in arrival order (`active` sorts them), whatever the set's order.
-        let keys: Vec<String> = std::mem::take(&mut self.unschedulable).into_iter().collect();
+        let keys: Vec<Str> = std::mem::take(&mut self.unschedulable).into_iter().collect();
         for key in keys {
             if let Some(q) = self.queued.get(&key) {
                 self.active.insert((-q.priority, q.enqueued, key));
