@@ -15,7 +15,7 @@ fn deployment(replicas: i32) -> Object {
         spec: DeploymentSpec {
             replicas: Some(replicas),
             selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
-            template: Box::new(PodTemplateSpec { metadata: ObjectMeta { labels, ..Default::default() }, spec: PodSpec { containers: vec![Container { name: "nginx".into(), image: "nginx:1.27".into(), ..Default::default() }], ..Default::default() } }),
+            template: Box::new(PodTemplateSpec { metadata: ObjectMeta { labels, ..Default::default() }, spec: PodSpec { containers: vec![Container { name: "nginx".into(), image: "nginx:1.27".into(), ..Default::default() }].into(), ..Default::default() } }),
             ..Default::default()
         },
         status: Default::default(),

@@ -17,7 +17,7 @@ pub fn web_deployment(replicas: i32) -> Object {
             selector: LabelSelector { match_labels: labels.clone(), ..Default::default() },
             template: Box::new(PodTemplateSpec {
                 metadata: ObjectMeta { labels, ..Default::default() },
-                spec: PodSpec { containers: vec![Container { name: "nginx".into(), image: "nginx".into(), ..Default::default() }], ..Default::default() },
+                spec: PodSpec { containers: vec![Container { name: "nginx".into(), image: "nginx".into(), ..Default::default() }].into(), ..Default::default() },
             }),
             ..Default::default()
         },

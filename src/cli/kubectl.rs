@@ -290,7 +290,7 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
     let pod = Pod {
         metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), labels, ..Default::default() },
         spec: PodSpec {
-            containers: vec![Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() }],
+            containers: vec![Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() }].into(),
             restart_policy: p.get("restart").unwrap_or("Always").into(),
             ..Default::default()
         }.into(),

@@ -429,7 +429,7 @@ fn default_pod_spec(spec: &mut PodSpec) {
         spec.scheduler_name = "default-scheduler".into();
     }
     spec.security_context.get_or_insert_with(|| serde_json::json!({}));
-    for c in &mut spec.containers {
+    for c in spec.containers.iter_mut() {
         if c.image_pull_policy.is_empty() {
             c.image_pull_policy = default_pull_policy(&c.image).into();
         }

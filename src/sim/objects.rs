@@ -45,7 +45,7 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "SharedMap::is_empty")]
     pub annotations: Labels,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub owner_references: Vec<OwnerReference>,
+    pub owner_references: SharedVec<OwnerReference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub finalizers: Vec<Str>,
 }
@@ -135,13 +135,13 @@ pub struct PodTemplateSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PodSpec {
     #[serde(default)]
-    pub containers: Vec<Container>,
+    pub containers: SharedVec<Container>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub node_name: Str,
     #[serde(default, skip_serializing_if = "SharedMap::is_empty")]
     pub node_selector: Labels,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tolerations: Vec<Toleration>,
+    pub tolerations: SharedVec<Toleration>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub restart_policy: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -242,7 +242,7 @@ impl DeploymentController {
                 namespace: d.metadata.namespace.clone(),
                 labels,
                 annotations,
-                owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "Deployment".into(), name: d.metadata.name.clone(), uid: d_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }],
+                owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "Deployment".into(), name: d.metadata.name.clone(), uid: d_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }].into(),
                 ..Default::default()
             },
             spec: ReplicaSetSpec { replicas: Some(replicas), selector, template, min_ready_seconds: d.spec.min_ready_seconds },

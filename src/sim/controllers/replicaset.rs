@@ -276,7 +276,7 @@ fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
             namespace: rs.metadata.namespace.clone(),
             labels: t.metadata.labels.clone(),
             annotations: t.metadata.annotations.clone(),
-            owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: rs.metadata.name.clone(), uid: rs_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }],
+            owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: rs.metadata.name.clone(), uid: rs_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }].into(),
             ..Default::default()
         },
         spec: t.spec.clone().into(),
