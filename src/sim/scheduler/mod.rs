@@ -475,13 +475,15 @@ impl Scheduler {
         let [taint, fit, pts, balanced] = &mut scratch.per_plugin[..] else { unreachable!("four score plugins") };
         for column in [&mut *taint, &mut *fit, &mut *pts, &mut *balanced] {
             column.clear();
+            column.resize(feasible.len(), 0);
         }
-        for &i in feasible.iter() {
+        let columns = taint.iter_mut().zip(fit.iter_mut()).zip(pts.iter_mut()).zip(balanced.iter_mut());
+        for (&i, (((taint, fit), pts), balanced)) in feasible.iter().zip(columns) {
             let node = &self.nodes[i];
-            taint.push(TaintToleration.score(&state, pod, node));
-            fit.push(NodeResourcesFit.score(&state, pod, node));
-            pts.push(spread.score(&state, pod, node));
-            balanced.push(BalancedAllocation.score(&state, pod, node));
+            *taint = TaintToleration.score(&state, pod, node);
+            *fit = NodeResourcesFit.score(&state, pod, node);
+            *pts = spread.score(&state, pod, node);
+            *balanced = BalancedAllocation.score(&state, pod, node);
         }
         let totals = &mut scratch.totals;
         totals.clear();

@@ -14,6 +14,7 @@ impl ScorePlugin for BalancedAllocation {
     fn weight(&self) -> i64 {
         1
     }
+    #[inline]
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let frac = |req: i64, cap: i64| if cap == 0 { 1.0 } else { (req as f64 / cap as f64).min(1.0) };
         let cpu = frac(node.non_zero_requested.milli_cpu + pod.non_zero.milli_cpu, node.allocatable.milli_cpu);

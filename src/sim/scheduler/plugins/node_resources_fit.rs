@@ -11,6 +11,7 @@ impl FilterPlugin for NodeResourcesFit {
     fn name(&self) -> &'static str {
         "NodeResourcesFit"
     }
+    #[inline]
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
         if node.pod_count >= node.allowed_pods {
             return Err("Too many pods".into());
@@ -43,6 +44,7 @@ impl ScorePlugin for NodeResourcesFit {
     fn weight(&self) -> i64 {
         1
     }
+    #[inline]
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let cpu = least_requested(node.non_zero_requested.milli_cpu + pod.non_zero.milli_cpu, node.allocatable.milli_cpu);
         let mem = least_requested(node.non_zero_requested.memory + pod.non_zero.memory, node.allocatable.memory);

@@ -58,6 +58,7 @@ impl ScorePlugin for PodTopologySpread {
     fn weight(&self) -> i64 {
         2
     }
+    #[inline]
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let Some(group) = pod.group else { return 0 };
         let mut score = 0.0;

@@ -10,6 +10,7 @@ impl FilterPlugin for TaintToleration {
     fn name(&self) -> &'static str {
         "TaintToleration"
     }
+    #[inline]
     fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Result<(), Unfit> {
         if !node.has_taints {
             return Ok(());
@@ -30,6 +31,7 @@ impl ScorePlugin for TaintToleration {
     fn weight(&self) -> i64 {
         3
     }
+    #[inline]
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         if !node.has_taints {
             return 0;
