@@ -44,21 +44,29 @@ pub const IMAGE_CATALOGUE: &[(&str, u64)] = &[
 const PULL_BYTES_PER_SEC: u64 = 20_000_000;
 const ASSUMED_IMAGE_SIZE: u64 = 100_000_000;
 
-/// `nginx` → `docker.io/library/nginx:latest`, as containerd's reference normalization does.
-pub fn normalize_image(image: &str) -> (String, String) {
+/// An image as written, split as containerd's reference normalization reads it: the registry
+/// and namespace it implies, the name, and the tag (`nginx` → `docker.io/library/`, `nginx`,
+/// `latest`).
+fn split_image(image: &str) -> (&'static str, &str, &str) {
     let (name, tag) = match image.rsplit_once(':') {
         Some((n, t)) if !t.contains('/') => (n, t),
         _ => (image, "latest"),
     };
     let first = name.split('/').next().unwrap_or("");
-    let repo = if !name.contains('/') {
-        crate::sim::text::concat(&["docker.io/library/", name])
+    let prefix = if !name.contains('/') {
+        "docker.io/library/"
     } else if first.contains('.') || first.contains(':') || first == "localhost" {
-        name.to_string()
+        ""
     } else {
-        crate::sim::text::concat(&["docker.io/", name])
+        "docker.io/"
     };
-    (repo, tag.to_string())
+    (prefix, name, tag)
+}
+
+/// `nginx` → `docker.io/library/nginx:latest`, as containerd's reference normalization does.
+pub fn normalize_image(image: &str) -> (String, String) {
+    let (prefix, name, tag) = split_image(image);
+    (crate::sim::text::concat(&[prefix, name]), tag.to_string())
 }
 
 /// A stable stand-in for an image's sha256 digest: 64 hex digits derived from its reference.
@@ -132,8 +140,9 @@ impl ContainerRuntime {
                 (reply, 250 + ctx.rng.below(150))
             }
             CriCall::ImageStatus { pod_uid, image, container } => {
-                let (repo, tag) = normalize_image(&image);
-                (CriReply::ImageStatus { pod_uid, container, present: self.images.contains(&crate::sim::text::concat(&[&repo, ":", &tag])) }, 2)
+                let (prefix, name, tag) = split_image(&image);
+                let present = crate::sim::text::with_concat(&[prefix, name, ":", tag], |reference| self.images.contains(reference));
+                (CriReply::ImageStatus { pod_uid, container, present }, 2)
             }
             CriCall::PullImage { pod_uid, image, container } => {
                 let (repo, tag) = normalize_image(&image);
