@@ -364,7 +364,9 @@ fn graceful_pod_delete(ctx: &mut Ctx, pod: &Pod, grace: Option<i64>) -> TxnOp {
     TxnOp::Put(std::sync::Arc::new(Object::Pod(next)))
 }
 
-pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reason: &str, message: &str, now: super::time::SimTime) {
+/// `message` may be a `&Str` that several conditions share (the kubelet's "containers with
+/// unready status" goes on Ready and ContainersReady).
+pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reason: &str, message: impl AsRef<str> + Into<Str>, now: super::time::SimTime) {
     if let Some(c) = conds.iter_mut().find(|c| c.type_ == type_) {
         if c.status != status {
             c.last_transition_time = Some(now);
@@ -373,7 +375,7 @@ pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reas
         if c.reason != reason {
             c.reason = reason.into();
         }
-        if c.message != message {
+        if c.message != message.as_ref() {
             c.message = message.into();
         }
     } else {

@@ -377,6 +377,12 @@ impl Kubelet {
 }
 
 /// generateAPIPodStatus + the status manager's patch.
+/// The spec a status update carries: none (the status subresource ignores it), one shared copy.
+fn no_spec() -> std::sync::Arc<PodSpec> {
+    static NONE: std::sync::OnceLock<std::sync::Arc<PodSpec>> = std::sync::OnceLock::new();
+    NONE.get_or_init(Default::default).clone()
+}
+
 fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
     let now = ctx.now;
     let p = &mut w.pod;
@@ -387,14 +393,14 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
     s.pod_ip = w.pod_ip.clone();
     let not_ready: Vec<&str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| c.name.as_str()).collect();
     let ready = not_ready.is_empty();
-    let unready_msg = if ready { String::new() } else { format!("containers with unready status: [{}]", not_ready.join(" ")) };
+    let unready_msg = if ready { Str::EMPTY } else { Str::from(format!("containers with unready status: [{}]", not_ready.join(" "))) };
     // Room for the five conditions, not the eight a doubling vector would keep.
     let have = s.conditions.len();
     s.conditions.reserve_exact(5usize.saturating_sub(have));
     set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
     set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
-    set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
-    set_condition(&mut s.conditions, "ContainersReady", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, if ready { "" } else { &unready_msg }, now);
+    set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, &unready_msg, now);
+    set_condition(&mut s.conditions, "ContainersReady", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, &unready_msg, now);
     set_condition(&mut s.conditions, "PodScheduled", "True", "", "", now);
     s.container_statuses = p
         .spec
@@ -427,5 +433,5 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
     let mut status = p.status.clone();
     status.host_ip = node_ip.clone();
     let meta = ObjectMeta { name: p.metadata.name.clone(), namespace: p.metadata.namespace.clone(), ..Default::default() };
-    ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(Pod { metadata: meta, spec: PodSpec::default().into(), status })));
+    ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(Pod { metadata: meta, spec: no_spec(), status })));
 }
