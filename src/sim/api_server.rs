@@ -431,6 +431,12 @@ fn default_pod_spec(spec: &mut PodSpec) {
         spec.scheduler_name = "default-scheduler".into();
     }
     spec.security_context.get_or_insert_with(|| serde_json::json!({}));
+    // Containers are shared with the template they came from (already defaulted): copied
+    // only if something is missing.
+    let defaulted = |c: &Container| !c.image_pull_policy.is_empty() && c.termination_message_path.is_some() && c.termination_message_policy.is_some() && c.ports.iter().all(|p| !p.protocol.is_empty());
+    if spec.containers.iter().all(defaulted) {
+        return;
+    }
     for c in spec.containers.iter_mut() {
         if c.image_pull_policy.is_empty() {
             c.image_pull_policy = default_pull_policy(&c.image).into();
@@ -483,9 +489,16 @@ pub fn default_object(obj: &mut Object) {
             let spec = std::sync::Arc::make_mut(&mut p.spec);
             default_pod_spec(spec);
             spec.priority.get_or_insert(0);
-            for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            let default_toleration = |key: &str| Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() };
+            const TOLERATED: [&str; 2] = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
+            if spec.tolerations.is_empty() {
+                // The usual case: every such pod shares one list.
+                static DEFAULT: std::sync::OnceLock<SharedVec<Toleration>> = std::sync::OnceLock::new();
+                spec.tolerations = DEFAULT.get_or_init(|| TOLERATED.iter().map(|k| default_toleration(k)).collect()).clone();
+            }
+            for key in TOLERATED {
                 if !spec.tolerations.iter().any(|t| t.key == key) {
-                    spec.tolerations.push(Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() });
+                    spec.tolerations.push(default_toleration(key));
                 }
             }
             if p.status.phase.is_empty() {
