@@ -371,167 +371,124 @@ pub fn hex(n: u64, buf: &mut [u8; 16]) -> &str {
 
 /// Appends `n` as lower-case hex, zero-padded to `width` digits.
 pub fn push_hex(s: &mut String, n: u64, width: usize) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = (64 - n.leading_zeros() as usize).div_ceil(4).max(1);
-    for _ in digits..width {
-        s.push('0');
-    }
-    for i in (0..digits).rev() {
-        s.push(DIGITS[((n >> (i * 4)) & 15) as usize] as char);
+    let mut buf = [0; 16];
+    let digits = hex(n, &mut buf);
+    s.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    s.push_str(digits);
+}
+
+/// A collection shared between the versions of an object: cloning bumps a reference count, the
+/// first change copies (`DerefMut` is `Arc::make_mut`), and an empty one allocates nothing. It
+/// reads and writes like the collection it derefs to.
+///
+/// - `SharedMap`: labels, annotations and selectors.
+/// - `SharedVec`: lists that copies of an object would otherwise copy: a pod's status conditions
+///   and container statuses (shared by the kubelet's copy and the stored version), its
+///   containers and tolerations (shared with its template), every object's owner references.
+pub struct Shared<C>(Option<Arc<C>>);
+
+pub type SharedMap = Shared<std::collections::BTreeMap<Str, Str>>;
+pub type SharedVec<T> = Shared<Vec<T>>;
+
+/// What `Shared` can hold: a collection with a static empty value to lend when it has none.
+pub trait Collection: Default + Clone + 'static {
+    const EMPTY: &'static Self;
+    fn holds_nothing(&self) -> bool;
+}
+
+impl Collection for std::collections::BTreeMap<Str, Str> {
+    const EMPTY: &'static Self = &std::collections::BTreeMap::new();
+    fn holds_nothing(&self) -> bool {
+        self.is_empty()
     }
 }
 
-/// `SharedMap`: a label (or annotation, or selector) map shared between the versions of an
-/// object: cloning bumps a reference count; the first change copies (`DerefMut` is
-/// `Arc::make_mut`). It reads and writes like the `BTreeMap` it derefs to.
-#[derive(Clone, Default)]
-pub struct SharedMap(Option<Arc<std::collections::BTreeMap<Str, Str>>>);
+impl<T: Clone + 'static> Collection for Vec<T> {
+    const EMPTY: &'static Self = &Vec::new();
+    fn holds_nothing(&self) -> bool {
+        self.is_empty()
+    }
+}
 
-static EMPTY_MAP: std::collections::BTreeMap<Str, Str> = std::collections::BTreeMap::new();
-
-impl SharedMap {
+impl<C: Collection> Shared<C> {
     pub fn new() -> Self {
-        SharedMap(None)
+        Shared(None)
     }
     pub fn is_empty(&self) -> bool {
-        self.0.as_ref().is_none_or(|m| m.is_empty())
+        self.0.as_ref().is_none_or(|c| c.holds_nothing())
     }
 }
 
-impl Deref for SharedMap {
-    type Target = std::collections::BTreeMap<Str, Str>;
-    fn deref(&self) -> &Self::Target {
-        self.0.as_deref().unwrap_or(&EMPTY_MAP)
-    }
-}
-
-impl std::ops::DerefMut for SharedMap {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        Arc::make_mut(self.0.get_or_insert_with(Default::default))
-    }
-}
-
-impl PartialEq for SharedMap {
-    fn eq(&self, o: &Self) -> bool {
-        **self == **o
-    }
-}
-impl Eq for SharedMap {}
-
-impl fmt::Debug for SharedMap {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self, f)
-    }
-}
-
-impl FromIterator<(Str, Str)> for SharedMap {
-    fn from_iter<I: IntoIterator<Item = (Str, Str)>>(it: I) -> Self {
-        let m: std::collections::BTreeMap<Str, Str> = it.into_iter().collect();
-        if m.is_empty() { SharedMap(None) } else { SharedMap(Some(Arc::new(m))) }
-    }
-}
-
-impl<'a> IntoIterator for &'a SharedMap {
-    type Item = (&'a Str, &'a Str);
-    type IntoIter = std::collections::btree_map::Iter<'a, Str, Str>;
-    fn into_iter(self) -> Self::IntoIter {
-        (**self).iter()
-    }
-}
-
-impl serde::Serialize for SharedMap {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (**self).serialize(s)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SharedMap {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SharedMap, D::Error> {
-        std::collections::BTreeMap::<Str, Str>::deserialize(d).map(|m| m.into_iter().collect())
-    }
-}
-
-/// `SharedVec`: a list shared between the versions of an object, as `SharedMap` is: cloning
-/// bumps a count, the first change copies (`DerefMut` is `Arc::make_mut`). A pod's status
-/// conditions and container statuses are shared this way between the kubelet's copy and the
-/// version the API server stores, instead of one deep copy each per status update.
-pub struct SharedVec<T>(Option<Arc<Vec<T>>>);
-
-impl<T> SharedVec<T> {
-    pub fn new() -> Self {
-        SharedVec(None)
-    }
-}
-
-impl<T> Clone for SharedVec<T> {
+impl<C> Clone for Shared<C> {
     fn clone(&self) -> Self {
-        SharedVec(self.0.clone())
+        Shared(self.0.clone())
     }
 }
 
-impl<T> Default for SharedVec<T> {
+impl<C> Default for Shared<C> {
     fn default() -> Self {
-        SharedVec(None)
+        Shared(None)
     }
 }
 
-impl<T> Deref for SharedVec<T> {
-    type Target = Vec<T>;
-    fn deref(&self) -> &Vec<T> {
-        match &self.0 {
-            Some(v) => v,
-            None => const { &Vec::new() },
-        }
+impl<C: Collection> Deref for Shared<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        self.0.as_deref().unwrap_or(C::EMPTY)
     }
 }
 
-impl<T: Clone> std::ops::DerefMut for SharedVec<T> {
-    fn deref_mut(&mut self) -> &mut Vec<T> {
+impl<C: Collection> std::ops::DerefMut for Shared<C> {
+    fn deref_mut(&mut self) -> &mut C {
         Arc::make_mut(self.0.get_or_insert_with(Default::default))
     }
 }
 
-impl<T: PartialEq> PartialEq for SharedVec<T> {
+impl<C: Collection + PartialEq> PartialEq for Shared<C> {
     fn eq(&self, o: &Self) -> bool {
         **self == **o
     }
 }
+impl<C: Collection + Eq> Eq for Shared<C> {}
 
-impl<T: fmt::Debug> fmt::Debug for SharedVec<T> {
+impl<C: Collection + fmt::Debug> fmt::Debug for Shared<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
 }
 
-impl<T> From<Vec<T>> for SharedVec<T> {
-    fn from(v: Vec<T>) -> Self {
-        if v.is_empty() { SharedVec(None) } else { SharedVec(Some(Arc::new(v))) }
+impl<C: Collection> From<C> for Shared<C> {
+    fn from(c: C) -> Self {
+        if c.holds_nothing() { Shared(None) } else { Shared(Some(Arc::new(c))) }
     }
 }
 
-impl<'a, T> IntoIterator for &'a SharedVec<T> {
-    type Item = &'a T;
-    type IntoIter = std::slice::Iter<'a, T>;
+impl<X, C: Collection + FromIterator<X>> FromIterator<X> for Shared<C> {
+    fn from_iter<I: IntoIterator<Item = X>>(it: I) -> Self {
+        it.into_iter().collect::<C>().into()
+    }
+}
+
+impl<'a, C: Collection> IntoIterator for &'a Shared<C>
+where
+    &'a C: IntoIterator,
+{
+    type Item = <&'a C as IntoIterator>::Item;
+    type IntoIter = <&'a C as IntoIterator>::IntoIter;
     fn into_iter(self) -> Self::IntoIter {
-        self.iter()
+        (**self).into_iter()
     }
 }
 
-impl<T> FromIterator<T> for SharedVec<T> {
-    fn from_iter<I: IntoIterator<Item = T>>(it: I) -> Self {
-        it.into_iter().collect::<Vec<T>>().into()
-    }
-}
-
-impl<T: serde::Serialize> serde::Serialize for SharedVec<T> {
+impl<C: Collection + serde::Serialize> serde::Serialize for Shared<C> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         (**self).serialize(s)
     }
 }
 
-impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for SharedVec<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SharedVec<T>, D::Error> {
-        Vec::<T>::deserialize(d).map(SharedVec::from)
+impl<'de, C: Collection + serde::Deserialize<'de>> serde::Deserialize<'de> for Shared<C> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Shared<C>, D::Error> {
+        C::deserialize(d).map(Shared::from)
     }
 }
 
