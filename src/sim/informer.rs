@@ -15,7 +15,6 @@ use super::engine::Ctx;
 use super::message::{ApiReply, ApiRequest, Body, RequestId, Timer, Verb, WatchType};
 use super::keyed::FxHashMap;
 use super::objects::{Kind, ObjectRc, Str};
-use super::text::with_concat;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum NoticeMode {
@@ -78,54 +77,68 @@ pub struct Informer {
     pub kind: Kind,
     /// Only objects bound to this node (the kubelet's `spec.nodeName=` field selector).
     pub node_name: Option<Str>,
-    /// Objects by `namespace/name`, as client-go's cache keys them. A hash table without a
-    /// sorted index: components look objects up on every event but walk the cache rarely.
-    items: FxHashMap<Str, ObjectRc>,
+    /// Objects by namespace, then name (client-go's cache keys them `namespace/name`): hash
+    /// tables without a sorted index, since components look objects up on every event but walk
+    /// the cache rarely. Keyed by the objects' own name strings, so caching one builds no key.
+    items: FxHashMap<Str, FxHashMap<Str, ObjectRc>>,
+    len: usize,
     pub synced: bool,
     in_flight: Option<RequestId>,
 }
 
-/// Calls `f` with the cache key `namespace/name`, without allocating (lookups are hot).
-fn with_key<R>(namespace: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
-    with_concat(&[namespace, "/", name], f)
+/// The order of the keys `namespace/name` (as strings, which is not the order of the pairs).
+fn key_order(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+    fn bytes<'a>((ns, name): (&'a str, &'a str)) -> impl Iterator<Item = u8> + 'a {
+        ns.bytes().chain(std::iter::once(b'/')).chain(name.bytes())
+    }
+    bytes(a).cmp(bytes(b))
 }
 
 impl Informer {
     pub fn new(kind: Kind) -> Self {
-        Informer { kind, node_name: None, items: FxHashMap::default(), synced: false, in_flight: None }
+        Informer { kind, node_name: None, items: FxHashMap::default(), len: 0, synced: false, in_flight: None }
     }
     pub fn get(&self, namespace: &str, name: &str) -> Option<&ObjectRc> {
-        with_key(namespace, name, |k| self.items.get(k))
+        self.items.get(namespace)?.get(name)
     }
     /// Every cached object, in key order (sorted on each call).
     pub fn iter(&self) -> impl Iterator<Item = &ObjectRc> {
-        let mut all: Vec<(&Str, &ObjectRc)> = self.items.iter().collect();
-        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        all.into_iter().map(|(_, o)| o)
+        let mut all: Vec<(&str, &str, &ObjectRc)> = self.items.iter().flat_map(|(ns, m)| m.iter().map(move |(name, o)| (ns.as_str(), name.as_str(), o))).collect();
+        all.sort_unstable_by(|a, b| key_order((a.0, a.1), (b.0, b.1)));
+        all.into_iter().map(|(_, _, o)| o)
     }
     /// Every cached object in no particular order, for callers that sort what they keep.
     pub fn values(&self) -> impl Iterator<Item = &ObjectRc> {
-        self.items.values()
+        self.items.values().flat_map(|m| m.values())
     }
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len == 0
     }
 
     fn insert(&mut self, o: ObjectRc) -> Option<ObjectRc> {
-        let (ns, name) = (o.namespace(), o.name());
-        let key = match with_key(ns, name, |k| self.items.get_mut(k)) {
-            Some(slot) => return Some(std::mem::replace(slot, o)),
-            None => Str::concat(&[ns, "/", name]),
+        let names = match self.items.get_mut(o.namespace()) {
+            Some(m) => m,
+            None => self.items.entry(o.meta().namespace.clone()).or_default(),
         };
-        self.items.insert(key, o);
+        if let Some(slot) = names.get_mut(o.name()) {
+            return Some(std::mem::replace(slot, o));
+        }
+        names.insert(o.meta().name.clone(), o);
+        self.len += 1;
         None
     }
 
     fn remove(&mut self, namespace: &str, name: &str) -> Option<ObjectRc> {
-        with_key(namespace, name, |k| self.items.remove(k))
+        let names = self.items.get_mut(namespace)?;
+        let o = names.remove(name)?;
+        if names.is_empty() {
+            self.items.remove(namespace);
+        }
+        self.len -= 1;
+        Some(o)
     }
 
     fn request(&self) -> ApiRequest {
@@ -150,6 +163,7 @@ impl Informer {
         let mut changes = Vec::new();
         let old: Vec<ObjectRc> = self.iter().cloned().collect();
         self.items.clear();
+        self.len = 0;
         for old in old {
             match fresh.remove(&(old.meta().namespace.clone(), old.meta().name.clone())) {
                 Some(new) if new.resource_version() != old.resource_version() => {
@@ -227,5 +241,35 @@ impl Informers {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::objects::{Namespace, Object, ObjectMeta, Pod};
+
+    fn pod(ns: &str, name: &str, rv: &str) -> ObjectRc {
+        std::sync::Arc::new(Object::Pod(Pod { metadata: ObjectMeta { namespace: ns.into(), name: name.into(), resource_version: rv.into(), ..Default::default() }, ..Default::default() }))
+    }
+
+    #[test]
+    fn the_cache_walks_in_key_order_and_finds_by_namespace_and_name() {
+        let mut inf = Informer::new(Kind::Pod);
+        for (ns, name) in [("a", "x"), ("a-b", "y"), ("a", "w"), ("b", "x")] {
+            assert!(inf.insert(pod(ns, name, "1")).is_none());
+        }
+        // "a-b/y" sorts before "a/w" as a string ('-' < '/'), though ("a", _) < ("a-b", _).
+        let keys: Vec<String> = inf.iter().map(|o| format!("{}/{}", o.namespace(), o.name())).collect();
+        assert_eq!(keys, ["a-b/y", "a/w", "a/x", "b/x"]);
+        let old = inf.insert(pod("a", "x", "2")).expect("replaces");
+        assert_eq!((old.resource_version(), inf.get("a", "x").unwrap().resource_version(), inf.len()), (1, 2, 4));
+        assert!(inf.get("b", "w").is_none() && inf.get("c", "x").is_none());
+        assert!(inf.remove("a-b", "y").is_some() && inf.remove("a-b", "y").is_none());
+        assert_eq!((inf.len(), inf.values().count()), (3, 3));
+        // Cluster-scoped objects live under the empty namespace.
+        let mut nodes = Informer::new(Kind::Namespace);
+        nodes.insert(std::sync::Arc::new(Object::Namespace(Namespace { metadata: ObjectMeta { name: "default".into(), ..Default::default() }, ..Default::default() })));
+        assert!(nodes.get("", "default").is_some());
     }
 }
