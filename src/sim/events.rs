@@ -49,15 +49,17 @@ impl<V> Default for Cache<V> {
 }
 
 impl<V: Default> Cache<V> {
+    /// One probe for a key of this generation; a key of the last one moves into this one.
     fn entry(&mut self, key: u64) -> &mut V {
-        if !self.current.contains_key(&key) {
-            let value = self.previous.remove(&key).unwrap_or_default();
-            if self.current.len() >= CACHE_ENTRIES {
-                self.previous = std::mem::take(&mut self.current);
-            }
-            self.current.insert(key, value);
+        if self.current.len() >= CACHE_ENTRIES && !self.current.contains_key(&key) {
+            // A new generation, sized for what it will hold (no growing by doubling); the
+            // generation before last is forgotten, except this key if it was there.
+            let carried = self.previous.remove(&key).unwrap_or_default();
+            self.previous = std::mem::replace(&mut self.current, FxHashMap::with_capacity_and_hasher(CACHE_ENTRIES, Default::default()));
+            return self.current.entry(key).or_insert(carried);
         }
-        self.current.get_mut(&key).expect("just inserted")
+        let previous = &mut self.previous;
+        self.current.entry(key).or_insert_with(|| previous.remove(&key).unwrap_or_default())
     }
 }
 
@@ -284,5 +286,13 @@ mod tests {
         let recent = (2 * CACHE_ENTRIES as u64 + 1)..=(3 * CACHE_ENTRIES as u64);
         assert!(recent.clone().all(|k| cache.current.contains_key(&k) || cache.previous.contains_key(&k)), "the last 4,096 keys");
         assert!(!cache.current.contains_key(&1) && !cache.previous.contains_key(&1), "an old key is gone");
+        // A key of the last generation used just when this one is full moves into the next.
+        let mut cache: Cache<u32> = Cache::default();
+        *cache.entry(0) = 7;
+        for k in 1..(2 * CACHE_ENTRIES as u64) {
+            *cache.entry(k) = 1;
+        }
+        assert!(cache.previous.contains_key(&0) && cache.current.len() == CACHE_ENTRIES);
+        assert_eq!(*cache.entry(0), 7);
     }
 }
