@@ -153,6 +153,12 @@ impl ApiServer {
             return Err(e);
         }
         if let Object::Service(s) = obj {
+            // Checked before an IP is allocated for it (other kinds: etcd's create-if-absent
+            // transaction refuses an existing key, and the answer is AlreadyExists, as in a
+            // real cluster, without a lookup here first).
+            if kind.with_etcd_key(&s.metadata.namespace, &s.metadata.name, |k| etcd.get(k).is_some()) {
+                return Err(already_exists(kind, &s.metadata.name));
+            }
             if s.spec.cluster_ip.is_empty() && s.spec.cluster_ips.is_empty() {
                 let ip = self.allocate_cluster_ip(ctx);
                 s.spec.cluster_ip = Str::new(&ip);
@@ -163,9 +169,6 @@ impl ApiServer {
                 }
                 s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
             }
-        }
-        if kind.with_etcd_key(obj.namespace(), obj.name(), |k| etcd.get(k).is_some()) {
-            return Err(already_exists(kind, obj.name()));
         }
         // The new key's one string, which etcd keeps.
         Ok(kind.with_etcd_key(obj.namespace(), obj.name(), Str::new))
