@@ -35,6 +35,8 @@ pub struct ReplicaSetController {
 
 #[derive(Clone, Debug, Default)]
 struct OwnedPods {
+    /// The owner's `namespace/name`, built once rather than for every change of its pods.
+    key: Str,
     /// Pod uid → (pod, whether it carries all the owner's template labels). Only looked up;
     /// scale-down ranks the pods itself. (The uid is the pod's own string: no key to build.)
     pods: FxHashMap<Str, (ObjectRc, bool)>,
@@ -104,11 +106,6 @@ impl ReplicaSetController {
         }
     }
 
-    fn owner_key(&self, pod: &ObjectRc) -> Option<Str> {
-        let owner = controller_of(pod)?;
-        (owner.kind == "ReplicaSet").then(|| Str::concat(&[pod.namespace(), "/", &owner.name]))
-    }
-
     /// A changed template's labels change which pods count as fully labeled.
     fn on_replica_set_change(&mut self, change: &Change) {
         if let Change::Updated { old, new } = change {
@@ -129,15 +126,19 @@ impl ReplicaSetController {
     /// The pod handlers of replica_set.go: find the owner, lower its expectations, enqueue it.
     fn on_pod_change(&mut self, informers: &Informers, change: &Change) {
         let pod = change.object().clone();
-        let Some(owner_key) = self.owner_key(&pod) else { return };
-        let uid = controller_of(&pod).map(|o| o.uid.clone()).unwrap_or_default();
+        let Some(owner) = controller_of(&pod).filter(|o| o.kind == "ReplicaSet") else { return };
+        let uid = owner.uid.clone();
+        let owner_key = match self.pods_by_owner.get(&uid) {
+            Some(owned) => owned.key.clone(),
+            None => Str::concat(&[pod.namespace(), "/", &owner.name]),
+        };
         let active = pod.as_pod().is_some_and(is_active);
         let pod_key = pod.meta().uid.clone();
         let labeled = match rs_in(informers, &owner_key).and_then(|r| r.as_replica_set().map(|r| carries_labels(&r.spec.template.metadata.labels, &pod))) {
             Some(l) => l,
             None => true,
         };
-        let owned = self.pods_by_owner.entry(uid.clone()).or_default();
+        let owned = self.pods_by_owner.entry(uid.clone()).or_insert_with(|| OwnedPods { key: owner_key.clone(), ..Default::default() });
         let was_active = owned.pods.contains_key(&pod_key);
         match change {
             Change::Deleted(_) => {
