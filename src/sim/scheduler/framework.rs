@@ -174,10 +174,11 @@ pub struct PodInfo {
 
 impl PodInfo {
     /// `group` is the interned id of the pod's controller (see `Scheduler::group_of`).
-    pub fn new(obj: &ObjectRc, group: Option<GroupId>) -> Option<Self> {
+    /// `key` is the pod's `namespace/name`, which the caller already holds.
+    pub fn new(key: Str, obj: &ObjectRc, group: Option<GroupId>) -> Option<Self> {
         let pod = obj.as_pod()?;
         Some(PodInfo {
-            key: Str::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]),
+            key,
             requests: pod.requests(),
             non_zero: pod.non_zero_requests(),
             group,

@@ -190,8 +190,8 @@ impl Scheduler {
         (n * pct / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
     }
 
-    fn enqueue(&mut self, pod: &Pod, attempts: u32) {
-        let key = Str::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
+    /// Queues the pod cached under `key` (its `namespace/name`).
+    fn enqueue(&mut self, key: Str, pod: &Pod, attempts: u32) {
         if self.queued.contains_key(&key) || self.placed.contains_key(&key) {
             return;
         }
@@ -255,7 +255,7 @@ impl Scheduler {
         }
         if pod.spec.node_name.is_empty() {
             if pod.metadata.deletion_timestamp.is_none() && pod.spec.scheduler_name == "default-scheduler" && !self.assumed.contains(&key) {
-                self.enqueue(pod, 0);
+                self.enqueue(key, pod, 0);
             }
             return;
         }
@@ -264,7 +264,7 @@ impl Scheduler {
         self.dequeue(&key);
         if !self.placed.contains_key(&key) {
             let group = self.group_of(pod);
-            if let Some(info) = PodInfo::new(change.object(), group) {
+            if let Some(info) = PodInfo::new(key, change.object(), group) {
                 self.place(&info, &pod.spec.node_name);
             }
         }
@@ -345,7 +345,7 @@ impl Scheduler {
             return;
         }
         let group = self.group_of(pod);
-        let Some(info) = obj.as_ref().and_then(|o| PodInfo::new(o, group)) else { return };
+        let Some(info) = obj.as_ref().and_then(|o| PodInfo::new(key.clone(), o, group)) else { return };
         let decision = self.find_node(ctx, &info);
         let chosen = decision.chosen.clone();
         let unfit_message = chosen.is_none().then(|| fit_error_message(decision.total_nodes, &decision.filtered));
@@ -395,7 +395,7 @@ impl Scheduler {
                 // The bind lost: forget the assumption and retry after a back-off.
                 self.forget(&key);
                 if pod.spec.node_name.is_empty() && e.reason != StatusReason::NotFound {
-                    self.enqueue(&pod, 1);
+                    self.enqueue(key.clone(), &pod, 1);
                     if let Some(q) = self.queued.get(&key) {
                         let backoff = INITIAL_BACKOFF.0.saturating_mul(1 << q.attempts.min(4)).min(MAX_BACKOFF.0);
                         let entry = (-q.priority, q.enqueued, key.clone());
