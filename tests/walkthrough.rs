@@ -132,3 +132,29 @@ fn poll_mode_reaches_the_same_outcome_with_more_traffic() {
     assert!(ww > 0 && wp == 0, "watch mode pushes events, poll mode none");
     assert!(lp > lw + 10, "poll mode lists over and over: {lp} vs {lw}");
 }
+
+/// A pod of its own: a name, or a prefix for the API server to complete.
+fn bare_pod(name: &str, generate_name: &str) -> Object {
+    let container = Container { name: "app".into(), image: "nginx".into(), ..Default::default() };
+    Object::Pod(Pod { metadata: ObjectMeta { name: name.into(), generate_name: generate_name.into(), namespace: "default".into(), ..Default::default() }, spec: std::sync::Arc::new(PodSpec { containers: vec![container].into(), ..Default::default() }), ..Default::default() })
+}
+
+#[test]
+fn a_generated_name_that_is_taken_is_replaced_not_refused() {
+    // Learn the name the next generateName create will get (the run is deterministic)...
+    let mut sim = Sim::new(SimConfig { nodes: 1, ..Default::default() });
+    sim.run_until_settled(SimDuration::secs(5));
+    let mut probe = sim.clone();
+    probe.call(ApiRequest::with_object(Verb::Create, bare_pod("first", ""))).expect("created");
+    let Ok(ApiReply::Object(p)) = probe.call(ApiRequest::with_object(Verb::Create, bare_pod("", "web-"))) else { panic!("created") };
+    let taken = p.name().to_string();
+    // ...then take that name first: the API server tries another (RetryGenerateName, as
+    // kube-apiserver 1.32 does), and the client never hears of the collision.
+    sim.call(ApiRequest::with_object(Verb::Create, bare_pod(&taken, ""))).expect("created");
+    let Ok(ApiReply::Object(p)) = sim.call(ApiRequest::with_object(Verb::Create, bare_pod("", "web-"))) else { panic!("a generated name is never refused as taken") };
+    assert!(p.name().starts_with("web-") && p.name() != taken && p.name().len() == taken.len());
+    assert!(sim.get(Kind::Pod, "default", &taken).is_some() && sim.get(Kind::Pod, "default", p.name()).is_some());
+    // A name asked for explicitly is still refused.
+    let again = sim.call(ApiRequest::with_object(Verb::Create, bare_pod(&taken, "")));
+    assert!(matches!(again, Err(e) if e.message.contains("already exists")));
+}

@@ -83,8 +83,9 @@ impl ApiServer {
                 // A create is never retried, so the object moves into the write; the request
                 // keeps the final name for the AlreadyExists answer.
                 let mut obj = req.object.take().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
-                let key = self.prepare_create(ctx, etcd, &req, std::sync::Arc::make_mut(&mut obj))?;
+                let (key, name_attempts) = self.prepare_create(ctx, etcd, &req, std::sync::Arc::make_mut(&mut obj))?;
                 req.name = obj.meta().name.clone();
+                req.name_attempts = name_attempts;
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
             Verb::Update | Verb::UpdateStatus | Verb::Bind => {
@@ -117,8 +118,11 @@ impl ApiServer {
         ctx.send(Component::Etcd, Body::EtcdTxn(EtcdTxn { key, compare: Compare { mod_revision: rev }, op, pending: Pending { client, request } }));
     }
 
-    fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<Str, ApiError> {
+    /// Fills in what the server sets on a create; returns the key and how many generated names
+    /// were tried (1 if the name was generated, else 0).
+    fn prepare_create(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, obj: &mut Object) -> Result<(Str, u8), ApiError> {
         let kind = obj.kind();
+        let mut name_attempts = 0;
         {
             let meta = obj.meta_mut();
             if kind.namespaced() {
@@ -132,11 +136,8 @@ impl ApiServer {
                 meta.namespace.clear();
             }
             if meta.name.is_empty() && !meta.generate_name.is_empty() {
-                // SimpleNameGenerator: the prefix, cut to fit, plus 5 random characters.
-                // (Cut on a character boundary: a non-ASCII prefix is then rejected by validation.)
-                let prefix = meta.generate_name.as_str();
-                let cut = (0..=prefix.len().min(58)).rev().find(|&i| prefix.is_char_boundary(i)).unwrap_or(0);
-                meta.name = Str::concat(&[&prefix[..cut], &ctx.rng.name_suffix(5)]);
+                meta.name = generate_name(ctx, &meta.generate_name);
+                name_attempts = 1;
             }
             meta.uid = ctx.rng.uuid().into();
             meta.creation_timestamp = Some(ctx.now);
@@ -171,7 +172,7 @@ impl ApiServer {
             }
         }
         // The new key's one string, which etcd keeps.
-        Ok(kind.with_etcd_key(obj.namespace(), obj.name(), Str::new))
+        Ok((kind.with_etcd_key(obj.namespace(), obj.name(), Str::new), name_attempts))
     }
 
     fn allocate_cluster_ip(&mut self, ctx: &mut Ctx) -> String {
@@ -259,6 +260,17 @@ impl ApiServer {
             EtcdReply::Txn { result, pending } => {
                 let Pending { client, mut request } = pending;
                 if !result.succeeded {
+                    // RetryGenerateName: a generated name that is taken is replaced, up to 8
+                    // attempts, before anyone hears of it.
+                    if let Some(mut obj) = result.rejected.filter(|_| request.verb == Verb::Create && (1..MAX_NAME_ATTEMPTS).contains(&request.name_attempts)) {
+                        let meta = std::sync::Arc::make_mut(&mut obj).meta_mut();
+                        meta.name = generate_name(ctx, &meta.generate_name);
+                        request.name = meta.name.clone();
+                        request.name_attempts += 1;
+                        let key = request.kind.with_etcd_key(&meta.namespace, &meta.name, Str::new);
+                        self.write(ctx, client, request, key, 0, TxnOp::Put(obj));
+                        return Vec::new();
+                    }
                     let e = match (&request.verb, result.current) {
                         (Verb::Create, _) => already_exists(request.kind, &request.name),
                         (_, None) => ApiError::not_found(request.kind, &request.name),
@@ -321,6 +333,17 @@ impl ApiServer {
 
 fn already_exists(kind: Kind, name: &str) -> ApiError {
     err(StatusReason::AlreadyExists, format!("{} \"{}\" already exists", kind.group_resource(), name))
+}
+
+/// Attempts at a generated name before AlreadyExists (the apiserver's
+/// maxNameGenerationCreateAttempts).
+const MAX_NAME_ATTEMPTS: u8 = 8;
+
+/// SimpleNameGenerator: the prefix, cut to fit, plus 5 random characters. (Cut on a character
+/// boundary: a non-ASCII prefix is then rejected by validation.)
+fn generate_name(ctx: &mut Ctx, prefix: &str) -> Str {
+    let cut = (0..=prefix.len().min(58)).rev().find(|&i| prefix.is_char_boundary(i)).unwrap_or(0);
+    Str::concat(&[&prefix[..cut], &ctx.rng.name_suffix(5)])
 }
 
 fn respond(ctx: &mut Ctx, to: Component, req: &ApiRequest, result: Result<ApiReply, ApiError>) {

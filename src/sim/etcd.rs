@@ -65,6 +65,8 @@ pub struct TxnResult {
     /// On success, the event written; on failure, the key's current value, if any.
     pub event: Option<EtcdEvent>,
     pub current: Option<KeyValue>,
+    /// A refused put's value, back to the writer (to try again under another name).
+    pub rejected: Option<ObjectRc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +119,11 @@ impl Etcd {
         let current = self.kvs.get_mut(key.as_ref());
         let current_mod = current.as_ref().map_or(0, |kv| kv.mod_revision);
         if current_mod != cmp.mod_revision || (matches!(op, TxnOp::Delete) && current.is_none()) {
-            return TxnResult { succeeded: false, revision: self.revision, event: None, current: current.map(|kv| kv.clone()) };
+            let rejected = match op {
+                TxnOp::Put(v) => Some(v),
+                TxnOp::Delete => None,
+            };
+            return TxnResult { succeeded: false, revision: self.revision, event: None, current: current.map(|kv| kv.clone()), rejected };
         }
         self.revision += 1;
         let rev = self.revision;
@@ -150,7 +156,7 @@ impl Etcd {
                 self.compacted = dropped.revision;
             }
         }
-        TxnResult { succeeded: true, revision: rev, event: Some(event), current: None }
+        TxnResult { succeeded: true, revision: rev, event: Some(event), current: None, rejected: None }
     }
 
     /// The events after `since` (exclusive) whose key starts with `prefix`, or `Compacted` if the

@@ -119,15 +119,18 @@ pub struct ApiRequest {
     /// Retries left for an update the API server applies without a precondition
     /// (GuaranteedUpdate retries until it wins; the bound only stops a livelock).
     pub retries: u8,
+    /// Names tried for a create with `generateName` (RetryGenerateName, GA in 1.32: the API
+    /// server tries another generated name when one is taken, 8 attempts in all).
+    pub name_attempts: u8,
 }
 
 impl ApiRequest {
     pub fn new(verb: Verb, kind: Kind, namespace: &str, name: &str) -> Self {
-        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10 }
+        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0 }
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
         let (namespace, name) = (object.meta().namespace.clone(), object.meta().name.clone());
-        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::sync::Arc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10 }
+        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::sync::Arc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0 }
     }
 }
 
