@@ -47,7 +47,7 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owner_references: SharedVec<OwnerReference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub finalizers: Vec<Str>,
+    pub finalizers: SharedVec<Str>,
 }
 
 fn is_zero(n: &i64) -> bool {
