@@ -58,10 +58,12 @@ impl WorkQueue {
         self.track(key, id);
         id
     }
+    /// Records that the sync of `key` waits for the answer to `id`.
     pub fn track(&mut self, key: &Str, id: RequestId) {
         *self.processing.entry(key.clone()).or_default() += 1;
         self.waiting.insert(id, key.clone());
     }
+    /// An answer arrived; returns whether it belonged to a tracked sync.
     pub fn done(&mut self, id: RequestId) -> bool {
         let Some(key) = self.waiting.remove(&id) else { return false };
         if let Some(n) = self.processing.get_mut(&key) {

@@ -152,10 +152,7 @@ impl ReplicaSetController {
         if owned.pods.is_empty() {
             self.pods_by_owner.remove(&uid);
         }
-        let exp = match self.expectations.get_mut(&owner_key) {
-            Some(e) => e,
-            None => self.expectations.entry(owner_key.clone()).or_default(),
-        };
+        let exp = self.expectations.entry(owner_key.clone()).or_default();
         match change {
             Change::Added(_) => exp.adds -= 1,
             Change::Deleted(_) if was_active => exp.dels -= 1,
