@@ -41,7 +41,7 @@ fn run(nodes: u32, pods: i32) {
             steps += 1;
         }
         let d = sim.get(Kind::Deployment, "default", "web").and_then(|o| o.as_deployment().cloned()).unwrap_or_default();
-        if d.status.available_replicas == pods || sim.now().0 > 3_600_000_000 {
+        if d.status.available_replicas == pods || sim.now().as_micros() > 3_600_000_000 {
             break;
         }
     }

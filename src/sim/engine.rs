@@ -370,7 +370,7 @@ impl Sim {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.queue.push(at.0, slot);
+        self.queue.push(at.as_micros(), slot);
     }
 
     // ------------------------------------------------------------------ advancing
@@ -380,7 +380,7 @@ impl Sim {
         let Some((at, slot)) = self.queue.pop() else { return false };
         let Some(q) = self.slots[slot as usize].take() else { return false };
         self.free_slots.push(slot);
-        self.now = self.now.max(SimTime(at));
+        self.now = self.now.max(SimTime::from_micros(at));
         if !q.body.is_background() {
             self.foreground -= 1;
         }
@@ -396,7 +396,7 @@ impl Sim {
 
     /// When the next message will be delivered.
     pub fn next_delivery(&self) -> Option<SimTime> {
-        self.queue.peek().map(SimTime)
+        self.queue.peek().map(SimTime::from_micros)
     }
 
     /// Delivers every message due by `t`, then sets the clock to `t`.

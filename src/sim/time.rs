@@ -9,8 +9,23 @@ use std::ops::{Add, Sub};
 /// 2026-01-01T00:00:00Z: where every simulation's clock starts.
 pub const EPOCH_UNIX_SECONDS: i64 = 1_767_225_600;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimTime(pub u64);
+/// Microseconds since the simulation's epoch. Kept plus one in a `NonZeroU64`, so that an
+/// `Option<SimTime>` is 8 bytes, not 16: objects hold many timestamps that may be unset (a
+/// pod's five conditions carry three each).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(std::num::NonZeroU64);
+
+impl Default for SimTime {
+    fn default() -> Self {
+        SimTime::ZERO
+    }
+}
+
+impl fmt::Debug for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SimTime({})", self.as_micros())
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimDuration(pub u64);
@@ -35,18 +50,28 @@ impl SimDuration {
 }
 
 impl SimTime {
-    pub const ZERO: SimTime = SimTime(0);
+    pub const ZERO: SimTime = SimTime(std::num::NonZeroU64::MIN);
+    /// (The last microsecond, u64::MAX, is not representable: it saturates to the one before.)
+    pub const fn from_micros(us: u64) -> SimTime {
+        match std::num::NonZeroU64::new(us.saturating_add(1)) {
+            Some(n) => SimTime(n),
+            None => SimTime::ZERO,
+        }
+    }
+    pub const fn as_micros(self) -> u64 {
+        self.0.get() - 1
+    }
     pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / 1e6
+        self.as_micros() as f64 / 1e6
     }
     pub fn since(self, earlier: SimTime) -> SimDuration {
-        SimDuration(self.0.saturating_sub(earlier.0))
+        SimDuration(self.as_micros().saturating_sub(earlier.as_micros()))
     }
     pub fn unix_seconds(self) -> i64 {
-        EPOCH_UNIX_SECONDS + (self.0 / 1_000_000) as i64
+        EPOCH_UNIX_SECONDS + (self.as_micros() / 1_000_000) as i64
     }
     pub fn unix_nanos(self) -> i128 {
-        EPOCH_UNIX_SECONDS as i128 * 1_000_000_000 + self.0 as i128 * 1_000
+        EPOCH_UNIX_SECONDS as i128 * 1_000_000_000 + self.as_micros() as i128 * 1_000
     }
     /// RFC 3339 at second precision, as metav1.Time marshals.
     pub fn rfc3339(self) -> String {
@@ -73,14 +98,14 @@ impl SimTime {
         }
         let unix = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec;
         let rel = unix - EPOCH_UNIX_SECONDS;
-        Some(SimTime(if rel > 0 { rel as u64 * 1_000_000 } else { 0 }))
+        Some(SimTime::from_micros(if rel > 0 { rel as u64 * 1_000_000 } else { 0 }))
     }
 }
 
 impl Add<SimDuration> for SimTime {
     type Output = SimTime;
     fn add(self, d: SimDuration) -> SimTime {
-        SimTime(self.0.saturating_add(d.0))
+        SimTime::from_micros(self.as_micros().saturating_add(d.0))
     }
 }
 impl Add for SimDuration {
@@ -99,7 +124,8 @@ impl Sub for SimTime {
 impl fmt::Display for SimTime {
     /// `12.345s`, how the UI and the trace show simulated time.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:03}s", self.0 / 1_000_000, (self.0 / 1_000) % 1_000)
+        let us = self.as_micros();
+        write!(f, "{}.{:03}s", us / 1_000_000, (us / 1_000) % 1_000)
     }
 }
 
@@ -162,13 +188,25 @@ mod tests {
     #[test]
     fn timestamps_round_trip_through_rfc3339() {
         assert_eq!(SimTime::ZERO.rfc3339(), "2026-01-01T00:00:00Z");
-        let t = SimTime(86_400_000_000 * 59 + 3_723_000_000);
+        let t = SimTime::from_micros(86_400_000_000 * 59 + 3_723_000_000);
         assert_eq!(t.rfc3339(), "2026-03-01T01:02:03Z");
         assert_eq!(SimTime::parse_rfc3339(&t.rfc3339()), Some(t));
         assert_eq!(SimTime::parse_rfc3339("garbage"), None);
         assert_eq!(SimTime::ZERO.rfc1123z(), "Thu, 01 Jan 2026 00:00:00 +0000");
         assert_eq!(t.rfc1123z(), "Sun, 01 Mar 2026 01:02:03 +0000");
     }
+    #[test]
+    fn an_unset_timestamp_costs_no_extra_word() {
+        assert_eq!(std::mem::size_of::<Option<SimTime>>(), 8);
+        for us in [0, 1, 999_999, 1 << 40, u64::MAX - 1] {
+            assert_eq!(SimTime::from_micros(us).as_micros(), us);
+        }
+        assert_eq!(SimTime::from_micros(u64::MAX).as_micros(), u64::MAX - 1, "saturates");
+        assert!(SimTime::ZERO < SimTime::from_micros(1) && SimTime::default() == SimTime::ZERO);
+        assert_eq!(SimTime::from_micros(1_500_000) + SimDuration::millis(500), SimTime::from_micros(2_000_000));
+        assert_eq!(format!("{:?} {}", SimTime::from_micros(2_345_000), SimTime::from_micros(2_345_000)), "SimTime(2345000) 2.345s");
+    }
+
     #[test]
     fn durations_print_like_go() {
         assert_eq!(SimDuration::millis(350).to_string(), "350ms");

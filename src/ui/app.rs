@@ -65,14 +65,14 @@ impl Ui {
         let speed = self.speed.get_untracked();
         let display = self.display.get_untracked();
         let in_flight = self.session.with_value(|s| {
-            s.sim.trace().entries().iter().rev().take(400).any(|e| e.sent.0 <= display && e.delivered.0 > display && e.kind != MessageKind::Timer && e.delivered.0 - e.sent.0 < SHORT_HOP_US)
+            s.sim.trace().entries().iter().rev().take(400).any(|e| e.sent.as_micros() <= display && e.delivered.as_micros() > display && e.kind != MessageKind::Timer && e.delivered.as_micros() - e.sent.as_micros() < SHORT_HOP_US)
         });
         let rate = if in_flight { speed * SLOW_MOTION } else { speed };
         let next = display + (real_secs * rate * 1e6) as u64;
         let mut changed = false;
         self.session.update_value(|s| {
             let before = s.sim.delivered();
-            s.sim.run_until(SimTime(next));
+            s.sim.run_until(SimTime::from_micros(next));
             changed = s.sim.delivered() != before;
         });
         self.slow.set(in_flight);
@@ -87,7 +87,7 @@ impl Ui {
         self.session.update_value(|s| {
             s.sim.step();
         });
-        let now = self.session.with_value(|s| s.sim.now().0);
+        let now = self.session.with_value(|s| s.sim.now().as_micros());
         self.display.set(now.max(self.display.get_untracked()));
         self.bump();
     }
@@ -109,7 +109,7 @@ pub fn App() -> impl IntoView {
     let busy = Memo::new(move |_| {
         version.get();
         let d = display.get();
-        session.with_value(|s| s.sim.trace().entries().iter().rev().take(300).filter(|e| e.delivered.0 <= d && d - e.delivered.0 < 3_000).map(|e| comp_id(e.to)).collect())
+        session.with_value(|s| s.sim.trace().entries().iter().rev().take(300).filter(|e| e.delivered.as_micros() <= d && d - e.delivered.as_micros() < 3_000).map(|e| comp_id(e.to)).collect())
     });
     let ui = Ui { session, version, display, playing: RwSignal::new(false), speed: RwSignal::new(1.0), slow: RwSignal::new(false), selected: RwSignal::new(None), busy };
     provide_context(ui);
@@ -177,12 +177,12 @@ fn Controls() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let horizon = move || {
         ui.version.get();
-        let now = ui.session.with_value(|s| s.sim.now().0);
+        let now = ui.session.with_value(|s| s.sim.now().as_micros());
         (now.max(60_000_000) as f64 / 1e6).ceil()
     };
     let time_label = move || {
         let d = ui.display.get();
-        format!("t = {}{}", SimTime(d), if ui.slow.get() && ui.playing.get() { " (slow motion: messages in flight)" } else { "" })
+        format!("t = {}{}", SimTime::from_micros(d), if ui.slow.get() && ui.playing.get() { " (slow motion: messages in flight)" } else { "" })
     };
     let set_mode = move |ev: leptos::ev::Event| {
         let mode = if event_target_value(&ev) == "poll" { NoticeMode::Poll } else { NoticeMode::Watch };
@@ -210,7 +210,7 @@ fn Controls() -> impl IntoView {
                         let t: f64 = event_target_value(&ev).parse().unwrap_or(0.0);
                         let target = (t * 1e6) as u64;
                         if target > ui.display.get_untracked() {
-                            ui.session.update_value(|s| s.sim.run_until(SimTime(target)));
+                            ui.session.update_value(|s| s.sim.run_until(SimTime::from_micros(target)));
                             ui.display.set(target);
                             ui.bump();
                         } else {
@@ -280,7 +280,7 @@ fn Terminal() -> impl IntoView {
                 l.drain(0..n - 400);
             }
         });
-        let now = ui.session.with_value(|s| s.sim.now().0);
+        let now = ui.session.with_value(|s| s.sim.now().as_micros());
         if !ui.playing.get_untracked() {
             ui.display.set(now.max(ui.display.get_untracked()));
         }
@@ -543,7 +543,7 @@ fn Narration() -> impl IntoView {
         ui.session.with_value(|s| {
             let sim = &s.sim;
             let name = |c| sim.component_name(c);
-            let mut out: Vec<(u64, String)> = sim.trace().entries().iter().rev().filter(|e| e.delivered.0 <= d).take(3000).filter_map(|e| narrate(e, &name).map(|t| (e.seq, t))).take(6).collect();
+            let mut out: Vec<(u64, String)> = sim.trace().entries().iter().rev().filter(|e| e.delivered.as_micros() <= d).take(3000).filter_map(|e| narrate(e, &name).map(|t| (e.seq, t))).take(6).collect();
             out.reverse();
             out
         })
@@ -596,11 +596,11 @@ fn Packets() -> impl IntoView {
                 .iter()
                 .rev()
                 .take(500)
-                .filter(|e| e.sent.0 <= d && e.delivered.0 > d && e.kind != MessageKind::Timer && e.from != e.to)
+                .filter(|e| e.sent.as_micros() <= d && e.delivered.as_micros() > d && e.kind != MessageKind::Timer && e.from != e.to)
                 .take(150)
                 .filter_map(|e| {
                     let (a, b) = (centre(&comp_id(e.from))?, centre(&comp_id(e.to))?);
-                    let f = (d - e.sent.0) as f64 / (e.delivered.0 - e.sent.0).max(1) as f64;
+                    let f = (d - e.sent.as_micros()) as f64 / (e.delivered.as_micros() - e.sent.as_micros()).max(1) as f64;
                     Some((e.seq, a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, e.kind.name(), e.summary.clone()))
                 })
                 .collect::<Vec<_>>()
@@ -623,7 +623,7 @@ fn Inspector() -> impl IntoView {
         ui.version.get();
         let d = ui.display.get();
         let target = ui.selected.get()?;
-        ui.session.with_value(|s| inspect(&s.sim, &target, SimTime(d)))
+        ui.session.with_value(|s| inspect(&s.sim, &target, SimTime::from_micros(d)))
     });
     view! {
         <Show when=move || ui.selected.get().is_some()>
