@@ -58,7 +58,7 @@ impl ApiServer {
 
     fn handle_request(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, mut req: Box<ApiRequest>) -> Result<(), ApiError> {
         let kind = req.kind;
-        if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() && crate::sim::text::with_concat(&[Kind::Namespace.etcd_prefix(), &req.namespace], |key| etcd.get(key).is_none()) {
+        if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() && Kind::Namespace.with_etcd_key("", &req.namespace, |key| etcd.get(key).is_none()) {
             return Err(ApiError::not_found(Kind::Namespace, &req.namespace));
         }
         match req.verb {
@@ -171,8 +171,7 @@ impl ApiServer {
                 s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
             }
         }
-        // The new key's one string, which etcd keeps.
-        Ok((kind.with_etcd_key(obj.namespace(), obj.name(), Str::new), name_attempts))
+        Ok((obj.key(), name_attempts))
     }
 
     fn allocate_cluster_ip(&mut self, ctx: &mut Ctx) -> String {
@@ -267,8 +266,7 @@ impl ApiServer {
                         meta.name = generate_name(ctx, &meta.generate_name);
                         request.name = meta.name.clone();
                         request.name_attempts += 1;
-                        let key = request.kind.with_etcd_key(&meta.namespace, &meta.name, Str::new);
-                        self.write(ctx, client, request, key, 0, TxnOp::Put(obj));
+                        self.write(ctx, client, request, obj.key(), 0, TxnOp::Put(obj));
                         return Vec::new();
                     }
                     let e = match (&request.verb, result.current) {

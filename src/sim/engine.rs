@@ -283,8 +283,7 @@ impl Sim {
     /// Writes `obj` straight into etcd, defaulted as the API server defaults what it stores.
     fn seed_object(&mut self, mut obj: Object) -> ObjectRc {
         super::api_server::default_object(&mut obj);
-        let key = obj.key();
-        let r = self.etcd.txn(&key, Compare { mod_revision: 0 }, TxnOp::Put(std::sync::Arc::new(obj)));
+        let r = self.etcd.txn(obj.key(), Compare { mod_revision: 0 }, TxnOp::Put(std::sync::Arc::new(obj)));
         r.event.map(|e| e.value).expect("bootstrap keys are new")
     }
 
@@ -570,7 +569,7 @@ impl Sim {
         self.etcd.range(kind.etcd_prefix()).map(|(_, kv)| &kv.value)
     }
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<&ObjectRc> {
-        self.etcd.get(&kind.etcd_key(namespace, name)).map(|kv| &kv.value)
+        kind.with_etcd_key(namespace, name, |key| self.etcd.get(key)).map(|kv| &kv.value)
     }
     pub fn pods(&self) -> impl Iterator<Item = &Pod> {
         self.objects(Kind::Pod).filter_map(|o| o.as_pod())

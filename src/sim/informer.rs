@@ -81,7 +81,6 @@ pub struct Informer {
     /// tables without a sorted index, since components look objects up on every event but walk
     /// the cache rarely. Keyed by the objects' own name strings, so caching one builds no key.
     items: FxHashMap<Str, FxHashMap<Str, ObjectRc>>,
-    len: usize,
     pub synced: bool,
     in_flight: Option<RequestId>,
 }
@@ -96,7 +95,7 @@ fn key_order(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
 
 impl Informer {
     pub fn new(kind: Kind) -> Self {
-        Informer { kind, node_name: None, items: FxHashMap::default(), len: 0, synced: false, in_flight: None }
+        Informer { kind, node_name: None, items: FxHashMap::default(), synced: false, in_flight: None }
     }
     pub fn get(&self, namespace: &str, name: &str) -> Option<&ObjectRc> {
         self.items.get(namespace)?.get(name)
@@ -112,10 +111,10 @@ impl Informer {
         self.items.values().flat_map(|m| m.values())
     }
     pub fn len(&self) -> usize {
-        self.len
+        self.items.values().map(|names| names.len()).sum()
     }
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.items.is_empty()
     }
 
     fn insert(&mut self, o: ObjectRc) -> Option<ObjectRc> {
@@ -127,7 +126,6 @@ impl Informer {
             return Some(std::mem::replace(slot, o));
         }
         names.insert(o.meta().name.clone(), o);
-        self.len += 1;
         None
     }
 
@@ -137,7 +135,6 @@ impl Informer {
         if names.is_empty() {
             self.items.remove(namespace);
         }
-        self.len -= 1;
         Some(o)
     }
 
@@ -163,7 +160,6 @@ impl Informer {
         let mut changes = Vec::new();
         let old: Vec<ObjectRc> = self.iter().cloned().collect();
         self.items.clear();
-        self.len = 0;
         for old in old {
             match fresh.remove(&(old.meta().namespace.clone(), old.meta().name.clone())) {
                 Some(new) if new.resource_version() != old.resource_version() => {

@@ -910,11 +910,7 @@ impl Kind {
         }
     }
     pub fn etcd_key(self, namespace: &str, name: &str) -> String {
-        if self.namespaced() {
-            super::text::concat(&[self.etcd_prefix(), namespace, "/", name])
-        } else {
-            super::text::concat(&[self.etcd_prefix(), name])
-        }
+        self.with_etcd_key(namespace, name, str::to_string)
     }
 }
 
@@ -978,8 +974,9 @@ impl Object {
     pub fn namespace(&self) -> &str {
         &self.meta().namespace
     }
-    pub fn key(&self) -> String {
-        self.kind().etcd_key(self.namespace(), self.name())
+    /// The object's etcd key, as the shared string etcd keeps for a new key.
+    pub fn key(&self) -> Str {
+        self.kind().with_etcd_key(self.namespace(), self.name(), Str::new)
     }
     /// The object as the API serves it: `apiVersion` and `kind` first.
     pub fn to_value(&self) -> Value {

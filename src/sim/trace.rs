@@ -120,7 +120,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
         }
         Body::Response(r) => {
             let (verb, summary, rev, key) = match &r.result {
-                Ok(super::message::ApiReply::Object(o)) => ("200".to_string(), format!("{} {} {}", r.verb.name().to_lowercase(), o.kind().name(), o.name()), o.resource_version(), o.key()),
+                Ok(super::message::ApiReply::Object(o)) => ("200".to_string(), format!("{} {} {}", r.verb.name().to_lowercase(), o.kind().name(), o.name()), o.resource_version(), o.kind().etcd_key(o.namespace(), o.name())),
                 Ok(super::message::ApiReply::List { items, revision }) => ("200".to_string(), format!("{} {} ({} items)", r.verb.name().to_lowercase(), r.kind.plural(), items.len()), *revision, r.kind.etcd_prefix().to_string()),
                 Err(e) => (e.reason.code().to_string(), format!("{}: {}", e.reason.name(), e.message), 0, String::new()),
             };
@@ -150,7 +150,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
         },
         Body::Watch(w) => {
             let o = &w.object;
-            (MessageKind::Watch, w.type_.name().into(), o.key(), o.resource_version(), format!("{} {} {}", w.type_.name(), o.kind().name(), o.name()))
+            (MessageKind::Watch, w.type_.name().into(), o.kind().etcd_key(o.namespace(), o.name()), o.resource_version(), format!("{} {} {}", w.type_.name(), o.kind().name(), o.name()))
         }
         Body::Cri(c) => {
             let detail = match c {
