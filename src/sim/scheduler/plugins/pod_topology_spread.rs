@@ -47,6 +47,19 @@ fn round(x: f64) -> i64 {
     }
 }
 
+impl PodTopologySpread {
+    /// The raw score of a node running `host_count` matching pods, in a zone running
+    /// `zone_count` (None: the node has no zone label), for a pod owned by a controller.
+    #[inline]
+    pub fn raw(&self, host_count: u32, zone_count: Option<i64>) -> i64 {
+        let mut score = host_count as f64 * self.host_weight + (HOSTNAME_MAX_SKEW - 1) as f64;
+        if let Some(c) = zone_count {
+            score += c as f64 * self.zone_weight + (ZONE_MAX_SKEW - 1) as f64;
+        }
+        round(score)
+    }
+}
+
 fn topology_normalizing_weight(size: usize) -> f64 {
     ((size + 2) as f64).ln()
 }
@@ -61,14 +74,8 @@ impl ScorePlugin for PodTopologySpread {
     #[inline]
     fn score(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let Some(group) = pod.group else { return 0 };
-        let mut score = 0.0;
-        let host_count = node.group_counts.get(group) as f64;
-        score += host_count * self.host_weight + (HOSTNAME_MAX_SKEW - 1) as f64;
-        if let Some(zone) = node.zone.as_ref().filter(|_| node.has_zone) {
-            let c = self.zone_counts.get(zone).copied().unwrap_or(0) as f64;
-            score += c * self.zone_weight + (ZONE_MAX_SKEW - 1) as f64;
-        }
-        round(score)
+        let zone = node.zone.as_ref().filter(|_| node.has_zone).map(|zone| self.zone_counts.get(zone).copied().unwrap_or(0));
+        self.raw(node.group_counts.get(group), zone)
     }
     fn normalize(&self, scores: &mut [i64]) {
         let Some(&first) = scores.first() else { return };
