@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::keyed::KeyedMap;
-use super::objects::{ObjectRc, Str};
+use super::objects::{ObjectRc, ResourceVersion, Str};
 
 pub type Revision = u64;
 
@@ -130,7 +130,7 @@ impl Etcd {
         let event = match (op, current) {
             (TxnOp::Put(mut value), current) => {
                 // The writer's copy is normally the only one, so this changes it in place.
-                Arc::make_mut(&mut value).meta_mut().resource_version = Str::decimal(rev);
+                Arc::make_mut(&mut value).meta_mut().resource_version = ResourceVersion(rev);
                 match current {
                     Some(kv) => {
                         let prev = std::mem::replace(&mut kv.value, value.clone());

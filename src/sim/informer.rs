@@ -245,20 +245,20 @@ mod tests {
     use super::*;
     use crate::sim::objects::{Namespace, Object, ObjectMeta, Pod};
 
-    fn pod(ns: &str, name: &str, rv: &str) -> ObjectRc {
-        std::sync::Arc::new(Object::Pod(Pod { metadata: ObjectMeta { namespace: ns.into(), name: name.into(), resource_version: rv.into(), ..Default::default() }, ..Default::default() }))
+    fn pod(ns: &str, name: &str, rv: u64) -> ObjectRc {
+        std::sync::Arc::new(Object::Pod(Pod { metadata: ObjectMeta { namespace: ns.into(), name: name.into(), resource_version: crate::sim::objects::ResourceVersion(rv), ..Default::default() }, ..Default::default() }))
     }
 
     #[test]
     fn the_cache_walks_in_key_order_and_finds_by_namespace_and_name() {
         let mut inf = Informer::new(Kind::Pod);
         for (ns, name) in [("a", "x"), ("a-b", "y"), ("a", "w"), ("b", "x")] {
-            assert!(inf.insert(pod(ns, name, "1")).is_none());
+            assert!(inf.insert(pod(ns, name, 1)).is_none());
         }
         // "a-b/y" sorts before "a/w" as a string ('-' < '/'), though ("a", _) < ("a-b", _).
         let keys: Vec<String> = inf.iter().map(|o| format!("{}/{}", o.namespace(), o.name())).collect();
         assert_eq!(keys, ["a-b/y", "a/w", "a/x", "b/x"]);
-        let old = inf.insert(pod("a", "x", "2")).expect("replaces");
+        let old = inf.insert(pod("a", "x", 2)).expect("replaces");
         assert_eq!((old.resource_version(), inf.get("a", "x").unwrap().resource_version(), inf.len()), (1, 2, 4));
         assert!(inf.get("b", "w").is_none() && inf.get("c", "x").is_none());
         assert!(inf.remove("a-b", "y").is_some() && inf.remove("a-b", "y").is_none());

@@ -30,8 +30,8 @@ pub struct ObjectMeta {
     pub namespace: Str,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub uid: Str,
-    #[serde(default, skip_serializing_if = "Str::is_empty")]
-    pub resource_version: Str,
+    #[serde(default, skip_serializing_if = "ResourceVersion::is_empty")]
+    pub resource_version: ResourceVersion,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub generation: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,6 +48,52 @@ pub struct ObjectMeta {
     pub owner_references: SharedVec<OwnerReference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub finalizers: SharedVec<Str>,
+}
+
+/// metadata.resourceVersion: the etcd revision of the object's last write, a decimal string on
+/// the wire and the number here (0: unset). Every write sets one, and as a string each was an
+/// allocation to write and a parse for every informer to compare.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceVersion(pub u64);
+
+impl ResourceVersion {
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    pub fn clear(&mut self) {
+        self.0 = 0;
+    }
+}
+
+impl std::fmt::Display for ResourceVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        if self.0 == 0 {
+            return Ok(());
+        }
+        write!(f, "{}", self.0)
+    }
+}
+
+impl PartialEq<&str> for ResourceVersion {
+    fn eq(&self, o: &&str) -> bool {
+        self.to_string() == *o
+    }
+}
+
+impl Serialize for ResourceVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(ResourceVersion(0));
+        }
+        s.parse().map(ResourceVersion).map_err(|_| serde::de::Error::custom(format!("invalid resource version {s:?}: a resourceVersion is a decimal number")))
+    }
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -1029,7 +1075,7 @@ impl Object {
         if let Object::Event(e) = self { Some(e) } else { None }
     }
     pub fn resource_version(&self) -> u64 {
-        self.meta().resource_version.parse().unwrap_or(0)
+        self.meta().resource_version.0
     }
 }
 
@@ -1061,5 +1107,17 @@ mod tests {
         assert_eq!(Kind::Service.etcd_key("default", "web"), "/registry/services/specs/default/web");
         assert_eq!(Kind::Deployment.group_resource(), "deployments.apps");
         assert_eq!(Kind::Deployment.singular_group(), "deployment.apps");
+    }
+
+    #[test]
+    fn a_resource_version_is_a_decimal_string_on_the_wire() {
+        let meta: ObjectMeta = serde_json::from_str(r#"{"name": "web", "resourceVersion": "1234567"}"#).expect("parses");
+        assert_eq!(meta.resource_version, ResourceVersion(1234567));
+        assert_eq!(serde_json::to_value(&meta).unwrap()["resourceVersion"], "1234567");
+        let unset: ObjectMeta = serde_json::from_str(r#"{"name": "web", "resourceVersion": ""}"#).expect("parses");
+        assert!(unset.resource_version.is_empty());
+        assert!(serde_json::to_value(&unset).unwrap().get("resourceVersion").is_none(), "an unset one is left out");
+        let err = serde_json::from_str::<ObjectMeta>(r#"{"resourceVersion": "abc"}"#).unwrap_err().to_string();
+        assert!(err.starts_with(r#"invalid resource version "abc""#), "{err}");
     }
 }

@@ -30,8 +30,8 @@ pub struct ProgrammedService {
 
 impl ProgrammedService {
     fn same_as(&self, other: &ProgrammedService) -> bool {
-        fn rv(o: &ObjectRc) -> &Str {
-            &o.meta().resource_version
+        fn rv(o: &ObjectRc) -> u64 {
+            o.resource_version()
         }
         rv(&self.service) == rv(&other.service) && self.endpoints.as_ref().map(rv) == other.endpoints.as_ref().map(rv)
     }

@@ -176,22 +176,6 @@ impl Str {
             None => Str(Some(thin::Thin::new(s))),
         }
     }
-    /// `n` in decimal (a resourceVersion), without a `String` on the way.
-    pub fn decimal(n: u64) -> Str {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        // SAFETY: ASCII digits.
-        Str::new(unsafe { std::str::from_utf8_unchecked(&buf[i..]) })
-    }
     /// `a + b + c...` straight into a shared string.
     pub fn concat(parts: &[&str]) -> Str {
         with_concat(parts, Str::new)
@@ -534,13 +518,6 @@ mod tests {
     }
 
     #[test]
-    fn decimal_prints_like_to_string() {
-        for n in [0, 7, 10, 12345, u64::MAX] {
-            assert_eq!(Str::decimal(n), n.to_string());
-        }
-    }
-
-    #[test]
     fn behaves_like_a_string() {
         let a = Str::from("web");
         assert_eq!(a, "web");
@@ -589,7 +566,5 @@ mod tests {
         }
         assert!(Str::new("Pending").0.as_ref().unwrap().ptr_eq(Str::new("Pending").0.as_ref().unwrap()));
         assert_eq!(std::mem::size_of::<Str>(), std::mem::size_of::<usize>(), "one thin pointer");
-        assert_eq!(Str::decimal(0), "0");
-        assert_eq!(Str::decimal(1234567), "1234567");
     }
 }
