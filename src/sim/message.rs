@@ -125,7 +125,7 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
-    pub fn new(verb: Verb, kind: Kind, namespace: &str, name: &str) -> Self {
+    pub fn new(verb: Verb, kind: Kind, namespace: impl Into<Str>, name: impl Into<Str>) -> Self {
         ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0 }
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
@@ -315,7 +315,7 @@ pub enum Timer {
     /// The scheduler moves pods whose back-off has expired back to the active queue.
     FlushBackoff,
     /// The kubelet retries a pod whose image pull failed.
-    RetryPod(String),
+    RetryPod(Str),
     /// kube-proxy rewrote its rules (shown, not waited on).
     ProxyRulesSynced,
     /// kube-proxy's next allowed sync (min-sync-period) has come.

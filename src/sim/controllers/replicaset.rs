@@ -222,9 +222,10 @@ impl ReplicaSetController {
         if have < want {
             let n = (want - have).min(BURST_REPLICAS);
             self.expectations.insert(key.clone(), Expectations { adds: n as i64, dels: 0 });
+            // One pod built for the burst; its copies share its strings and lists.
+            let pod = pod_from_template(rs_obj, rs);
             for _ in 0..n {
-                let pod = pod_from_template(rs_obj, rs);
-                let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::Pod(pod)));
+                let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::Pod(pod.clone())));
                 self.creating.insert(id, key.clone());
             }
         } else if have > want {
@@ -270,7 +271,7 @@ fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
     let t = &rs.spec.template;
     Pod {
         metadata: ObjectMeta {
-            generate_name: format!("{}-", rs.metadata.name).into(),
+            generate_name: Str::concat(&[&rs.metadata.name, "-"]),
             namespace: rs.metadata.namespace.clone(),
             labels: t.metadata.labels.clone(),
             annotations: t.metadata.annotations.clone(),

@@ -242,9 +242,9 @@ impl Scheduler {
         self.active.insert((-priority, self.seq, key));
     }
 
-    fn dequeue(&mut self, key: &Str) {
-        if let Some(q) = self.queued.remove(key) {
-            self.active.remove(&(-q.priority, q.enqueued, key.clone()));
+    fn dequeue(&mut self, key: &str) {
+        if let Some((k, q)) = self.queued.remove_entry(key) {
+            self.active.remove(&(-q.priority, q.enqueued, k));
             self.unschedulable.remove(key);
             if !self.backoff.is_empty() {
                 self.backoff.retain(|(_, k)| k != key);
@@ -286,28 +286,35 @@ impl Scheduler {
                 return;
             }
         }
+        let Some(pod) = change.object().as_pod() else { return };
+        // The key is built on the stack for the lookups; a `Str` only for a table that keeps it.
+        let (namespace, name) = (pod.metadata.namespace.clone(), pod.metadata.name.clone());
+        crate::sim::text::with_concat(&[&namespace, "/", &name], |key| self.on_pod_key(change, key));
+    }
+
+    /// `on_pod_change` for the pod cached under `key`.
+    fn on_pod_key(&mut self, change: Change, key: &str) {
         let deleted = matches!(change, Change::Deleted(_));
         let Some(pod) = change.object().as_pod() else { return };
-        let key = Str::concat(&[&pod.metadata.namespace, "/", &pod.metadata.name]);
         if deleted {
-            self.dequeue(&key);
-            if self.forget(&key) {
+            self.dequeue(key);
+            if self.forget(key) {
                 self.move_all_to_active();
             }
             return;
         }
         if pod.spec.node_name.is_empty() {
-            if pod.metadata.deletion_timestamp.is_none() && pod.spec.scheduler_name == "default-scheduler" && !self.assumed.contains(&key) {
-                self.enqueue(key, pod, 0);
+            if pod.metadata.deletion_timestamp.is_none() && pod.spec.scheduler_name == "default-scheduler" && !self.assumed.contains(key) {
+                self.enqueue(Str::new(key), pod, 0);
             }
             return;
         }
         // Bound: confirm an assumed pod, or learn about a pod bound by someone else.
-        self.assumed.remove(&key);
-        self.dequeue(&key);
-        if !self.placed.contains_key(&key) {
+        self.assumed.remove(key);
+        self.dequeue(key);
+        if !self.placed.contains_key(key) {
             let group = self.group_of(pod);
-            if let Some(info) = PodInfo::new(key, change.object(), group) {
+            if let Some(info) = PodInfo::new(Str::new(key), change.object(), group) {
                 self.place(&info, &pod.spec.node_name);
             }
         }
