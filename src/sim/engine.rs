@@ -83,9 +83,29 @@ pub struct Ctx<'a> {
     out: &'a mut Vec<Outgoing>,
     next_id: &'a mut u64,
     events: &'a mut EventCorrelator,
+    phrases: &'a mut Phrases,
 }
 
+/// What a delivery borrows from the simulation besides the clock and the random numbers.
+#[derive(Clone, Debug, Default)]
+struct Lent {
+    events: EventCorrelator,
+    phrases: Phrases,
+}
+
+/// Strings built from one container name or image that every pod repeats ("Started container
+/// nginx", "Container image \"nginx:1.27\" already present on machine"): built once per
+/// simulation and shared, so the Events of 150,000 pods do not each carry a copy. (One table
+/// for all kubelets: 5,000 tables of their own were 5,000 places to miss the cache.)
+#[derive(Clone, Debug, Default)]
+pub struct Phrases(super::keyed::FxHashMap<(&'static str, Str), Str>);
+
 impl<'a> Ctx<'a> {
+    /// The phrase `what` of `subject` (a container name, an image), built by `build` only the
+    /// first time it is asked for.
+    pub fn phrase(&mut self, what: &'static str, subject: &Str, build: impl FnOnce(&str) -> Str) -> Str {
+        self.phrases.0.entry((what, subject.clone())).or_insert_with(|| build(subject)).clone()
+    }
     pub fn mode(&self) -> NoticeMode {
         self.mode
     }
@@ -179,7 +199,7 @@ pub struct Sim {
     free_slots: Vec<u32>,
     outbox: Vec<Outgoing>,
     /// Boxed so that lending it to a `Ctx` for each delivery moves a pointer, not the tables.
-    events: Option<Box<EventCorrelator>>,
+    lent: Option<Box<Lent>>,
     foreground: usize,
     delivered: u64,
     last_change: SimTime,
@@ -204,7 +224,7 @@ impl Sim {
             slots: Vec::new(),
             free_slots: Vec::new(),
             outbox: Vec::new(),
-            events: Some(Box::default()),
+            lent: Some(Box::default()),
             foreground: 0,
             delivered: 0,
             last_change: SimTime::ZERO,
@@ -313,16 +333,17 @@ impl Sim {
         let mut rng = std::mem::replace(&mut self.rng, Rng::new(0));
         let mut next_id = self.next_id;
         // (A nested call, if there ever is one, records through a throwaway correlator.)
-        let lent = self.events.take();
+        let lent = self.lent.take();
         let nested = lent.is_none();
-        let mut events = lent.unwrap_or_default();
+        let mut lent = lent.unwrap_or_default();
+        let Lent { events, phrases } = &mut *lent;
         let (mode, poll_interval, record_events) = (self.config.mode, self.config.poll_interval, self.config.record_events);
         {
-            let mut ctx = Ctx { now: self.now, me, rng: &mut rng, mode, poll_interval, record_events, out: &mut out, next_id: &mut next_id, events: &mut events };
+            let mut ctx = Ctx { now: self.now, me, rng: &mut rng, mode, poll_interval, record_events, out: &mut out, next_id: &mut next_id, events, phrases };
             f(self, &mut ctx);
         }
         if !nested {
-            self.events = Some(events);
+            self.lent = Some(lent);
         }
         self.rng = rng;
         self.next_id = next_id;
@@ -455,7 +476,7 @@ impl Sim {
         let Queued { from, to, body, .. } = q;
         if let Body::Response(r) = &body {
             // The component's event recorder hears about its own writes first.
-            if let Some((key, next)) = self.events.as_mut().and_then(|e| e.answered(r.id)) {
+            if let Some((key, next)) = self.lent.as_mut().and_then(|l| l.events.answered(r.id)) {
                 self.with_ctx(to, |_, ctx| {
                     let id = ctx.request(next);
                     ctx.events.sent(id, key);

@@ -58,19 +58,7 @@ pub struct Kubelet {
     /// A container image as written → its normalized reference and image id (worked out once
     /// per image, not for every pod).
     image_refs: crate::sim::keyed::FxHashMap<Str, (Str, Str)>,
-    messages: Messages,
     pub lease_renewals: u64,
-}
-
-/// Event and status messages that depend only on a container's name or image. Every pod on
-/// the node gets the same few, so each is built once per kubelet and shared.
-#[derive(Clone, Debug, Default)]
-struct Messages(crate::sim::keyed::FxHashMap<(&'static str, Str), Str>);
-
-impl Messages {
-    fn get(&mut self, what: &'static str, subject: &Str, build: impl FnOnce(&str) -> Str) -> Str {
-        self.0.entry((what, subject.clone())).or_insert_with(|| build(subject)).clone()
-    }
 }
 
 /// The status a kubelet reports for its node when it is healthy.
@@ -121,7 +109,7 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.into());
-        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), image_refs: Default::default(), messages: Messages::default(), lease_renewals: 0 }
+        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), image_refs: Default::default(), lease_renewals: 0 }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -213,7 +201,12 @@ impl Kubelet {
                 self.finish_delete(ctx, pod);
             }
             Some(w) => {
-                w.pod.metadata = pod.metadata.clone();
+                // Of a later version the worker needs only the deletion fields (its Events and
+                // status name the pod by name, namespace and uid, which never change).
+                let (m, held) = (&pod.metadata, &w.pod.metadata);
+                if (m.deletion_timestamp, m.deletion_grace_period_seconds) != (held.deletion_timestamp, held.deletion_grace_period_seconds) {
+                    w.pod.metadata = m.clone();
+                }
                 if pod.metadata.deletion_timestamp.is_some() && w.stage != Stage::Stopping {
                     self.kill_pod(ctx, &uid);
                 }
@@ -241,7 +234,7 @@ impl Kubelet {
             });
             w.images.push(refs.clone());
         }
-        report(ctx, &self.node_ip, &mut self.messages, &mut w, "ContainerCreating", "");
+        report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
         self.workers.insert(uid, w);
     }
@@ -264,12 +257,12 @@ impl Kubelet {
                 let c = &w.pod.spec.containers[container];
                 let pod_meta = &w.pod.metadata;
                 if present && c.image_pull_policy != "Always" {
-                    let message = self.messages.get("present", &c.image, |image| Str::concat(&["Container image ", &quote(image), " already present on machine"]));
+                    let message = ctx.phrase("present", &c.image, |image| Str::concat(&["Container image ", &quote(image), " already present on machine"]));
                     ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulled", message);
                     w.stage = Stage::Creating(container);
                     ctx.send(rt, Body::Cri(CriCall::CreateContainer { pod_uid, container, name: c.name.clone(), image: c.image.clone() }));
                 } else {
-                    let message = self.messages.get("pulling", &c.image, |image| Str::concat(&["Pulling image ", &quote(image)]));
+                    let message = ctx.phrase("pulling", &c.image, |image| Str::concat(&["Pulling image ", &quote(image)]));
                     ctx.event(src, Kind::Pod, pod_meta, "Normal", "Pulling", message);
                     w.stage = Stage::Pulling(container);
                     w.pull_started = ctx.now;
@@ -297,7 +290,7 @@ impl Kubelet {
                         w.stage = Stage::ImagePullBackOff(container);
                         let delay = w.backoff;
                         w.backoff = SimDuration((w.backoff.0 * 2).min(IMAGE_BACKOFF_MAX.0));
-                        report(ctx, &self.node_ip, &mut self.messages, w, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
+                        report(ctx, &self.node_ip, w, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
                         ctx.timer(delay, Timer::RetryPod(pod_uid.clone()));
                     }
                 }
@@ -307,7 +300,7 @@ impl Kubelet {
                 if w.stage == Stage::Stopping {
                     return;
                 }
-                let message = self.messages.get("created", &w.pod.spec.containers[container].name, |name| Str::concat(&["Created container: ", name]));
+                let message = ctx.phrase("created", &w.pod.spec.containers[container].name, |name| Str::concat(&["Created container: ", name]));
                 ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Created", message);
                 w.container_ids[container] = container_id.clone();
                 w.stage = Stage::Starting(container);
@@ -318,14 +311,14 @@ impl Kubelet {
                 if w.stage == Stage::Stopping {
                     return;
                 }
-                let message = self.messages.get("started", &w.pod.spec.containers[container].name, |name| Str::concat(&["Started container ", name]));
+                let message = ctx.phrase("started", &w.pod.spec.containers[container].name, |name| Str::concat(&["Started container ", name]));
                 ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Started", message);
                 w.started_at[container] = Some(ctx.now);
                 if container + 1 < w.pod.spec.containers.len() {
                     self.ensure_image(ctx, &pod_uid, container + 1);
                 } else {
                     w.stage = Stage::Running;
-                    report(ctx, &self.node_ip, &mut self.messages, w, "", "");
+                    report(ctx, &self.node_ip, w, "", "");
                 }
             }
             CriReply::ContainerStopped { pod_uid, .. } => {
@@ -358,7 +351,7 @@ impl Kubelet {
         let Stage::ImagePullBackOff(c) = w.stage else { return };
         let image = w.pod.spec.containers[c].image.clone();
         ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "BackOff", format!("Back-off pulling image {image:?}").into());
-        report(ctx, &self.node_ip, &mut self.messages, w, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
+        report(ctx, &self.node_ip, w, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
         self.ensure_image(ctx, uid, c);
     }
 
@@ -397,7 +390,7 @@ fn no_spec() -> std::sync::Arc<PodSpec> {
     NONE.get_or_init(Default::default).clone()
 }
 
-fn report(ctx: &mut Ctx, node_ip: &Str, messages: &mut Messages, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
+fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
     let now = ctx.now;
     let p = &mut w.pod;
     let all_running = w.started_at.iter().all(|s| s.is_some());
@@ -410,7 +403,7 @@ fn report(ctx: &mut Ctx, node_ip: &Str, messages: &mut Messages, w: &mut PodWork
     let unready = |names: &str| Str::concat(&["containers with unready status: [", names, "]"]);
     let unready_msg = match not_ready[..] {
         [] => Str::EMPTY,
-        [one] => messages.get("unready", one, unready),
+        [one] => ctx.phrase("unready", one, unready),
         _ => unready(&not_ready.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" ")),
     };
     // Room for the five conditions, not the eight a doubling vector would keep.
