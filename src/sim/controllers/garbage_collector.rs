@@ -45,9 +45,16 @@ impl GarbageCollector {
                 if o.kind() != Kind::Pod {
                     self.live.insert(o.meta().uid.clone());
                 }
+                // A pod's binding (the other update that reaches here) leaves its owners as they were.
+                let owners_changed = match change {
+                    Change::Updated { old, .. } => old.meta().owner_references != o.meta().owner_references,
+                    _ => true,
+                };
                 let mut orphan = false;
                 for r in &o.meta().owner_references {
-                    self.dependents.entry(r.uid.clone()).or_default().insert(id.clone());
+                    if owners_changed {
+                        self.dependents.entry(r.uid.clone()).or_default().insert(id.clone());
+                    }
                     orphan |= informers.synced() && !self.live.contains(&r.uid) && is_gone(informers, &r.kind, o, r);
                 }
                 let unbound_node = o.as_pod().is_some_and(|p| !p.spec.node_name.is_empty() && informers.synced() && informers.get(Kind::Node).get("", &p.spec.node_name).is_none());

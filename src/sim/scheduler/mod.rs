@@ -121,6 +121,11 @@ struct Shape {
 struct NodeMemo {
     shape: Option<Shape>,
     entries: Vec<Memo>,
+    /// PodTopologySpread's raw score by host count (None: not yet worked out), for the
+    /// hostname weight in `host_weight` (its bits): the weight depends only on the number of
+    /// feasible nodes, which is nearly always the same, and the counts are few.
+    host_scores: Vec<Option<i64>>,
+    host_weight: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -552,8 +557,10 @@ impl Scheduler {
             column.resize(feasible.len(), 0);
         }
         let columns = taint.iter_mut().zip(fit.iter_mut()).zip(pts.iter_mut()).zip(balanced.iter_mut());
-        // PodTopologySpread's raw score by host count: neighbouring nodes mostly repeat one.
-        let mut last_host = None;
+        if memo.host_weight != spread.host_weight.to_bits() {
+            memo.host_weight = spread.host_weight.to_bits();
+            memo.host_scores.clear();
+        }
         for (&i, (((taint, fit), pts), balanced)) in feasible.iter().zip(columns) {
             // A remembered node is plain (untainted: TaintToleration's raw score is 0) and has
             // no zone; its PodTopologySpread score depends on this cycle's feasible count.
@@ -561,12 +568,18 @@ impl Scheduler {
                 let m = &memo.entries[i];
                 if m.scored {
                     (*taint, *fit, *balanced) = (0, m.fit, m.balanced);
-                    *pts = match last_host {
+                    *pts = match memo.host_scores.get(m.host as usize) {
                         _ if pod.group.is_none() => 0,
-                        Some((h, raw)) if h == m.host => raw,
+                        Some(&Some(raw)) => raw,
                         _ => {
                             let raw = spread.raw(m.host, None);
-                            last_host = Some((m.host, raw));
+                            let h = m.host as usize;
+                            if h < 1024 {
+                                if memo.host_scores.len() <= h {
+                                    memo.host_scores.resize(h + 1, None);
+                                }
+                                memo.host_scores[h] = Some(raw);
+                            }
                             raw
                         }
                     };
@@ -583,16 +596,15 @@ impl Scheduler {
                 memo.entries[i] = Memo { fits: true, zoned: false, scored: true, host, fit: *fit, balanced: *balanced };
             }
         }
-        let totals = &mut scratch.totals;
-        totals.clear();
-        totals.resize(feasible.len(), 0);
         for (s, scores) in scorers.iter().zip(scratch.per_plugin.iter_mut()) {
             s.normalize(scores);
-            let weight = s.weight();
-            for (t, v) in totals.iter_mut().zip(scores.iter()) {
-                *t += v * weight;
-            }
         }
+        // The weighted sum, over the four columns at once.
+        let totals = &mut scratch.totals;
+        totals.clear();
+        let [wt, wf, wp, wb] = scorers.map(|s| s.weight());
+        let [taint, fit, pts, balanced] = &scratch.per_plugin[..] else { unreachable!("four score plugins") };
+        totals.extend(taint.iter().zip(fit).zip(pts).zip(balanced).map(|(((t, f), p), b)| t * wt + f * wf + p * wp + b * wb));
         let per_plugin = &scratch.per_plugin;
         // selectHost: the best score, ties broken uniformly at random (reservoir sampling).
         let mut best = 0;
@@ -656,6 +668,12 @@ impl Scheduler {
             }
             if m.scored && (m.host, m.fit, m.balanced) != (host, NodeResourcesFit.score(&state, &pod, node), BalancedAllocation.score(&state, &pod, node)) {
                 return Err(format!("{}: remembered scores {m:?} are stale", node.name));
+            }
+        }
+        let spread = PodTopologySpread { host_weight: f64::from_bits(self.memo.host_weight), ..Default::default() };
+        for (h, raw) in self.memo.host_scores.iter().enumerate() {
+            if raw.is_some_and(|raw| raw != spread.raw(h as u32, None)) {
+                return Err(format!("the raw PodTopologySpread score for {h} pods is remembered as {raw:?}"));
             }
         }
         Ok(())
