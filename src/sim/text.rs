@@ -428,9 +428,16 @@ impl<C: Collection> std::ops::DerefMut for Shared<C> {
     }
 }
 
+impl<C: Collection> Shared<C> {
+    /// Whether both are the same shared collection (then equal without comparing).
+    pub fn same(&self, o: &Self) -> bool {
+        matches!((&self.0, &o.0), (Some(a), Some(b)) if Arc::ptr_eq(a, b))
+    }
+}
+
 impl<C: Collection + PartialEq> PartialEq for Shared<C> {
     fn eq(&self, o: &Self) -> bool {
-        **self == **o
+        self.same(o) || **self == **o
     }
 }
 impl<C: Collection + Eq> Eq for Shared<C> {}

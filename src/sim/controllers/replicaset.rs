@@ -51,11 +51,14 @@ impl OwnedPods {
         self.labeled -= i32::from(labeled);
         true
     }
-    fn insert(&mut self, key: Str, pod: ObjectRc, labeled: bool) {
-        self.remove(&key);
+    /// Adds or replaces the pod; true if it was there (one lookup in a table of every pod).
+    fn insert(&mut self, key: Str, pod: ObjectRc, labeled: bool) -> bool {
         self.ready += i32::from(pod.as_pod().is_some_and(Pod::is_ready));
         self.labeled += i32::from(labeled);
-        self.pods.insert(key, (pod, labeled));
+        let Some((old, was_labeled)) = self.pods.insert(key, (pod, labeled)) else { return false };
+        self.ready -= i32::from(old.as_pod().is_some_and(Pod::is_ready));
+        self.labeled -= i32::from(was_labeled);
+        true
     }
 }
 
@@ -66,7 +69,8 @@ fn rs_in(informers: &Informers, key: &str) -> Option<ObjectRc> {
 }
 
 fn carries_labels(template: &Labels, pod: &ObjectRc) -> bool {
-    template.iter().all(|(k, v)| pod.meta().labels.get(k) == Some(v))
+    // A pod made from the template shares its labels.
+    template.same(&pod.meta().labels) || template.iter().all(|(k, v)| pod.meta().labels.get(k) == Some(v))
 }
 
 impl Default for ReplicaSetController {
@@ -139,16 +143,11 @@ impl ReplicaSetController {
             None => true,
         };
         let owned = self.pods_by_owner.entry(uid.clone()).or_insert_with(|| OwnedPods { key: owner_key.clone(), ..Default::default() });
-        let was_active = owned.pods.contains_key(&pod_key);
-        match change {
-            Change::Deleted(_) => {
-                owned.remove(&pod_key);
-            }
+        let was_active = match change {
+            Change::Deleted(_) => owned.remove(&pod_key),
             _ if active => owned.insert(pod_key, pod.clone(), labeled),
-            _ => {
-                owned.remove(&pod_key);
-            }
-        }
+            _ => owned.remove(&pod_key),
+        };
         if owned.pods.is_empty() {
             self.pods_by_owner.remove(&uid);
         }
@@ -280,5 +279,47 @@ fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
         },
         spec: t.spec.clone().into(),
         status: PodStatus::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(uid: &str, ready: bool) -> ObjectRc {
+        let mut p = Pod::default();
+        p.metadata.uid = uid.into();
+        if ready {
+            crate::sim::api_server::set_condition(&mut p.status.conditions, "Ready", "True", "", "", crate::sim::time::SimTime::ZERO);
+        }
+        std::sync::Arc::new(Object::Pod(p))
+    }
+
+    #[test]
+    fn owned_pods_count_ready_and_labeled_pods_through_replacements() {
+        let mut owned = OwnedPods::default();
+        assert!(!owned.insert("a".into(), pod("a", false), true), "new");
+        assert!(!owned.insert("b".into(), pod("b", true), false), "new");
+        assert_eq!((owned.ready, owned.labeled), (1, 1));
+        assert!(owned.insert("a".into(), pod("a", true), false), "replaced");
+        assert_eq!((owned.pods.len(), owned.ready, owned.labeled), (2, 2, 0));
+        assert!(owned.remove("b") && !owned.remove("b"));
+        assert_eq!((owned.pods.len(), owned.ready, owned.labeled), (1, 1, 0));
+    }
+
+    #[test]
+    fn a_pod_carries_the_labels_it_shares_with_its_template_or_a_copy_of_them() {
+        let mut template = Labels::new();
+        template.insert("app".into(), "web".into());
+        let with = |labels: Labels| {
+            let mut p = Pod::default();
+            p.metadata.labels = labels;
+            std::sync::Arc::new(Object::Pod(p))
+        };
+        assert!(carries_labels(&template, &with(template.clone())));
+        let mut more = template.clone();
+        more.insert("extra".into(), "1".into());
+        assert!(carries_labels(&template, &with(more)), "a copy with more labels");
+        assert!(!carries_labels(&template, &with(Labels::new())));
     }
 }
