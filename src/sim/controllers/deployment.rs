@@ -117,7 +117,6 @@ impl DeploymentController {
             .filter(|o| controller_of(o).is_some_and(|r| r.uid == d.metadata.uid))
             .filter_map(|o| o.as_replica_set().cloned())
             .collect();
-        let hash = pod_template_hash(&d.spec.template);
         let new_rs = owned.iter().find(|rs| templates_equal(&rs.spec.template, &d.spec.template)).cloned();
         let old: Vec<ReplicaSet> = owned.iter().filter(|rs| new_rs.as_ref().is_none_or(|n| n.metadata.uid != rs.metadata.uid)).cloned().collect();
         let replicas = d.spec.replicas.unwrap_or(1);
@@ -127,6 +126,8 @@ impl DeploymentController {
             return;
         }
         let Some(new_rs) = new_rs else {
+            // getNewReplicaSet computes the hash only when there is no new ReplicaSet yet.
+            let hash = pod_template_hash(&d.spec.template);
             let rs_name = format!("{}-{}", d.metadata.name, hash);
             let rs_key = Str::concat(&[ns, "/", &rs_name]);
             if self.pending_creates.contains_key(&rs_key) {
