@@ -122,11 +122,16 @@ impl<K: Clone + Ord + Hash + Borrow<str>, V> KeyedMap<K, V> {
     }
     /// Inserts or replaces; returns the old value.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        if let Some(slot) = self.map.get_mut(key.borrow()) {
-            return Some(std::mem::replace(slot, value));
-        }
-        self.order_mut().pending.push(key.clone());
-        self.map.insert(key, value);
+        // One probe (the key is hashed once): a long key costs a pass over its bytes to hash.
+        let key = match self.map.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => return Some(e.insert(value)),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let key = e.key().clone();
+                e.insert(value);
+                key
+            }
+        };
+        self.order_mut().pending.push(key);
         None
     }
     pub fn remove_entry(&mut self, key: &str) -> Option<(K, V)> {
