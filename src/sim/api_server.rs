@@ -517,8 +517,10 @@ pub fn default_object(obj: &mut Object) {
             const TOLERATED: [&str; 2] = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
             if spec.tolerations.is_empty() {
                 // The usual case: every such pod shares one list.
-                static DEFAULT: std::sync::OnceLock<SharedVec<Toleration>> = std::sync::OnceLock::new();
-                spec.tolerations = DEFAULT.get_or_init(|| TOLERATED.iter().map(|k| default_toleration(k)).collect()).clone();
+                thread_local! {
+                    static DEFAULT: std::cell::OnceCell<SharedVec<Toleration>> = const { std::cell::OnceCell::new() };
+                }
+                spec.tolerations = DEFAULT.with(|d| d.get_or_init(|| TOLERATED.iter().map(|k| default_toleration(k)).collect()).clone());
             }
             for key in TOLERATED {
                 if !spec.tolerations.iter().any(|t| t.key == key) {

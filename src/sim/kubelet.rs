@@ -386,8 +386,10 @@ impl Kubelet {
 /// generateAPIPodStatus + the status manager's patch.
 /// The spec a status update carries: none (the status subresource ignores it), one shared copy.
 fn no_spec() -> std::sync::Arc<PodSpec> {
-    static NONE: std::sync::OnceLock<std::sync::Arc<PodSpec>> = std::sync::OnceLock::new();
-    NONE.get_or_init(Default::default).clone()
+    thread_local! {
+        static NONE: std::sync::Arc<PodSpec> = Default::default();
+    }
+    NONE.with(|n| n.clone())
 }
 
 fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {

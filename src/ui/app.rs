@@ -44,7 +44,7 @@ fn status_class(status: &str) -> &'static str {
 
 #[derive(Clone, Copy)]
 struct Ui {
-    session: StoredValue<Session>,
+    session: StoredValue<Session, LocalStorage>,
     version: RwSignal<u64>,
     display: RwSignal<u64>,
     playing: RwSignal<bool>,
@@ -104,7 +104,7 @@ fn prefers_reduced_motion() -> bool {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let session = StoredValue::new(Session::new(SimConfig::default()));
+    let session = StoredValue::new_local(Session::new(SimConfig::default()));
     let (version, display) = (RwSignal::new(0), RwSignal::new(0));
     let busy = Memo::new(move |_| {
         version.get();
