@@ -136,7 +136,7 @@ fn poll_mode_reaches_the_same_outcome_with_more_traffic() {
 /// A pod of its own: a name, or a prefix for the API server to complete.
 fn bare_pod(name: &str, generate_name: &str) -> Object {
     let container = Container { name: "app".into(), image: "nginx".into(), ..Default::default() };
-    Object::Pod(Pod { metadata: ObjectMeta { name: name.into(), generate_name: generate_name.into(), namespace: "default".into(), ..Default::default() }, spec: std::sync::Arc::new(PodSpec { containers: vec![container].into(), ..Default::default() }), ..Default::default() })
+    Object::Pod(Pod { metadata: ObjectMeta { name: name.into(), generate_name: generate_name.into(), namespace: "default".into(), ..Default::default() }, spec: std::rc::Rc::new(PodSpec { containers: vec![container].into(), ..Default::default() }), ..Default::default() })
 }
 
 #[test]

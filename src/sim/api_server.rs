@@ -83,7 +83,7 @@ impl ApiServer {
                 // A create is never retried, so the object moves into the write; the request
                 // keeps the final name for the AlreadyExists answer.
                 let mut obj = req.object.take().ok_or_else(|| err(StatusReason::BadRequest, "the request has no object"))?;
-                let (key, name_attempts) = self.prepare_create(ctx, etcd, &req, std::sync::Arc::make_mut(&mut obj))?;
+                let (key, name_attempts) = self.prepare_create(ctx, etcd, &req, std::rc::Rc::make_mut(&mut obj))?;
                 req.name = obj.meta().name.clone();
                 req.name_attempts = name_attempts;
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
@@ -96,7 +96,7 @@ impl ApiServer {
                 })?;
                 let next = self.prepare_update(ctx, &req, &current.value)?;
                 let (key, rev) = (current.key.clone(), current.mod_revision);
-                self.write(ctx, from, req, key, rev, TxnOp::Put(std::sync::Arc::new(next)));
+                self.write(ctx, from, req, key, rev, TxnOp::Put(std::rc::Rc::new(next)));
             }
             Verb::Delete => {
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
@@ -197,7 +197,7 @@ impl ApiServer {
                 return Err(err(StatusReason::Conflict, format!("Operation cannot be fulfilled on pods/binding \"{}\": pod {} is being deleted, cannot be assigned to a host", pod.metadata.name, pod.metadata.name)));
             }
             let mut next = pod.clone();
-            std::sync::Arc::make_mut(&mut next.spec).node_name = node.into();
+            std::rc::Rc::make_mut(&mut next.spec).node_name = node.into();
             set_condition(&mut next.status.conditions, "PodScheduled", "True", "", "", ctx.now);
             return Ok(Object::Pod(next));
         }
@@ -262,7 +262,7 @@ impl ApiServer {
                     // RetryGenerateName: a generated name that is taken is replaced, up to 8
                     // attempts, before anyone hears of it.
                     if let Some(mut obj) = result.rejected.filter(|_| request.verb == Verb::Create && (1..MAX_NAME_ATTEMPTS).contains(&request.name_attempts)) {
-                        let meta = std::sync::Arc::make_mut(&mut obj).meta_mut();
+                        let meta = std::rc::Rc::make_mut(&mut obj).meta_mut();
                         meta.name = generate_name(ctx, &meta.generate_name);
                         request.name = meta.name.clone();
                         request.name_attempts += 1;
@@ -385,7 +385,7 @@ fn graceful_pod_delete(ctx: &mut Ctx, pod: &Pod, grace: Option<i64>) -> TxnOp {
         next.metadata.deletion_timestamp = Some(ctx.now + super::time::SimDuration::secs(grace as u64));
         next.metadata.deletion_grace_period_seconds = Some(grace);
     }
-    TxnOp::Put(std::sync::Arc::new(Object::Pod(next)))
+    TxnOp::Put(std::rc::Rc::new(Object::Pod(next)))
 }
 
 /// `message` may be a `&Str` that several conditions share (the kubelet's "containers with
@@ -510,7 +510,7 @@ pub fn default_object(obj: &mut Object) {
         }
         Object::Pod(p) => {
             // Copy-on-write: a pod's spec is shared by its versions; a new pod's is its own.
-            let spec = std::sync::Arc::make_mut(&mut p.spec);
+            let spec = std::rc::Rc::make_mut(&mut p.spec);
             default_pod_spec(spec);
             spec.priority.get_or_insert(0);
             let default_toleration = |key: &str| Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() };

@@ -190,7 +190,7 @@ pub struct NodeAgents {
 pub struct Sim {
     now: SimTime,
     rng: Rng,
-    config: std::sync::Arc<SimConfig>,
+    config: std::rc::Rc<SimConfig>,
     seq: u64,
     next_id: u64,
     /// Slots of `slots`, by delivery time then send order.
@@ -235,7 +235,7 @@ impl Sim {
             nodes: Vec::new(),
             trace: Trace::new(config.trace_limit),
             user_inbox: BTreeMap::new(),
-            config: std::sync::Arc::new(config),
+            config: std::rc::Rc::new(config),
         };
         sim.bootstrap();
         sim
@@ -303,7 +303,7 @@ impl Sim {
     /// Writes `obj` straight into etcd, defaulted as the API server defaults what it stores.
     fn seed_object(&mut self, mut obj: Object) -> ObjectRc {
         super::api_server::default_object(&mut obj);
-        let r = self.etcd.txn(obj.key(), Compare { mod_revision: 0 }, TxnOp::Put(std::sync::Arc::new(obj)));
+        let r = self.etcd.txn(obj.key(), Compare { mod_revision: 0 }, TxnOp::Put(std::rc::Rc::new(obj)));
         r.event.map(|e| e.value).expect("bootstrap keys are new")
     }
 

@@ -10,7 +10,7 @@
 //! into `metadata.resourceVersion` as it writes, which is what every reader would see.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use super::keyed::KeyedMap;
 use super::objects::{ObjectRc, ResourceVersion, Str};
@@ -130,7 +130,7 @@ impl Etcd {
         let event = match (op, current) {
             (TxnOp::Put(mut value), current) => {
                 // The writer's copy is normally the only one, so this changes it in place.
-                Arc::make_mut(&mut value).meta_mut().resource_version = ResourceVersion(rev);
+                Rc::make_mut(&mut value).meta_mut().resource_version = ResourceVersion(rev);
                 match current {
                     Some(kv) => {
                         let prev = std::mem::replace(&mut kv.value, value.clone());
@@ -182,10 +182,10 @@ mod tests {
     #[test]
     fn revisions_grow_and_keys_track_create_and_mod_revision() {
         let mut etcd = Etcd::new(100);
-        let r1 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
+        let r1 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 0 }, TxnOp::Put(Rc::new(ns("a"))));
         assert!(r1.succeeded);
         assert_eq!(r1.revision, 2);
-        let r2 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 2 }, TxnOp::Put(Arc::new(ns("a"))));
+        let r2 = etcd.txn("/registry/namespaces/a", Compare { mod_revision: 2 }, TxnOp::Put(Rc::new(ns("a"))));
         assert!(r2.succeeded);
         let kv = etcd.get("/registry/namespaces/a").unwrap();
         assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (2, 3, 2));
@@ -195,8 +195,8 @@ mod tests {
     #[test]
     fn compare_and_swap_refuses_a_stale_revision() {
         let mut etcd = Etcd::new(100);
-        etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
-        let stale = etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
+        etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(Rc::new(ns("a"))));
+        let stale = etcd.txn("/k", Compare { mod_revision: 0 }, TxnOp::Put(Rc::new(ns("a"))));
         assert!(!stale.succeeded);
         assert_eq!(stale.current.unwrap().mod_revision, 2);
         assert_eq!(etcd.revision(), 2);
@@ -206,7 +206,7 @@ mod tests {
     fn watch_from_a_compacted_revision_is_refused() {
         let mut etcd = Etcd::new(3);
         for i in 0..6 {
-            etcd.txn(&format!("/k{i}"), Compare { mod_revision: 0 }, TxnOp::Put(Arc::new(ns("a"))));
+            etcd.txn(&format!("/k{i}"), Compare { mod_revision: 0 }, TxnOp::Put(Rc::new(ns("a"))));
         }
         assert_eq!(etcd.events_since(1, "/").unwrap_err(), Compacted { compact_revision: 4 });
         assert!(etcd.events_since(3, "/").is_err());

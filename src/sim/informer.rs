@@ -246,7 +246,7 @@ mod tests {
     use crate::sim::objects::{Namespace, Object, ObjectMeta, Pod};
 
     fn pod(ns: &str, name: &str, rv: u64) -> ObjectRc {
-        std::sync::Arc::new(Object::Pod(Pod { metadata: ObjectMeta { namespace: ns.into(), name: name.into(), resource_version: crate::sim::objects::ResourceVersion(rv), ..Default::default() }, ..Default::default() }))
+        std::rc::Rc::new(Object::Pod(Pod { metadata: ObjectMeta { namespace: ns.into(), name: name.into(), resource_version: crate::sim::objects::ResourceVersion(rv), ..Default::default() }, ..Default::default() }))
     }
 
     #[test]
@@ -265,7 +265,7 @@ mod tests {
         assert_eq!((inf.len(), inf.values().count()), (3, 3));
         // Cluster-scoped objects live under the empty namespace.
         let mut nodes = Informer::new(Kind::Namespace);
-        nodes.insert(std::sync::Arc::new(Object::Namespace(Namespace { metadata: ObjectMeta { name: "default".into(), ..Default::default() }, ..Default::default() })));
+        nodes.insert(std::rc::Rc::new(Object::Namespace(Namespace { metadata: ObjectMeta { name: "default".into(), ..Default::default() }, ..Default::default() })));
         assert!(nodes.get("", "default").is_some());
     }
 }

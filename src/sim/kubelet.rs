@@ -385,9 +385,9 @@ impl Kubelet {
 
 /// generateAPIPodStatus + the status manager's patch.
 /// The spec a status update carries: none (the status subresource ignores it), one shared copy.
-fn no_spec() -> std::sync::Arc<PodSpec> {
+fn no_spec() -> std::rc::Rc<PodSpec> {
     thread_local! {
-        static NONE: std::sync::Arc<PodSpec> = Default::default();
+        static NONE: std::rc::Rc<PodSpec> = Default::default();
     }
     NONE.with(|n| n.clone())
 }

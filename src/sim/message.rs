@@ -130,7 +130,7 @@ impl ApiRequest {
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
         let (namespace, name) = (object.meta().namespace.clone(), object.meta().name.clone());
-        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::sync::Arc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0 }
+        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::rc::Rc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0 }
     }
 }
 

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 pub use super::text::{SharedMap, SharedVec, Str};
 use super::time::SimTime;
@@ -400,7 +400,7 @@ pub struct Pod {
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]
-    pub spec: Arc<PodSpec>,
+    pub spec: Rc<PodSpec>,
     #[serde(default)]
     pub status: PodStatus,
 }
@@ -976,7 +976,7 @@ pub enum Object {
 }
 
 /// Objects are immutable once stored; everyone who holds one shares it.
-pub type ObjectRc = Arc<Object>;
+pub type ObjectRc = Rc<Object>;
 
 macro_rules! each_object {
     ($self:expr, $o:ident => $body:expr) => {

@@ -4,13 +4,13 @@
 //! condition again. The empty string allocates nothing, and the few dozen strings every object
 //! repeats ("Running", "True", "ContainersReady", "kubelet") are shared from one table.
 //!
-//! A `Str` is one thin pointer (8 bytes, where `Arc<str>` is 16): an object holds dozens of
+//! A `Str` is one thin pointer (8 bytes, where `Rc<str>` is 16): an object holds dozens of
 //! them, and a cluster of 150,000 pods holds a million objects.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// Equality, order and hash are those of the `str` it holds (as `Borrow<str>` requires).
 #[derive(Clone, Default)]
@@ -366,14 +366,14 @@ pub fn push_hex(s: &mut String, n: u64, width: usize) {
 }
 
 /// A collection shared between the versions of an object: cloning bumps a reference count, the
-/// first change copies (`DerefMut` is `Arc::make_mut`), and an empty one allocates nothing. It
+/// first change copies (`DerefMut` is `Rc::make_mut`), and an empty one allocates nothing. It
 /// reads and writes like the collection it derefs to.
 ///
 /// - `SharedMap`: labels, annotations and selectors.
 /// - `SharedVec`: lists that copies of an object would otherwise copy: a pod's status conditions
 ///   and container statuses (shared by the kubelet's copy and the stored version), its
 ///   containers and tolerations (shared with its template), every object's owner references.
-pub struct Shared<C>(Option<Arc<C>>);
+pub struct Shared<C>(Option<Rc<C>>);
 
 pub type SharedMap = Shared<std::collections::BTreeMap<Str, Str>>;
 pub type SharedVec<T> = Shared<Vec<T>>;
@@ -428,14 +428,14 @@ impl<C: Collection> Deref for Shared<C> {
 
 impl<C: Collection> std::ops::DerefMut for Shared<C> {
     fn deref_mut(&mut self) -> &mut C {
-        Arc::make_mut(self.0.get_or_insert_with(Default::default))
+        Rc::make_mut(self.0.get_or_insert_with(Default::default))
     }
 }
 
 impl<C: Collection> Shared<C> {
     /// Whether both are the same shared collection (then equal without comparing).
     pub fn same(&self, o: &Self) -> bool {
-        matches!((&self.0, &o.0), (Some(a), Some(b)) if Arc::ptr_eq(a, b))
+        matches!((&self.0, &o.0), (Some(a), Some(b)) if Rc::ptr_eq(a, b))
     }
 }
 
@@ -454,7 +454,7 @@ impl<C: Collection + fmt::Debug> fmt::Debug for Shared<C> {
 
 impl<C: Collection> From<C> for Shared<C> {
     fn from(c: C) -> Self {
-        if c.holds_nothing() { Shared(None) } else { Shared(Some(Arc::new(c))) }
+        if c.holds_nothing() { Shared(None) } else { Shared(Some(Rc::new(c))) }
     }
 }
 
@@ -495,7 +495,7 @@ mod tests {
     fn a_shared_list_is_copied_only_when_changed() {
         let mut a: SharedVec<Str> = vec![Str::new("Ready")].into();
         let b = a.clone();
-        assert!(Arc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()), "a clone shares");
+        assert!(Rc::ptr_eq(a.0.as_ref().unwrap(), b.0.as_ref().unwrap()), "a clone shares");
         a.push(Str::new("Initialized"));
         assert_eq!((a.len(), b.len()), (2, 1), "a change copies; the clone keeps the old list");
         let empty = SharedVec::<Str>::new();

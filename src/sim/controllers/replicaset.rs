@@ -292,7 +292,7 @@ mod tests {
         if ready {
             crate::sim::api_server::set_condition(&mut p.status.conditions, "Ready", "True", "", "", crate::sim::time::SimTime::ZERO);
         }
-        std::sync::Arc::new(Object::Pod(p))
+        std::rc::Rc::new(Object::Pod(p))
     }
 
     #[test]
@@ -314,7 +314,7 @@ mod tests {
         let with = |labels: Labels| {
             let mut p = Pod::default();
             p.metadata.labels = labels;
-            std::sync::Arc::new(Object::Pod(p))
+            std::rc::Rc::new(Object::Pod(p))
         };
         assert!(carries_labels(&template, &with(template.clone())));
         let mut more = template.clone();

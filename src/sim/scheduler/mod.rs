@@ -657,7 +657,7 @@ impl Scheduler {
     /// Checks every remembered entry against what its node's cache entry says now.
     fn memo_matches_cache(&self) -> Result<(), String> {
         let Some(shape) = self.memo.shape else { return Ok(()) };
-        let pod = PodInfo { key: Str::EMPTY, obj: std::sync::Arc::new(Object::Pod(Pod::default())), requests: shape.requests, non_zero: shape.non_zero, group: shape.group };
+        let pod = PodInfo { key: Str::EMPTY, obj: std::rc::Rc::new(Object::Pod(Pod::default())), requests: shape.requests, non_zero: shape.non_zero, group: shape.group };
         let state = CycleState::default();
         for (i, m) in self.memo.entries.iter().enumerate().filter(|(_, m)| m.fits) {
             let node = &self.nodes[i];
