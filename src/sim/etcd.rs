@@ -189,7 +189,7 @@ mod tests {
         assert!(r2.succeeded);
         let kv = etcd.get("/registry/namespaces/a").unwrap();
         assert_eq!((kv.create_revision, kv.mod_revision, kv.version), (2, 3, 2));
-        assert_eq!(kv.value.meta().resource_version, "3");
+        assert_eq!(kv.value.meta().resource_version, ResourceVersion(3));
     }
 
     #[test]

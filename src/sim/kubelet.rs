@@ -55,9 +55,6 @@ pub struct Kubelet {
     /// a B-tree cost a string comparison per level, each a likely cache miss). Boxed: a table
     /// of 30 pods has 64 slots, and slots of whole workers were most of a kubelet's memory.
     pub workers: crate::sim::keyed::FxHashMap<Str, Box<PodWorker>>,
-    /// A container image as written → its normalized reference and image id (worked out once
-    /// per image, not for every pod).
-    image_refs: crate::sim::keyed::FxHashMap<Str, (Str, Str)>,
     pub lease_renewals: u64,
 }
 
@@ -109,7 +106,7 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.into());
-        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), image_refs: Default::default(), lease_renewals: 0 }
+        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0 }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -225,14 +222,15 @@ impl Kubelet {
         let n = pod.spec.containers.len();
         let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: Str::EMPTY, container_ids: vec![String::new(); n], started_at: vec![None; n], images: Vec::new(), pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
         w.pod.status.start_time = Some(ctx.now);
+        // An image's normalized reference and id are phrases of the image as written: worked
+        // out once per simulation, not for every pod.
         for c in w.pod.spec.containers.iter() {
-            let refs = self.image_refs.entry(c.image.clone()).or_insert_with(|| {
-                let (repo, tag) = crate::sim::runtime::normalize_image(&c.image);
-                let reference = concat(&[&repo, ":", &tag]);
-                let id = Str::concat(&[&repo, "@sha256:", &crate::sim::runtime::digest(&reference)]);
-                (Str::from(reference), id)
+            let reference = ctx.phrase("image reference", &c.image, |image| {
+                let (repo, tag) = crate::sim::runtime::normalize_image(image);
+                Str::concat(&[&repo, ":", &tag])
             });
-            w.images.push(refs.clone());
+            let id = ctx.phrase("image id", &c.image, |image| Str::concat(&[&crate::sim::runtime::normalize_image(image).0, "@sha256:", &crate::sim::runtime::digest(&reference)]));
+            w.images.push((reference, id));
         }
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));

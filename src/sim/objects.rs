@@ -74,12 +74,6 @@ impl std::fmt::Display for ResourceVersion {
     }
 }
 
-impl PartialEq<&str> for ResourceVersion {
-    fn eq(&self, o: &&str) -> bool {
-        self.to_string() == *o
-    }
-}
-
 impl Serialize for ResourceVersion {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string())

@@ -405,6 +405,10 @@ impl<C: Collection> Shared<C> {
     pub fn is_empty(&self) -> bool {
         self.0.as_ref().is_none_or(|c| c.holds_nothing())
     }
+    /// Whether both are the same shared collection (then equal without comparing).
+    pub fn same(&self, o: &Self) -> bool {
+        matches!((&self.0, &o.0), (Some(a), Some(b)) if Rc::ptr_eq(a, b))
+    }
 }
 
 impl<C> Clone for Shared<C> {
@@ -429,13 +433,6 @@ impl<C: Collection> Deref for Shared<C> {
 impl<C: Collection> std::ops::DerefMut for Shared<C> {
     fn deref_mut(&mut self) -> &mut C {
         Rc::make_mut(self.0.get_or_insert_with(Default::default))
-    }
-}
-
-impl<C: Collection> Shared<C> {
-    /// Whether both are the same shared collection (then equal without comparing).
-    pub fn same(&self, o: &Self) -> bool {
-        matches!((&self.0, &o.0), (Some(a), Some(b)) if Rc::ptr_eq(a, b))
     }
 }
 
