@@ -194,6 +194,11 @@ impl Informers {
     pub fn get(&self, kind: Kind) -> &Informer {
         self.list.iter().find(|i| i.kind == kind).expect("component asked for an informer it does not have")
     }
+    /// The informer for `kind`, if this component has one (for kinds that come from user
+    /// input, such as an owner reference's).
+    pub fn find(&self, kind: Kind) -> Option<&Informer> {
+        self.list.iter().find(|i| i.kind == kind)
+    }
     pub fn synced(&self) -> bool {
         self.list.iter().all(|i| i.synced)
     }

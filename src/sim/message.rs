@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::etcd::{Compare, KeyValue, Revision, TxnOp, TxnResult};
-use super::objects::{Kind, LabelSelector, Object, ObjectRc, Str};
+use super::objects::{Kind, LabelSelector, Object, ObjectRc, OwnerReference, Str};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
@@ -83,6 +83,8 @@ pub enum Verb {
     /// POST pods/NAME/binding, the scheduler's write.
     Bind,
     Delete,
+    /// A merge patch of the object's owner references (`ApiRequest::patch`).
+    Patch,
 }
 
 impl Verb {
@@ -96,6 +98,7 @@ impl Verb {
             Verb::UpdateStatus => "UPDATE status",
             Verb::Bind => "CREATE binding",
             Verb::Delete => "DELETE",
+            Verb::Patch => "PATCH",
         }
     }
 }
@@ -122,15 +125,45 @@ pub struct ApiRequest {
     /// Names tried for a create with `generateName` (RetryGenerateName, GA in 1.32: the API
     /// server tries another generated name when one is taken, 8 attempts in all).
     pub name_attempts: u8,
+    /// What a PATCH changes.
+    pub patch: Option<Box<OwnerPatch>>,
+}
+
+/// The merge patches controllers send about ownership (controller_ref_manager.go's AdoptPod and
+/// ReleasePod, and the garbage collector's removal of a dangling owner). Each names the
+/// object's uid as a precondition, so a patch meant for one object never lands on another of
+/// the same name; it carries no resourceVersion, so the API server retries it on a conflict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnerPatch {
+    /// The patched object's uid (the precondition).
+    pub uid: Str,
+    pub op: OwnerOp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OwnerOp {
+    /// Add this owner reference (a controller adopting an orphan).
+    Add(OwnerReference),
+    /// Remove the reference to this owner (matched by uid).
+    Remove(OwnerReference),
+}
+
+impl OwnerPatch {
+    /// The request that applies `op` to `object`.
+    pub fn request(object: &Object, op: OwnerOp) -> ApiRequest {
+        let mut req = ApiRequest::new(Verb::Patch, object.kind(), object.meta().namespace.clone(), object.meta().name.clone());
+        req.patch = Some(Box::new(OwnerPatch { uid: object.meta().uid.clone(), op }));
+        req
+    }
 }
 
 impl ApiRequest {
     pub fn new(verb: Verb, kind: Kind, namespace: impl Into<Str>, name: impl Into<Str>) -> Self {
-        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0 }
+        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None }
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
         let (namespace, name) = (object.meta().namespace.clone(), object.meta().name.clone());
-        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::rc::Rc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0 }
+        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::rc::Rc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None }
     }
 }
 

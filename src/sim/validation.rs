@@ -179,12 +179,41 @@ fn validate_selector(selector: &LabelSelector, template: &PodTemplateSpec, cause
     }
 }
 
+/// ValidateOwnerReferences (apimachinery): every reference names its owner fully, and at most
+/// one is the controller. (The path has no index, as upstream's has none.)
+fn validate_owner_references(refs: &[OwnerReference], causes: &mut Vec<Cause>) {
+    const FIELD: &str = "metadata.ownerReferences";
+    let mut first_controller: Option<String> = None;
+    for r in refs {
+        // The version is what follows the group's slash ("v1" for the core group).
+        if r.api_version.rsplit('/').next().unwrap_or("").is_empty() {
+            causes.push(Cause::invalid(&format!("{FIELD}.apiVersion"), quote(&r.api_version), "version must not be empty"));
+        }
+        for (field, value) in [("kind", &r.kind), ("name", &r.name), ("uid", &r.uid)] {
+            if value.is_empty() {
+                causes.push(Cause::invalid(&format!("{FIELD}.{field}"), "\"\"", "must not be empty"));
+            }
+        }
+        if r.controller {
+            let this = format!("{}/{}", r.kind, r.name);
+            match &first_controller {
+                Some(first) => {
+                    let shown: Vec<String> = refs.iter().map(|r| format!("v1.OwnerReference{{APIVersion:{:?}, Kind:{:?}, Name:{:?}, UID:{:?}, Controller:{}}}", r.api_version.as_str(), r.kind.as_str(), r.name.as_str(), r.uid.as_str(), r.controller)).collect();
+                    causes.push(Cause::invalid(FIELD, format!("[]v1.OwnerReference{{{}}}", shown.join(", ")), &format!("Only one reference can have Controller set to true. Found \"true\" in references for {first} and {this}")));
+                }
+                None => first_controller = Some(this),
+            }
+        }
+    }
+}
+
 /// Validates an object as kube-apiserver would on create and update.
 pub fn validate(obj: &Object) -> Vec<Cause> {
     let mut causes = Vec::new();
     validate_generate_name(obj.kind(), &obj.meta().generate_name, &mut causes);
     validate_name(obj.kind(), obj.name(), &mut causes);
     validate_labels("metadata.labels", &obj.meta().labels, &mut causes);
+    validate_owner_references(&obj.meta().owner_references, &mut causes);
     match obj {
         Object::Deployment(d) => {
             validate_replicas(d.spec.replicas, &mut causes);

@@ -9,6 +9,13 @@ fn last_segment(key: &str) -> &str {
     key.rsplit('/').next().unwrap_or(key)
 }
 
+/// The object and the owner of an ownership patch, from its summary ("patch pods/ns/name:
+/// remove owner ReplicaSet/web-x").
+fn patched(e: &TraceEntry) -> (&str, &str) {
+    let owner = e.summary.rsplit(' ').next().unwrap_or("");
+    (last_segment(&e.key), owner)
+}
+
 /// A sentence for a trace entry, or None for routine traffic (leases, events, replies).
 /// `name` turns a component into its display name (`kubelet/node-1`).
 pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<String> {
@@ -51,6 +58,18 @@ pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<Str
         )),
         MessageKind::Cri if e.verb == "PullImage" => Some(format!("containerd on {} pulls image {}.", name(e.to).trim_start_matches("containerd/"), e.summary.trim_start_matches("PullImage "))),
         MessageKind::Cri if e.verb == "StartContainer" => Some(format!("containerd starts the container; {} will report the pod Running.", name(e.from))),
+        MessageKind::Request if e.verb == "PATCH" && e.from == Component::Controller(ControllerKind::ReplicaSet) => {
+            let (pod, owner) = patched(e);
+            Some(if e.summary.contains(": remove owner") {
+                format!("The ReplicaSet controller releases pod {pod}: its labels no longer match the selector of {owner}, so it removes the pod's owner reference (the pod keeps running) and no longer counts it.")
+            } else {
+                format!("The ReplicaSet controller adopts pod {pod}: it has no controller and matches the selector of {owner}, so it gets an owner reference and counts toward the replicas.")
+            })
+        }
+        MessageKind::Request if e.verb == "PATCH" && e.from == Component::Controller(ControllerKind::GarbageCollector) => {
+            let (pod, owner) = patched(e);
+            Some(format!("The garbage collector drops {pod}'s reference to {owner}, which was deleted. It has another owner, so it is kept."))
+        }
         MessageKind::Request if e.verb == "DELETE" && e.key.starts_with("pods/") && e.from == Component::User => Some("kubectl asked to delete a pod: the API server marks it Terminating and the kubelet stops its containers.".into()),
         _ => None,
     }
@@ -76,5 +95,23 @@ mod tests {
         assert!(pos("The scheduler") < pos("containerd for a pod sandbox"));
         assert!(lines.iter().any(|l| l.contains("real ones watch")));
         assert!(lines.iter().any(|l| l.contains("since Kubernetes 1.24")));
+    }
+
+    #[test]
+    fn releasing_and_adopting_a_pod_are_explained() {
+        let mut session = crate::cli::Session::new(SimConfig::default());
+        session.execute("kubectl create deployment web --image=nginx --replicas=1", None);
+        session.sim.run_until_settled(SimDuration::secs(60));
+        let pod = session.sim.pods().next().map(|p| p.metadata.name.to_string()).expect("a pod");
+        session.execute(&format!("kubectl label pod {pod} app=debug --overwrite"), None);
+        session.sim.run_until_settled(SimDuration::secs(60));
+        session.execute(&format!("kubectl label pod {pod} app=web --overwrite"), None);
+        session.sim.run_until_settled(SimDuration::secs(60));
+        let sim = &session.sim;
+        let name = |c| sim.component_name(c);
+        let lines: Vec<String> = sim.trace().entries().iter().filter_map(|e| narrate(e, &name)).collect();
+        let line = |start: &str| lines.iter().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("no line starting {start:?} in {lines:#?}")).clone();
+        assert!(line("The ReplicaSet controller releases pod").contains(&format!("pod {pod}: its labels no longer match the selector of ReplicaSet/web-")));
+        assert!(line("The ReplicaSet controller adopts pod").contains(&format!("pod {pod}: it has no controller")));
     }
 }

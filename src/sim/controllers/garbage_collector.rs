@@ -1,7 +1,14 @@
 //! The garbage collector (pkg/controller/garbagecollector) and the pod GC: when an owner is
 //! deleted, its dependents (ownerReferences pointing at its uid) are deleted in the background,
 //! which is how deleting a Deployment removes its ReplicaSets and, through them, its pods.
+//! As upstream's attemptToDeleteItem does, each dependent is looked at as it is now first: one
+//! that no longer names the owner is left alone, and one that still has another owner loses
+//! only the reference to the deleted one (a patch) instead of being deleted.
 //! Pods bound to a Node that no longer exists are deleted too (podgc's orphaned pods).
+//!
+//! Simplified: the GC sees owners through kube-controller-manager's caches (Deployments,
+//! ReplicaSets, pods, Services, Endpoints, Nodes). An owner of any other kind is taken to
+//! exist, where the real GC would look it up and collect the dependent if it is missing.
 
 
 use crate::sim::engine::Ctx;
@@ -50,16 +57,26 @@ impl GarbageCollector {
                     Change::Updated { old, .. } => old.meta().owner_references != o.meta().owner_references,
                     _ => true,
                 };
-                let mut orphan = false;
-                for r in &o.meta().owner_references {
-                    if owners_changed {
+                if let (Change::Updated { old, .. }, true) = (change, owners_changed) {
+                    // The graph builder's referencesDiffs: owners it no longer names lose it.
+                    for r in old.meta().owner_references.iter().filter(|r| !o.meta().owner_references.iter().any(|n| n.uid == r.uid)) {
+                        if let Some(set) = self.dependents.get_mut(&r.uid) {
+                            set.remove(&id);
+                        }
+                    }
+                }
+                if owners_changed {
+                    for r in &o.meta().owner_references {
                         self.dependents.entry(r.uid.clone()).or_default().insert(id.clone());
                     }
-                    orphan |= informers.synced() && !self.live.contains(&r.uid) && is_gone(informers, &r.kind, o, r);
                 }
-                let unbound_node = o.as_pod().is_some_and(|p| !p.spec.node_name.is_empty() && informers.synced() && informers.get(Kind::Node).get("", &p.spec.node_name).is_none());
-                if orphan || unbound_node {
-                    self.delete(ctx, id, unbound_node);
+                if !informers.synced() {
+                    return;
+                }
+                if o.as_pod().is_some_and(|p| !p.spec.node_name.is_empty() && informers.get(Kind::Node).get("", &p.spec.node_name).is_none()) {
+                    self.delete(ctx, id, true);
+                } else {
+                    self.attempt_to_delete(ctx, informers, o, None);
                 }
             }
             Change::Deleted(o) => {
@@ -75,7 +92,7 @@ impl GarbageCollector {
                 let mut deps: Vec<_> = self.dependents.remove(&uid).unwrap_or_default().into_iter().collect();
                 deps.sort();
                 for dep in deps {
-                    self.delete(ctx, dep, false);
+                    self.collect(ctx, informers, dep, &uid);
                 }
                 if o.kind() == Kind::Node {
                     let orphans: Vec<_> = informers.get(Kind::Pod).iter().filter_map(|p| p.as_pod()).filter(|p| p.spec.node_name == o.name()).map(|p| (Kind::Pod, p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
@@ -84,6 +101,32 @@ impl GarbageCollector {
                     }
                 }
             }
+        }
+    }
+
+    /// A dependent of the deleted owner `owner_uid`, as the cache shows it now: left alone if it
+    /// no longer names that owner.
+    fn collect(&mut self, ctx: &mut Ctx, informers: &Informers, (kind, ns, name): (Kind, Str, Str), owner_uid: &Str) {
+        let Some(o) = informers.find(kind).and_then(|c| c.get(&ns, &name)).cloned() else { return };
+        if o.meta().owner_references.iter().any(|r| r.uid == *owner_uid) {
+            self.attempt_to_delete(ctx, informers, &o, Some(owner_uid));
+        }
+    }
+
+    /// attemptToDeleteItem: an object whose owners are all gone (`deleted` is one that just
+    /// went) is deleted; one with an owner left only loses its references to the missing ones.
+    fn attempt_to_delete(&mut self, ctx: &mut Ctx, informers: &Informers, o: &ObjectRc, deleted: Option<&Str>) {
+        let refs = &o.meta().owner_references;
+        let dangling: Vec<&OwnerReference> = refs.iter().filter(|r| Some(&r.uid) == deleted || (!self.live.contains(&r.uid) && is_gone(informers, &r.kind, o, r))).collect();
+        if dangling.is_empty() {
+            return;
+        }
+        if dangling.len() < refs.len() {
+            for r in dangling {
+                ctx.request(OwnerPatch::request(o, OwnerOp::Remove(r.clone())));
+            }
+        } else {
+            self.delete(ctx, (o.kind(), o.meta().namespace.clone(), o.meta().name.clone()), false);
         }
     }
 
@@ -100,7 +143,11 @@ impl GarbageCollector {
 }
 
 /// Whether the owner `r` of `o` is missing from the caches (or is another object by that name).
+/// An owner of a kind the controller manager does not watch (any kind a manifest names) is
+/// taken to exist: the GC cannot tell, and deleting on a guess would be worse.
 fn is_gone(informers: &Informers, kind: &str, o: &ObjectRc, r: &OwnerReference) -> bool {
-    let Some(k) = Kind::from_name(kind) else { return false };
-    !informers.get(k).get(o.namespace(), &r.name).is_some_and(|owner| owner.meta().uid == r.uid)
+    let Some(cache) = Kind::from_name(kind).and_then(|k| informers.find(k)) else { return false };
+    // A cluster-scoped owner (a Node) is cached without a namespace.
+    let ns = if cache.kind.namespaced() { o.namespace() } else { "" };
+    !cache.get(ns, &r.name).is_some_and(|owner| owner.meta().uid == r.uid)
 }

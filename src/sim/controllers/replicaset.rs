@@ -1,8 +1,14 @@
 //! The ReplicaSet controller (pkg/controller/replicaset/replica_set.go): keeps the number of
 //! active pods owned by each ReplicaSet equal to `spec.replicas`. Expectations stop it from
 //! acting twice on the same difference before its own writes come back through the watch.
+//!
+//! A ReplicaSet counts the pods it controls that its selector still matches. As upstream's
+//! ClaimPods does, it releases a pod of its own whose labels no longer match (a merge patch
+//! removing its owner reference; relabelling a pod is how one takes it out of service for
+//! debugging), and adopts an orphan that matches (a patch adding one), so a hand-made pod
+//! with the right labels counts toward the replicas.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{controller_of, object_key, source, split_key, WorkQueue};
 use crate::sim::engine::Ctx;
@@ -31,6 +37,11 @@ pub struct ReplicaSetController {
     /// so a sync costs O(1) rather than a walk over every pod (which made 150,000 replicas
     /// quadratic).
     pods_by_owner: BTreeMap<Str, OwnedPods>,
+    /// Pods a ReplicaSet (by key) is to look at in its next sync, by name: its own pods that
+    /// its selector no longer matches, and orphans it matches.
+    claims: BTreeMap<Str, BTreeSet<Str>>,
+    /// Ownership patches in flight: request id → pod uid (one at a time per pod).
+    patching: BTreeMap<RequestId, Str>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -91,13 +102,15 @@ impl ReplicaSetController {
             creating: BTreeMap::new(),
             deleting: BTreeMap::new(),
             pods_by_owner: BTreeMap::new(),
+            claims: BTreeMap::new(),
+            patching: BTreeMap::new(),
         }
     }
 
     /// The informer handlers (ReplicaSets and pods).
     pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change) {
         match kind {
-            Kind::ReplicaSet => self.on_replica_set_change(change),
+            Kind::ReplicaSet => self.on_replica_set_change(informers, change),
             Kind::Pod => self.on_pod_change(informers, change),
             _ => {}
         }
@@ -110,8 +123,15 @@ impl ReplicaSetController {
         }
     }
 
-    /// A changed template's labels change which pods count as fully labeled.
-    fn on_replica_set_change(&mut self, change: &Change) {
+    /// A changed template's labels change which pods count as fully labeled; a new
+    /// ReplicaSet looks for orphans to adopt.
+    fn on_replica_set_change(&mut self, informers: &Informers, change: &Change) {
+        if let (Change::Added(o), Some(rs)) = (change, change.object().as_replica_set()) {
+            let orphans: BTreeSet<Str> = informers.get(Kind::Pod).values().filter(|p| p.namespace() == o.namespace() && controller_of(p).is_none() && p.as_pod().is_some_and(is_active) && rs.spec.selector.matches(&p.meta().labels)).map(|p| p.meta().name.clone()).collect();
+            if !orphans.is_empty() {
+                self.claims.entry(object_key(o)).or_default().extend(orphans);
+            }
+        }
         if let Change::Updated { old, new } = change {
             let labels = |o: &ObjectRc| o.as_replica_set().map(|r| r.spec.template.metadata.labels.clone());
             if labels(old) != labels(new) {
@@ -127,10 +147,21 @@ impl ReplicaSetController {
         self.queue.add(object_key(change.object()));
     }
 
-    /// The pod handlers of replica_set.go: find the owner, lower its expectations, enqueue it.
+    /// The pod handlers of replica_set.go: find the owner, lower its expectations, enqueue it;
+    /// for an orphan, the ReplicaSets that might adopt it.
     fn on_pod_change(&mut self, informers: &Informers, change: &Change) {
         let pod = change.object().clone();
-        let Some(owner) = controller_of(&pod).filter(|o| o.kind == "ReplicaSet") else { return };
+        if let Change::Updated { old, .. } = change {
+            // Its controller changed (adopted, released, edited): the old one loses it.
+            match controller_of(old) {
+                Some(was) if was.kind == "ReplicaSet" && controller_of(&pod).is_none_or(|now| now.uid != was.uid) => self.forget(&was.uid, &pod),
+                _ => {}
+            }
+        }
+        let Some(owner) = controller_of(&pod) else { return self.on_orphan_change(informers, change) };
+        if owner.kind != "ReplicaSet" {
+            return;
+        }
         let uid = owner.uid.clone();
         let owner_key = match self.pods_by_owner.get(&uid) {
             Some(owned) => owned.key.clone(),
@@ -138,14 +169,24 @@ impl ReplicaSetController {
         };
         let active = pod.as_pod().is_some_and(is_active);
         let pod_key = pod.meta().uid.clone();
-        let labeled = match rs_in(informers, &owner_key).and_then(|r| r.as_replica_set().map(|r| carries_labels(&r.spec.template.metadata.labels, &pod))) {
-            Some(l) => l,
-            None => true,
+        // Whether the pod carries the template's labels, and whether the selector still
+        // matches it (a pod made from the current template shares its labels, which the
+        // selector matches: validation makes sure of it).
+        let (labeled, selected) = match rs_in(informers, &owner_key).filter(|r| r.meta().uid == uid).as_ref().and_then(|r| r.as_replica_set()) {
+            Some(rs) if rs.spec.template.metadata.labels.same(&pod.meta().labels) => (true, true),
+            Some(rs) => {
+                let selected = rs.spec.selector.matches(&pod.meta().labels);
+                if !selected && active && rs.metadata.deletion_timestamp.is_none() {
+                    self.claims.entry(owner_key.clone()).or_default().insert(pod.meta().name.clone());
+                }
+                (carries_labels(&rs.spec.template.metadata.labels, &pod), selected)
+            }
+            None => (true, true),
         };
         let owned = self.pods_by_owner.entry(uid.clone()).or_insert_with(|| OwnedPods { key: owner_key.clone(), ..Default::default() });
-        let was_active = match change {
+        let was_counted = match change {
             Change::Deleted(_) => owned.remove(&pod_key),
-            _ if active => owned.insert(pod_key, pod.clone(), labeled),
+            _ if active && selected => owned.insert(pod_key, pod.clone(), labeled),
             _ => owned.remove(&pod_key),
         };
         if owned.pods.is_empty() {
@@ -154,16 +195,78 @@ impl ReplicaSetController {
         let exp = self.expectations.entry(owner_key.clone()).or_default();
         match change {
             Change::Added(_) => exp.adds -= 1,
-            Change::Deleted(_) if was_active => exp.dels -= 1,
-            Change::Updated { .. } if was_active && !active => exp.dels -= 1,
+            Change::Deleted(_) if was_counted => exp.dels -= 1,
+            Change::Updated { .. } if was_counted && !active => exp.dels -= 1,
             _ => {}
         }
         self.queue.add(owner_key);
     }
 
+    /// A pod that ReplicaSet `uid` no longer controls stops counting toward it.
+    fn forget(&mut self, uid: &Str, pod: &ObjectRc) {
+        let Some(owned) = self.pods_by_owner.get_mut(uid) else { return };
+        owned.remove(&pod.meta().uid);
+        let key = owned.key.clone();
+        if owned.pods.is_empty() {
+            self.pods_by_owner.remove(uid);
+        }
+        self.queue.add(key);
+    }
+
+    /// getPodReplicaSets for a pod no controller owns: every ReplicaSet in its namespace whose
+    /// selector matches it will try to adopt it (the first patch wins; the others are refused).
+    fn on_orphan_change(&mut self, informers: &Informers, change: &Change) {
+        let (Change::Added(pod) | Change::Updated { new: pod, .. }) = change else { return };
+        if !pod.as_pod().is_some_and(is_active) {
+            return;
+        }
+        let adopters: Vec<Str> = informers
+            .get(Kind::ReplicaSet)
+            .values()
+            .filter(|o| o.namespace() == pod.namespace() && o.meta().deletion_timestamp.is_none())
+            .filter(|o| o.as_replica_set().is_some_and(|rs| !rs.spec.selector.is_empty() && rs.spec.selector.matches(&pod.meta().labels)))
+            .map(|o| object_key(o))
+            .collect();
+        for key in adopters {
+            self.claims.entry(key.clone()).or_default().insert(pod.meta().name.clone());
+            self.queue.add(key);
+        }
+    }
+
+    /// ClaimPods' writes for ReplicaSet `key`: release the pods it controls that its selector
+    /// no longer matches, adopt the orphans it matches. Each pod is looked at as it is now.
+    fn claim(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str, rs_obj: &ObjectRc, rs: &ReplicaSet) {
+        let Some(names) = self.claims.remove(key) else { return };
+        // A ReplicaSet being deleted neither adopts nor releases.
+        if rs.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        let (ns, _) = split_key(key);
+        for name in names {
+            let Some(pod) = informers.get(Kind::Pod).get(ns, &name).cloned() else { continue };
+            if self.patching.values().any(|uid| *uid == pod.meta().uid) {
+                // Its answer will bring the pod back here if there is more to do.
+                continue;
+            }
+            let selected = rs.spec.selector.matches(&pod.meta().labels);
+            let op = match controller_of(&pod) {
+                Some(c) if c.uid == rs.metadata.uid && !selected => OwnerOp::Remove(c.clone()),
+                None if selected && pod.as_pod().is_some_and(is_active) => OwnerOp::Add(controller_ref(rs_obj, rs)),
+                _ => continue,
+            };
+            let id = self.queue.request(ctx, key, OwnerPatch::request(&pod, op));
+            self.patching.insert(id, pod.meta().uid.clone());
+        }
+    }
+
     /// Answers to this controller's own writes.
     pub fn on_response(&mut self, ctx: &mut Ctx, informers: &Informers, resp: &ApiResponse) {
         self.queue.done(resp.id);
+        // An ownership patch refused (the pod is gone, was made again, or has another
+        // controller by now) needs nothing more: the pod's next change says what it is.
+        if self.patching.remove(&resp.id).is_some() {
+            return;
+        }
         if let Some(rs_key) = self.creating.remove(&resp.id) {
             match &resp.result {
                 Ok(ApiReply::Object(pod)) => {
@@ -203,9 +306,11 @@ impl ReplicaSetController {
     fn sync_replica_set(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str) {
         let Some(rs_obj) = rs_in(informers, key) else {
             self.expectations.remove(key);
+            self.claims.remove(key);
             return;
         };
         let Some(rs) = rs_obj.as_replica_set() else { return };
+        self.claim(ctx, informers, key, &rs_obj, rs);
         let satisfied = self.expectations.get(key).is_none_or(|e| e.adds <= 0 && e.dels <= 0);
         if satisfied && rs.metadata.deletion_timestamp.is_none() {
             self.manage_replicas(ctx, key, &rs_obj, rs);
@@ -266,6 +371,11 @@ fn deletion_rank(p: &Pod) -> (u8, u8, u8, std::cmp::Reverse<Option<crate::sim::t
     (assigned, phase, u8::from(p.is_ready()), std::cmp::Reverse(p.metadata.creation_timestamp), p.metadata.name.as_str())
 }
 
+/// The owner reference a ReplicaSet puts on the pods it controls.
+fn controller_ref(rs_obj: &ObjectRc, rs: &ReplicaSet) -> OwnerReference {
+    OwnerReference { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: rs.metadata.name.clone(), uid: rs_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }
+}
+
 fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
     let t = &rs.spec.template;
     Pod {
@@ -274,7 +384,7 @@ fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
             namespace: rs.metadata.namespace.clone(),
             labels: t.metadata.labels.clone(),
             annotations: t.metadata.annotations.clone(),
-            owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: rs.metadata.name.clone(), uid: rs_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }].into(),
+            owner_references: vec![controller_ref(rs_obj, rs)].into(),
             ..Default::default()
         },
         spec: t.spec.clone().into(),

@@ -1,0 +1,138 @@
+//! Ownership as a real cluster keeps it: a ReplicaSet releases a pod whose labels no longer
+//! match its selector and adopts an orphan that matches (controller_ref_manager.go), and the
+//! garbage collector deletes only dependents that still name their deleted owner and have no
+//! other (attemptToDeleteItem).
+
+use kubesim::cli::Session;
+use kubesim::sim::message::{Component, ControllerKind};
+use kubesim::sim::objects::*;
+use kubesim::sim::rng::Rng;
+use kubesim::sim::trace::MessageKind;
+use kubesim::sim::*;
+
+fn session(seed: u64) -> Session {
+    Session::new(SimConfig { seed, nodes: 2, ..Default::default() })
+}
+
+fn run(s: &mut Session, line: &str) -> String {
+    let out = s.execute(line, None);
+    assert!(!out.is_error, "{line}: {}", out.text);
+    out.text
+}
+
+fn apply(s: &mut Session, manifest: &str) {
+    let out = s.execute("kubectl apply -f -", Some(manifest));
+    assert!(!out.is_error, "{}", out.text);
+}
+
+fn settle(s: &mut Session) {
+    s.sim.run_until_settled(SimDuration::secs(120));
+    s.sim.run_for(SimDuration::secs(40)); // past graceful termination
+    s.sim.run_until_settled(SimDuration::secs(120));
+}
+
+fn live_pods(s: &Session) -> Vec<&Pod> {
+    s.sim.pods().filter(|p| !p.is_terminating()).collect()
+}
+
+fn controller(p: &Pod) -> Option<&OwnerReference> {
+    p.metadata.owner_references.iter().find(|r| r.controller)
+}
+
+#[test]
+fn relabelled_pods_leave_their_replica_set_and_matching_ones_join_it() {
+    for seed in 1..=5u64 {
+        let mut s = session(seed);
+        run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=3");
+        let mut rng = Rng::new(seed * 104_729);
+        for _ in 0..20 {
+            let names: Vec<String> = live_pods(&s).iter().map(|p| p.metadata.name.to_string()).collect();
+            match rng.below(3) {
+                // Out of service, or back in (a released pod with the old labels is adopted).
+                0 | 1 if !names.is_empty() => {
+                    let pod = &names[rng.below(names.len() as u64) as usize];
+                    let app = if rng.below(2) == 0 { "debug" } else { "web" };
+                    run(&mut s, &format!("kubectl label pod {pod} app={app} --overwrite"));
+                }
+                _ => s.sim.run_for(SimDuration::millis(rng.below(4000))),
+            }
+        }
+        settle(&mut s);
+        let rs = s.sim.objects(Kind::ReplicaSet).next().expect("the Deployment's ReplicaSet").clone();
+        let live = live_pods(&s);
+        let web: Vec<&&Pod> = live.iter().filter(|p| p.metadata.labels.get("app").is_some_and(|a| a == "web")).collect();
+        assert_eq!(web.len(), 3, "seed {seed}: the selector matches exactly the desired pods");
+        for p in &web {
+            assert_eq!(controller(p).map(|c| c.uid.clone()), Some(rs.meta().uid.clone()), "seed {seed}: {} belongs to the ReplicaSet", p.metadata.name);
+        }
+        for p in live.iter().filter(|p| p.metadata.labels.get("app").is_some_and(|a| a == "debug")) {
+            assert!(p.metadata.owner_references.is_empty(), "seed {seed}: {} was released", p.metadata.name);
+            assert_eq!(p.status.phase, "Running", "seed {seed}: a released pod keeps running");
+        }
+        assert_eq!(rs.as_replica_set().map(|r| r.status.replicas), Some(3), "seed {seed}: the status counts what the selector matches");
+    }
+}
+
+#[test]
+fn a_release_is_a_patch_before_the_replacement_is_created() {
+    let mut s = session(1);
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=2");
+    settle(&mut s);
+    let pod = live_pods(&s)[0].metadata.name.to_string();
+    let before = s.sim.trace().entries().back().map_or(0, |e| e.seq);
+    run(&mut s, &format!("kubectl label pod {pod} app=debug --overwrite"));
+    settle(&mut s);
+    let entries: Vec<&TraceEntry> = s.sim.trace().entries().iter().filter(|e| e.seq > before).collect();
+    let patch = entries.iter().position(|e| e.kind == MessageKind::Request && e.verb == "PATCH").expect("a PATCH request");
+    assert!(entries[patch].summary.contains(&format!("pods/default/{pod}: remove owner ReplicaSet/web-")), "{}", entries[patch].summary);
+    assert_eq!(entries[patch].from, Component::Controller(ControllerKind::ReplicaSet));
+    let create = entries.iter().position(|e| e.kind == MessageKind::Request && e.verb == "CREATE" && e.key == "pods/default").expect("a replacement pod");
+    assert!(patch < create, "released in the same sync, then replaced");
+    assert_eq!(live_pods(&s).len(), 3);
+
+    // Deleting the Deployment leaves the released pod alone.
+    run(&mut s, "kubectl delete deployment web");
+    settle(&mut s);
+    let left: Vec<String> = live_pods(&s).iter().map(|p| p.metadata.name.to_string()).collect();
+    assert_eq!(left, vec![pod]);
+}
+
+#[test]
+fn the_garbage_collector_drops_a_deleted_owner_from_a_dependent_that_has_another() {
+    let mut s = session(2);
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=1");
+    run(&mut s, "kubectl create deployment api --image=nginx:1.27 --replicas=1");
+    settle(&mut s);
+    let uid = |s: &Session, name: &str| s.sim.get(Kind::Deployment, "default", name).map(|d| d.meta().uid.to_string()).expect("deployment");
+    let (web, api) = (uid(&s, "web"), uid(&s, "api"));
+    apply(&mut s, &format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: shared\n  ownerReferences:\n  - {{apiVersion: apps/v1, kind: Deployment, name: web, uid: {web}}}\n  - {{apiVersion: apps/v1, kind: Deployment, name: api, uid: {api}}}\nspec:\n  containers:\n  - {{name: c, image: nginx:1.27}}\n"));
+    settle(&mut s);
+
+    run(&mut s, "kubectl delete deployment web");
+    settle(&mut s);
+    let shared = s.sim.get(Kind::Pod, "default", "shared").expect("kept: it has another owner").clone();
+    let owners: Vec<&str> = shared.meta().owner_references.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(owners, vec!["api"], "only the deleted owner's reference is gone");
+    assert!(s.sim.pods().all(|p| !p.metadata.name.starts_with("web-")), "web's own pods went with it");
+
+    run(&mut s, "kubectl delete deployment api");
+    settle(&mut s);
+    assert!(s.sim.get(Kind::Pod, "default", "shared").is_none(), "deleted with its last owner");
+}
+
+#[test]
+fn owner_references_of_kinds_the_controllers_do_not_watch_do_not_stop_the_simulation() {
+    let mut s = session(3);
+    apply(&mut s, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  ownerReferences:\n  - {apiVersion: v1, kind: Namespace, name: nowhere, uid: u-1}\n  - {apiVersion: v1, kind: Node, name: node-1, uid: u-2}\n  - {apiVersion: example.com/v1, kind: Widget, name: w, uid: u-3}\nspec:\n  containers:\n  - {name: c, image: nginx:1.27}\n");
+    settle(&mut s);
+    assert!(run(&mut s, "kubectl get pods").contains("p "));
+    // The Node is there, but not with that uid: that one reference is dropped. The GC cannot
+    // see Namespaces or Widgets and leaves those.
+    let owners: Vec<&str> = s.sim.get(Kind::Pod, "default", "p").expect("kept").meta().owner_references.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(owners, vec!["Namespace", "Widget"]);
+    let out = s.execute("kubectl apply -f -", Some("apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\n  ownerReferences:\n  - {apiVersion: '', kind: '', name: '', uid: ''}\nspec:\n  containers:\n  - {name: c, image: nginx:1.27}\n"));
+    assert!(out.is_error);
+    for field in ["apiVersion: Invalid value: \"\": version must not be empty", "kind: Invalid value: \"\": must not be empty", "uid: Invalid value: \"\": must not be empty"] {
+        assert!(out.text.contains(field), "{}", out.text);
+    }
+}
