@@ -136,3 +136,49 @@ fn owner_references_of_kinds_the_controllers_do_not_watch_do_not_stop_the_simula
         assert!(out.text.contains(field), "{}", out.text);
     }
 }
+
+#[test]
+fn foreground_deletion_removes_the_pods_then_the_replica_set_then_the_deployment() {
+    let mut s = session(4);
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=2");
+    settle(&mut s);
+    let before = s.sim.trace().entries().back().map_or(0, |e| e.seq);
+    run(&mut s, "kubectl delete deployment web --cascade=foreground");
+    let d = s.sim.get(Kind::Deployment, "default", "web").expect("kept until its dependents are gone").clone();
+    assert!(d.meta().deletion_timestamp.is_some());
+    assert_eq!(d.meta().finalizers.iter().map(|f| f.as_str()).collect::<Vec<_>>(), vec!["foregroundDeletion"]);
+    settle(&mut s);
+    assert!(s.sim.get(Kind::Deployment, "default", "web").is_none());
+    assert_eq!(s.sim.objects(Kind::ReplicaSet).count() + s.sim.pods().count(), 0);
+    let deletes: Vec<String> = s.sim.trace().entries().iter().filter(|e| e.seq > before && e.kind == MessageKind::EtcdWrite && e.verb == "DELETE").map(|e| e.key.clone()).collect();
+    let last = |prefix: &str| deletes.iter().rposition(|k| k.starts_with(prefix)).unwrap_or_else(|| panic!("no delete of {prefix} in {deletes:?}"));
+    let first = |prefix: &str| deletes.iter().position(|k| k.starts_with(prefix)).unwrap_or_else(|| panic!("no delete of {prefix} in {deletes:?}"));
+    assert!(last("/registry/pods/") < first("/registry/replicasets/"), "{deletes:?}");
+    assert!(last("/registry/replicasets/") < first("/registry/deployments/"), "{deletes:?}");
+}
+
+#[test]
+fn orphaned_replica_sets_keep_their_pods_and_the_next_deployment_adopts_them() {
+    let mut s = session(5);
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=2");
+    settle(&mut s);
+    let mut pods: Vec<String> = s.sim.pods().map(|p| p.metadata.name.to_string()).collect();
+    run(&mut s, "kubectl delete deployment web --cascade=orphan");
+    settle(&mut s);
+    assert!(s.sim.get(Kind::Deployment, "default", "web").is_none());
+    let rs = s.sim.objects(Kind::ReplicaSet).next().expect("kept").clone();
+    assert!(rs.meta().owner_references.is_empty() && rs.meta().finalizers.is_empty());
+    assert_eq!(s.sim.pods().map(|p| p.metadata.name.to_string()).collect::<Vec<_>>(), pods, "the pods run on");
+
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=3");
+    settle(&mut s);
+    let d = s.sim.get(Kind::Deployment, "default", "web").expect("created").clone();
+    let all: Vec<ObjectRc> = s.sim.objects(Kind::ReplicaSet).cloned().collect();
+    assert_eq!(all.len(), 1, "the old ReplicaSet is adopted, not duplicated");
+    assert_eq!(all[0].meta().uid, rs.meta().uid);
+    assert_eq!(all[0].meta().owner_references.iter().find(|r| r.controller).map(|r| r.uid.clone()), Some(d.meta().uid.clone()));
+    let now: Vec<String> = s.sim.pods().filter(|p| p.status.phase == "Running").map(|p| p.metadata.name.to_string()).collect();
+    assert_eq!(now.len(), 3);
+    pods.retain(|p| now.contains(p));
+    assert_eq!(pods.len(), 2, "the orphaned pods are among them");
+}

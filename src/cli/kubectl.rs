@@ -2,6 +2,7 @@
 //! through `Sim::call` (so every request shows in the trace), and prints what kubectl 1.32
 //! prints.
 
+use crate::sim::message::Propagation;
 use serde_json::{json, Value};
 
 use super::args::{flag, parse, FlagSpec, Parsed};
@@ -613,6 +614,8 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
     }
     let mut out = match output {
+        // Only errors: no empty List is printed before them (as when every name asked for is missing).
+        "yaml" | "json" if found.iter().all(|(_, v)| v.is_empty()) && !errors.is_empty() => String::new(),
         "yaml" | "json" => {
             let items: Vec<Value> = found.iter().flat_map(|(_, v)| v.iter().map(|o| o.to_value())).collect();
             let single = items.len() == 1 && p.positional.len() > 1 || items.len() == 1 && what.contains('/');
@@ -718,9 +721,21 @@ fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
 }
 
 fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
-    let specs = [NS_FLAGS[0], flag("selector", Some('l'), true), flag("filename", Some('f'), true), flag("grace-period", None, true), flag("force", None, false), flag("all", None, false), flag("now", None, false)];
+    let specs = [NS_FLAGS[0], flag("selector", Some('l'), true), flag("filename", Some('f'), true), flag("grace-period", None, true), flag("force", None, false), flag("all", None, false), flag("now", None, false), flag("cascade", None, false)];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
     let ns = namespace(&p);
+    // `--cascade` alone is background; true and false are the deprecated boolean forms.
+    let mut out = Vec::new();
+    let propagation = match p.get("cascade").unwrap_or("background") {
+        "background" | "true" => Propagation::Background,
+        "foreground" => Propagation::Foreground,
+        "orphan" => Propagation::Orphan,
+        "false" => {
+            out.push("warning: --cascade=false is deprecated (boolean value) and can be replaced with --cascade=orphan.".to_string());
+            Propagation::Orphan
+        }
+        other => return Err(format!("error: invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\"")),
+    };
     let grace = if p.has("force") || p.has("now") { Some(if p.has("force") { 0 } else { 1 }) } else { p.get("grace-period").and_then(|g| g.parse::<i64>().ok()).filter(|g| *g >= 0) };
     let mut targets: Vec<(Kind, String, String)> = Vec::new();
     if p.get("filename").is_some() {
@@ -755,7 +770,6 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             }
         }
     }
-    let mut out = Vec::new();
     let mut failed = false;
     if p.has("force") {
         out.push("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.".to_string());
@@ -763,6 +777,7 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
     for (kind, ns, name) in targets {
         let mut req = ApiRequest::new(Verb::Delete, kind, &ns, &name);
         req.grace_period = grace;
+        req.propagation = propagation;
         match sim.call(req) {
             Ok(_) => out.push(format!("{} {:?} {}", kind.singular_group(), name, if p.has("force") { "force deleted" } else { "deleted" })),
             Err(e) => {

@@ -105,7 +105,7 @@ impl ApiServer {
                 })?;
                 let next = self.prepare_update(ctx, &req, &current.value)?;
                 let (key, rev) = (current.key.clone(), current.mod_revision);
-                self.write(ctx, from, req, key, rev, TxnOp::Put(std::rc::Rc::new(next)));
+                self.write(ctx, from, req, key, rev, put_or_finish(next));
             }
             Verb::Patch => {
                 let patch = req.patch.as_deref().ok_or_else(|| err(StatusReason::BadRequest, "the request has no patch"))?;
@@ -113,7 +113,7 @@ impl ApiServer {
                 match patch_owners(&current.value, patch)? {
                     Some(next) => {
                         let (key, rev) = (current.key.clone(), current.mod_revision);
-                        self.write(ctx, from, req, key, rev, TxnOp::Put(std::rc::Rc::new(next)));
+                        self.write(ctx, from, req, key, rev, put_or_finish(next));
                     }
                     // A patch that changes nothing is answered without a write, as upstream's
                     // GuaranteedUpdate skips writing an unchanged object.
@@ -128,7 +128,7 @@ impl ApiServer {
                 let (key, rev) = (current.key.clone(), current.mod_revision);
                 let op = match current.value.as_pod() {
                     Some(pod) => graceful_pod_delete(ctx, pod, req.grace_period),
-                    None => TxnOp::Delete,
+                    None => mark_for_deletion(ctx, &current.value, req.propagation),
                 };
                 self.write(ctx, from, req, key, rev, op);
             }
@@ -346,29 +346,37 @@ impl ApiServer {
 }
 
 /// Applies an ownership patch to the stored object: None if it changes nothing.
-fn patch_owners(current: &ObjectRc, patch: &OwnerPatch) -> Result<Option<Object>, ApiError> {
+fn patch_owners(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, ApiError> {
     let (kind, meta) = (current.kind(), current.meta());
     if meta.uid != patch.uid {
         // The patch sets metadata.uid, which an update may not change: that is how its
         // precondition fails (the object was deleted and made again under the same name).
         return Err(invalid(kind, &meta.name, &[Cause { field: "metadata.uid".into(), message: format!("Invalid value: {}: field is immutable", quote(&patch.uid)) }]));
     }
+    let mut next = (**current).clone();
+    if let MetaOp::RemoveFinalizer(f) = &patch.op {
+        if !meta.finalizers.iter().any(|x| x == f) {
+            return Ok(None);
+        }
+        next.meta_mut().finalizers = meta.finalizers.iter().filter(|x| *x != f).cloned().collect::<Vec<_>>().into();
+        return Ok(Some(next));
+    }
     let mut refs = meta.owner_references.to_vec();
     match &patch.op {
-        OwnerOp::Add(r) => match refs.iter_mut().find(|x| x.uid == r.uid) {
+        MetaOp::Add(r) => match refs.iter_mut().find(|x| x.uid == r.uid) {
             Some(x) if x == r => return Ok(None),
             Some(x) => *x = r.clone(),
             None => refs.push(r.clone()),
         },
-        OwnerOp::Remove(r) => {
+        MetaOp::Remove(r) => {
             let before = refs.len();
             refs.retain(|x| x.uid != r.uid);
             if refs.len() == before {
                 return Ok(None);
             }
         }
+        MetaOp::RemoveFinalizer(_) => {}
     }
-    let mut next = (**current).clone();
     next.meta_mut().owner_references = refs.into();
     let causes = validate(&next);
     if !causes.is_empty() {
@@ -419,6 +427,43 @@ fn matches_request(o: &ObjectRc, req: &ApiRequest) -> bool {
 fn filtered_list(etcd: &Etcd, req: &ApiRequest) -> Vec<ObjectRc> {
     let prefix = list_prefix(req);
     etcd.range(&prefix).map(|(_, kv)| &kv.value).filter(|o| matches_request(o, req)).cloned().collect()
+}
+
+/// Deleting anything but a pod: at once, unless it has finalizers (its own, or the one the
+/// propagation policy adds); then it is only marked (deletionTimestamp) until they are removed.
+/// (Pods keep kubesim's graceful deletion and ignore finalizers and `--cascade`.)
+fn mark_for_deletion(ctx: &mut Ctx, current: &ObjectRc, propagation: Propagation) -> TxnOp {
+    let meta = current.meta();
+    let add = propagation.finalizer().filter(|f| !meta.finalizers.iter().any(|x| x == f));
+    if meta.finalizers.is_empty() && add.is_none() {
+        return TxnOp::Delete;
+    }
+    if meta.deletion_timestamp.is_some() && add.is_none() {
+        return TxnOp::Put(current.clone());
+    }
+    let mut next = (**current).clone();
+    let m = next.meta_mut();
+    if m.deletion_timestamp.is_none() {
+        m.deletion_timestamp = Some(ctx.now);
+        m.deletion_grace_period_seconds = Some(0);
+    }
+    if let Some(f) = add {
+        let mut finalizers = m.finalizers.to_vec();
+        finalizers.push(f.into());
+        m.finalizers = finalizers.into();
+    }
+    TxnOp::Put(std::rc::Rc::new(next))
+}
+
+/// The write for an updated object: an object marked for deletion whose last finalizer has
+/// just been removed is deleted (pods go through graceful deletion instead).
+fn put_or_finish(next: Object) -> TxnOp {
+    let m = next.meta();
+    if m.deletion_timestamp.is_some() && m.finalizers.is_empty() && next.kind() != Kind::Pod {
+        TxnOp::Delete
+    } else {
+        TxnOp::Put(std::rc::Rc::new(next))
+    }
 }
 
 fn graceful_pod_delete(ctx: &mut Ctx, pod: &Pod, grace: Option<i64>) -> TxnOp {

@@ -126,44 +126,76 @@ pub struct ApiRequest {
     /// server tries another generated name when one is taken, 8 attempts in all).
     pub name_attempts: u8,
     /// What a PATCH changes.
-    pub patch: Option<Box<OwnerPatch>>,
+    pub patch: Option<Box<MetaPatch>>,
+    /// Delete: what happens to the object's dependents (DeleteOptions.propagationPolicy).
+    pub propagation: Propagation,
 }
 
+/// kubectl delete's `--cascade`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Propagation {
+    /// The object goes at once; the garbage collector then deletes its dependents.
+    #[default]
+    Background,
+    /// The object stays, marked for deletion, until the garbage collector has deleted its
+    /// dependents (the `foregroundDeletion` finalizer).
+    Foreground,
+    /// The dependents are kept and lose their reference to it (the `orphan` finalizer).
+    Orphan,
+}
+
+impl Propagation {
+    /// The finalizer the API server adds for this policy.
+    pub fn finalizer(self) -> Option<&'static str> {
+        match self {
+            Propagation::Background => None,
+            Propagation::Foreground => Some(FOREGROUND_FINALIZER),
+            Propagation::Orphan => Some(ORPHAN_FINALIZER),
+        }
+    }
+}
+
+pub const ORPHAN_FINALIZER: &str = "orphan";
+pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
+
 /// The merge patches controllers send about ownership (controller_ref_manager.go's AdoptPod and
-/// ReleasePod, and the garbage collector's removal of a dangling owner). Each names the
+/// ReleasePod; the garbage collector's removal of a dangling owner and of the finalizer it
+/// has done the work of). Each names the
 /// object's uid as a precondition, so a patch meant for one object never lands on another of
 /// the same name; it carries no resourceVersion, so the API server retries it on a conflict.
 #[derive(Clone, Debug, PartialEq)]
-pub struct OwnerPatch {
+pub struct MetaPatch {
     /// The patched object's uid (the precondition).
     pub uid: Str,
-    pub op: OwnerOp,
+    pub op: MetaOp,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum OwnerOp {
+pub enum MetaOp {
     /// Add this owner reference (a controller adopting an orphan).
     Add(OwnerReference),
     /// Remove the reference to this owner (matched by uid).
     Remove(OwnerReference),
+    /// Remove this finalizer.
+    RemoveFinalizer(Str),
 }
 
-impl OwnerPatch {
+impl MetaPatch {
     /// The request that applies `op` to `object`.
-    pub fn request(object: &Object, op: OwnerOp) -> ApiRequest {
+    pub fn request(object: &Object, op: MetaOp) -> ApiRequest {
         let mut req = ApiRequest::new(Verb::Patch, object.kind(), object.meta().namespace.clone(), object.meta().name.clone());
-        req.patch = Some(Box::new(OwnerPatch { uid: object.meta().uid.clone(), op }));
+        req.patch = Some(Box::new(MetaPatch { uid: object.meta().uid.clone(), op }));
         req
     }
 }
 
 impl ApiRequest {
     pub fn new(verb: Verb, kind: Kind, namespace: impl Into<Str>, name: impl Into<Str>) -> Self {
-        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None }
+        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None, propagation: Propagation::Background }
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
         let (namespace, name) = (object.meta().namespace.clone(), object.meta().name.clone());
-        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::rc::Rc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None }
+        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::rc::Rc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None, propagation: Propagation::Background }
     }
 }
 

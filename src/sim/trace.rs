@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::message::{Body, Component, CriCall, CriReply, EtcdReply, OwnerOp, Timer, Verb};
+use super::message::{Body, Component, CriCall, CriReply, EtcdReply, MetaOp, Propagation, Timer, Verb};
 use super::etcd::TxnOp;
 use super::time::SimTime;
 
@@ -114,9 +114,11 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
             let summary = match r.verb {
                 Verb::Bind => format!("bind pod {}/{} to {}", r.namespace, r.name, r.node_name.as_deref().unwrap_or("")),
                 Verb::Watch => format!("watch {target}{}", r.node_name.as_ref().map(|n| format!(" (spec.nodeName={n})")).unwrap_or_default()),
+                Verb::Delete if r.propagation != Propagation::Background => format!("delete {target} (propagationPolicy: {:?})", r.propagation),
                 Verb::Patch => match r.patch.as_deref().map(|p| &p.op) {
-                    Some(OwnerOp::Add(o)) => format!("patch {target}: add owner {}/{}", o.kind, o.name),
-                    Some(OwnerOp::Remove(o)) => format!("patch {target}: remove owner {}/{}", o.kind, o.name),
+                    Some(MetaOp::Add(o)) => format!("patch {target}: add owner {}/{}", o.kind, o.name),
+                    Some(MetaOp::Remove(o)) => format!("patch {target}: remove owner {}/{}", o.kind, o.name),
+                    Some(MetaOp::RemoveFinalizer(f)) => format!("patch {target}: remove finalizer {f}"),
                     None => format!("patch {target}"),
                 },
                 v => format!("{} {target}", v.name().to_lowercase()),

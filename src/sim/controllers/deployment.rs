@@ -3,6 +3,11 @@
 //! whose template matches) and the old ones, then either scales (sync.go) or rolls out
 //! (rolling.go: surge the new one up, drain the old ones within maxUnavailable), and writes
 //! the Deployment's status (progress.go's conditions).
+//!
+//! Like upstream's ClaimReplicaSets, a sync first adopts the orphan ReplicaSets whose labels
+//! its selector matches (one left behind by `kubectl delete deployment --cascade=orphan` is
+//! taken back by the next Deployment of that name) and releases its own that it no longer
+//! matches; the sync goes on when those patches come back through the watch.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +27,8 @@ pub struct DeploymentController {
     queue: WorkQueue,
     /// ReplicaSets this controller created but has not yet seen through its watch.
     pending_creates: BTreeMap<Str, RequestId>,
+    /// Ownership patches in flight: request id → Deployment key.
+    patching: BTreeMap<RequestId, Str>,
 }
 
 impl Default for DeploymentController {
@@ -71,27 +78,36 @@ fn replicas_of(rs: &ReplicaSet) -> i32 {
 
 impl DeploymentController {
     pub fn new() -> Self {
-        DeploymentController { queue: WorkQueue::default(), pending_creates: BTreeMap::new() }
+        DeploymentController { queue: WorkQueue::default(), pending_creates: BTreeMap::new(), patching: BTreeMap::new() }
     }
 
     /// The informer handlers: a changed Deployment, or a ReplicaSet it controls, queues the
-    /// Deployment.
-    pub fn on_change(&mut self, kind: Kind, change: &Change) {
+    /// Deployment; an orphan ReplicaSet queues the Deployments that match it (getDeploymentsForReplicaSet).
+    pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change) {
         let o = change.object();
         match kind {
             Kind::Deployment => self.queue.add(object_key(o)),
-            Kind::ReplicaSet => {
-                if let Some(owner) = controller_of(o).filter(|r| r.kind == "Deployment") {
+            Kind::ReplicaSet => match controller_of(o) {
+                Some(owner) if owner.kind == "Deployment" => {
                     self.pending_creates.remove(&object_key(o));
                     self.queue.add(Str::concat(&[o.namespace(), "/", &owner.name]));
                 }
-            }
+                Some(_) => {}
+                None if matches!(change, Change::Deleted(_)) => {}
+                None => {
+                    let matching: Vec<Str> = informers.get(Kind::Deployment).values().filter(|d| d.namespace() == o.namespace() && d.as_deployment().is_some_and(|d| d.spec.selector.matches(&o.meta().labels))).map(|d| object_key(d)).collect();
+                    for key in matching {
+                        self.queue.add(key);
+                    }
+                }
+            },
             _ => {}
         }
     }
 
     pub fn on_response(&mut self, resp: &ApiResponse) {
         self.queue.done(resp.id);
+        self.patching.remove(&resp.id);
         if let (Verb::Create, Kind::ReplicaSet, Err(_)) = (resp.verb, resp.kind, &resp.result) {
             self.pending_creates.retain(|_, id| *id != resp.id);
         }
@@ -109,6 +125,9 @@ impl DeploymentController {
         let Some(d_obj) = informers.get(Kind::Deployment).get(ns, name).cloned() else { return };
         let Some(d) = d_obj.as_deployment() else { return };
         if d.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        if self.claim_replica_sets(ctx, informers, key, &d_obj, d) {
             return;
         }
         let owned: Vec<ReplicaSet> = informers
@@ -171,6 +190,31 @@ impl DeploymentController {
         }
         self.cleanup_old(ctx, key, d, &old);
         self.sync_status(ctx, key, d, Some(&new_rs), &owned);
+    }
+
+    /// ClaimReplicaSets: patches adopting the orphans the selector matches and releasing owned
+    /// ones it no longer matches. True if any is in flight: the sync waits for them.
+    fn claim_replica_sets(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str, d_obj: &ObjectRc, d: &Deployment) -> bool {
+        if self.patching.values().any(|k| k == key) {
+            return true;
+        }
+        let mut patches = Vec::new();
+        for rs in informers.get(Kind::ReplicaSet).iter().filter(|o| o.namespace() == d.metadata.namespace) {
+            let selected = d.spec.selector.matches(&rs.meta().labels);
+            match controller_of(rs) {
+                Some(c) if c.uid == d.metadata.uid && !selected => patches.push(MetaPatch::request(rs, MetaOp::Remove(c.clone()))),
+                None if selected && rs.meta().deletion_timestamp.is_none() => {
+                    let owner = OwnerReference { api_version: "apps/v1".into(), kind: "Deployment".into(), name: d.metadata.name.clone(), uid: d_obj.meta().uid.clone(), controller: true, block_owner_deletion: true };
+                    patches.push(MetaPatch::request(rs, MetaOp::Add(owner)));
+                }
+                _ => {}
+            }
+        }
+        for req in patches {
+            let id = self.queue.request(ctx, key, req);
+            self.patching.insert(id, key.clone());
+        }
+        self.patching.values().any(|k| k == key)
     }
 
     fn surge_and_unavailable(&self, d: &Deployment) -> (i32, i32) {

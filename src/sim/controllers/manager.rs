@@ -63,7 +63,7 @@ impl ControllerManager {
                         ControllerKind::Deployment => self.deployments.on_response(resp),
                         ControllerKind::ReplicaSet => as_controller(ctx, k, |ctx| self.replicasets.on_response(ctx, inf, resp)),
                         ControllerKind::Endpoints => self.endpoints.on_response(resp),
-                        ControllerKind::GarbageCollector => {}
+                        ControllerKind::GarbageCollector => as_controller(ctx, k, |ctx| self.gc.on_response(ctx, resp)),
                     }
                 }
             }
@@ -71,7 +71,7 @@ impl ControllerManager {
                 let Some(changes) = self.informers.handle(ctx, &body) else { return };
                 let inf = &self.informers;
                 for (kind, change) in changes.iter() {
-                    self.deployments.on_change(kind, change);
+                    self.deployments.on_change(inf, kind, change);
                     self.replicasets.on_change(inf, kind, change);
                     self.endpoints.on_change(inf, kind, change);
                     if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node) {

@@ -250,11 +250,11 @@ impl ReplicaSetController {
             }
             let selected = rs.spec.selector.matches(&pod.meta().labels);
             let op = match controller_of(&pod) {
-                Some(c) if c.uid == rs.metadata.uid && !selected => OwnerOp::Remove(c.clone()),
-                None if selected && pod.as_pod().is_some_and(is_active) => OwnerOp::Add(controller_ref(rs_obj, rs)),
+                Some(c) if c.uid == rs.metadata.uid && !selected => MetaOp::Remove(c.clone()),
+                None if selected && pod.as_pod().is_some_and(is_active) => MetaOp::Add(controller_ref(rs_obj, rs)),
                 _ => continue,
             };
-            let id = self.queue.request(ctx, key, OwnerPatch::request(&pod, op));
+            let id = self.queue.request(ctx, key, MetaPatch::request(&pod, op));
             self.patching.insert(id, pod.meta().uid.clone());
         }
     }
