@@ -35,11 +35,12 @@ impl SimDuration {
     pub const fn micros(us: u64) -> Self {
         SimDuration(us)
     }
+    /// (Saturating, as `secs`: durations can come from user input, such as a pod's grace period.)
     pub const fn millis(ms: u64) -> Self {
-        SimDuration(ms * 1_000)
+        SimDuration(ms.saturating_mul(1_000))
     }
     pub const fn secs(s: u64) -> Self {
-        SimDuration(s * 1_000_000)
+        SimDuration(s.saturating_mul(1_000_000))
     }
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / 1e6

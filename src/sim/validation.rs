@@ -179,6 +179,59 @@ fn validate_selector(selector: &LabelSelector, template: &PodTemplateSpec, cause
     }
 }
 
+/// How field errors print an IntOrString (Go's %#v of the struct).
+fn intstr_shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => format!("intstr.IntOrString{{Type:1, IntVal:0, StrVal:{s:?}}}"),
+        serde_json::Value::Number(n) => format!("intstr.IntOrString{{Type:0, IntVal:{n}, StrVal:\"\"}}"),
+        other => other.to_string(),
+    }
+}
+
+/// An int-or-percent as a number and whether it is a percentage; Err with the cause's value and
+/// message otherwise (ValidatePositiveIntOrPercent).
+fn int_or_percent(v: &serde_json::Value) -> Result<(i64, bool), (String, &'static str)> {
+    match v {
+        serde_json::Value::Number(n) => match n.as_i64().filter(|i| i32::try_from(*i).is_ok()) {
+            Some(i) if i < 0 => Err((i.to_string(), "must be greater than or equal to 0")),
+            Some(i) => Ok((i, false)),
+            // (A real API server cannot even decode a number that is not an int32.)
+            None => Err((n.to_string(), "must be an integer or percentage (e.g '5%')")),
+        },
+        serde_json::Value::String(s) => match s.strip_suffix('%').filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())).and_then(|d| d.parse::<i64>().ok()) {
+            Some(p) => Ok((p, true)),
+            None => Err((intstr_shown(v), "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")),
+        },
+        other => Err((other.to_string(), "must be an integer or percentage (e.g '5%')")),
+    }
+}
+
+/// ValidateRollingUpdateDeployment, in its order.
+fn validate_rolling_update(ru: &RollingUpdateDeployment, causes: &mut Vec<Cause>) {
+    const FIELD: &str = "spec.strategy.rollingUpdate";
+    let mut check = |name: &str, v: &Option<serde_json::Value>| -> Option<(i64, bool)> {
+        let v = v.as_ref()?;
+        match int_or_percent(v) {
+            Ok(x) => Some(x),
+            Err((shown, message)) => {
+                causes.push(Cause::invalid(&format!("{FIELD}.{name}"), shown, message));
+                None
+            }
+        }
+    };
+    let unavailable = check("maxUnavailable", &ru.max_unavailable);
+    let surge = check("maxSurge", &ru.max_surge);
+    let shown = ru.max_unavailable.as_ref().map(intstr_shown).unwrap_or_default();
+    if let (Some((0, _)), Some((0, _))) = (unavailable, surge) {
+        causes.push(Cause::invalid(&format!("{FIELD}.maxUnavailable"), &shown, "may not be 0 when `maxSurge` is 0"));
+    }
+    if let Some((u, true)) = unavailable {
+        if u > 100 {
+            causes.push(Cause::invalid(&format!("{FIELD}.maxUnavailable"), &shown, "must not be greater than 100%"));
+        }
+    }
+}
+
 /// ValidateOwnerReferences (apimachinery): every reference names its owner fully, and at most
 /// one is the controller. (The path has no index, as upstream's has none.)
 fn validate_owner_references(refs: &[OwnerReference], causes: &mut Vec<Cause>) {
@@ -221,6 +274,9 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
             validate_pod_spec("spec.template.spec", &d.spec.template.spec, &mut causes);
             if !matches!(d.spec.strategy.type_.as_str(), "" | "RollingUpdate" | "Recreate") {
                 causes.push(Cause { field: "spec.strategy.type".into(), message: format!("Unsupported value: {}: supported values: \"Recreate\", \"RollingUpdate\"", quote(&d.spec.strategy.type_)) });
+            }
+            if let Some(ru) = &d.spec.strategy.rolling_update {
+                validate_rolling_update(ru, &mut causes);
             }
         }
         Object::ReplicaSet(r) => {

@@ -59,17 +59,19 @@ fn templates_equal(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
     a == b
 }
 
-/// Resolves a maxSurge/maxUnavailable int-or-percent against the replica count.
+/// Resolves a maxSurge/maxUnavailable int-or-percent against the replica count. (Validation
+/// has refused what is not one; the clamps keep any value from overflowing the sums below.)
 fn resolve(v: &Option<Value>, replicas: i32, round_up: bool) -> i32 {
-    match v {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or(0).clamp(0, i32::MAX as i64) as i32,
+    let n = match v {
+        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
         Some(Value::String(s)) => {
             let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(25);
-            let x = pct * replicas as i64;
-            (if round_up { (x + 99) / 100 } else { x / 100 }) as i32
+            let x = pct.clamp(0, i32::MAX as i64) * replicas.max(0) as i64;
+            if round_up { (x + 99) / 100 } else { x / 100 }
         }
         _ => 0,
-    }
+    };
+    n.clamp(0, crate::sim::validation::MAX_REPLICAS as i64) as i32
 }
 
 fn replicas_of(rs: &ReplicaSet) -> i32 {
