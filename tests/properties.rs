@@ -77,3 +77,29 @@ fn the_trace_is_ordered_and_etcd_replies_carry_growing_revisions() {
     let revs: Vec<u64> = replies.iter().filter(|e| !e.summary.contains("keys at")).map(|e| e.revision).collect();
     assert!(revs.windows(2).all(|w| w[0] < w[1]), "each write gets a new, higher revision");
 }
+
+#[test]
+fn scaling_down_takes_pods_from_the_nodes_that_have_the_most() {
+    // getPodsToDelete ranks each pod by the pods of its Deployment on the same node, so
+    // scaling down one at a time keeps the spread the scheduler made (the walkthrough's
+    // 2 + 1 becomes 1 + 1). (The ranks are counted once per sync: a bigger step takes all
+    // its victims from the most crowded node, in a real cluster too.)
+    for seed in 1..=4u64 {
+        let mut s = Session::new(SimConfig { seed, nodes: 3, ..Default::default() });
+        assert!(!s.execute("kubectl create deployment web --image=nginx:1.27 --replicas=10", None).is_error);
+        s.sim.run_until_settled(SimDuration::secs(120));
+        for replicas in (1..10).rev() {
+            assert!(!s.execute(&format!("kubectl scale deployment web --replicas={replicas}"), None).is_error);
+            s.sim.run_until_settled(SimDuration::secs(120));
+            s.sim.run_for(SimDuration::secs(40)); // past graceful termination
+            s.sim.run_until_settled(SimDuration::secs(120));
+            let mut per_node = std::collections::BTreeMap::new();
+            for p in s.sim.pods().filter(|p| !p.is_terminating()) {
+                *per_node.entry(p.spec.node_name.to_string()).or_insert(0) += 1;
+            }
+            let counts: Vec<i32> = ["node-1", "node-2", "node-3"].iter().map(|n| per_node.get(*n).copied().unwrap_or(0)).collect();
+            assert_eq!(counts.iter().sum::<i32>(), replicas, "seed {seed}");
+            assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1, "seed {seed}: {replicas} replicas spread {counts:?}");
+        }
+    }
+}

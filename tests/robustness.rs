@@ -20,6 +20,9 @@ const MANIFESTS: &[&str] = &[
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: owned\n  ownerReferences:\n  - {apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: u-1, controller: true, blockOwnerDeletion: true}\n  finalizers: [example.com/keep]\nspec:\n  containers:\n  - {name: c, image: nginx}\n",
     "apiVersion: v1\nkind: Node\nmetadata:\n  name: node-9\n  labels: {topology.kubernetes.io/zone: z1}\nspec:\n  unschedulable: false\n  taints:\n  - {key: dedicated, value: special, effect: NoSchedule}\n",
     "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: team\nspec:\n  replicas: 2\n  paused: false\n  minReadySeconds: 5\n  progressDeadlineSeconds: 60\n  revisionHistoryLimit: 1\n  strategy: {type: Recreate}\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n      annotations: {note: x}\n    spec:\n      priority: 10\n      restartPolicy: Always\n      containers:\n      - name: app\n        image: nginx:1.28\n        command: [nginx]\n        args: [-g, daemon off;]\n        resources:\n          requests: {cpu: '2', memory: 1Gi, pods: '1'}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: pinned-\nspec:\n  nodeName: node-2\n  schedulerName: default-scheduler\n  restartPolicy: Never\n  containers:\n  - name: c\n    image: nginx\n    resources:\n      requests: {cpu: '64', memory: 1Ti}\n",
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: np\nspec:\n  type: NodePort\n  sessionAffinity: ClientIP\n  internalTrafficPolicy: Local\n  selector: {app: web}\n  ports:\n  - {name: http, port: 8080, targetPort: 80, nodePort: 30080}\n",
 ];
 
 /// Field names the API knows, to insert where they do not belong (or where they do).

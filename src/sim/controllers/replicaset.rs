@@ -16,6 +16,7 @@ use crate::sim::informer::{Change, Informers};
 use crate::sim::keyed::FxHashMap;
 use crate::sim::message::*;
 use crate::sim::objects::*;
+use crate::sim::time::SimTime;
 
 /// Pods created or deleted per sync at most (the real controller's burstReplicas).
 const BURST_REPLICAS: usize = 500;
@@ -313,13 +314,13 @@ impl ReplicaSetController {
         self.claim(ctx, informers, key, &rs_obj, rs);
         let satisfied = self.expectations.get(key).is_none_or(|e| e.adds <= 0 && e.dels <= 0);
         if satisfied && rs.metadata.deletion_timestamp.is_none() {
-            self.manage_replicas(ctx, key, &rs_obj, rs);
+            self.manage_replicas(ctx, informers, key, &rs_obj, rs);
         }
         self.update_status(ctx, key, rs);
     }
 
     /// manageReplicas: the diff between desired and actual, in bursts.
-    fn manage_replicas(&mut self, ctx: &mut Ctx, key: &Str, rs_obj: &ObjectRc, rs: &ReplicaSet) {
+    fn manage_replicas(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str, rs_obj: &ObjectRc, rs: &ReplicaSet) {
         let want = rs.spec.replicas.unwrap_or(1).max(0) as usize;
         let owned = self.pods_by_owner.get(&rs.metadata.uid);
         let have = owned.map_or(0, |o| o.pods.len());
@@ -334,16 +335,33 @@ impl ReplicaSetController {
             }
         } else if have > want {
             let n = (have - want).min(BURST_REPLICAS);
-            let mut ranked: Vec<&Pod> = owned.map(|o| o.pods.values().filter_map(|(p, _)| p.as_pod()).collect()).unwrap_or_default();
-            // getPodsToDelete: the least useful pods first (controller.ActivePods ordering).
-            ranked.sort_by(|a, b| deletion_rank(a).cmp(&deletion_rank(b)));
-            let victims: Vec<(Str, Str)> = ranked.into_iter().take(n).map(|p| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
+            // getPodsToDelete: each pod ranked by the related pods on its node, then the least
+            // useful first.
+            let per_node = self.pods_per_node(informers, rs_obj);
+            let mut ranked: Vec<(&Pod, usize)> = owned.map(|o| o.pods.values().filter_map(|(p, _)| p.as_pod()).map(|p| (p, per_node.get(&p.spec.node_name).copied().unwrap_or(0))).collect()).unwrap_or_default();
+            let now = ctx.now;
+            ranked.sort_by(|a, b| deletion_order(a, b, now));
+            let victims: Vec<(Str, Str)> = ranked.into_iter().take(n).map(|(p, _)| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
             self.expectations.insert(key.clone(), Expectations { adds: 0, dels: n as i64 });
             for (ns, name) in victims {
                 let id = self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::Pod, &ns, &name));
                 self.deleting.insert(id, (key.clone(), name));
             }
         }
+    }
+
+    /// getPodsRankedByRelatedPodsOnSameNode: active pods per node, counting this ReplicaSet's
+    /// and those of the other ReplicaSets its Deployment controls (getIndirectlyRelatedPods).
+    fn pods_per_node(&self, informers: &Informers, rs_obj: &ObjectRc) -> FxHashMap<Str, usize> {
+        let owners: Vec<Str> = match controller_of(rs_obj) {
+            Some(d) => informers.get(Kind::ReplicaSet).values().filter(|r| r.namespace() == rs_obj.namespace() && controller_of(r).is_some_and(|c| c.uid == d.uid)).map(|r| r.meta().uid.clone()).collect(),
+            None => vec![rs_obj.meta().uid.clone()],
+        };
+        let mut per_node = FxHashMap::default();
+        for pod in owners.iter().filter_map(|uid| self.pods_by_owner.get(uid)).flat_map(|o| o.pods.values()).filter_map(|(p, _)| p.as_pod()) {
+            *per_node.entry(pod.spec.node_name.clone()).or_insert(0) += 1;
+        }
+        per_node
     }
 
     /// calculateStatus + updateReplicaSetStatus: write only when something changed.
@@ -359,16 +377,59 @@ impl ReplicaSetController {
     }
 }
 
-/// Smaller sorts first, i.e. is deleted first: unscheduled, then pending, then not ready,
-/// then the most recently created.
-fn deletion_rank(p: &Pod) -> (u8, u8, u8, std::cmp::Reverse<Option<crate::sim::time::SimTime>>, &str) {
-    let assigned = u8::from(!p.spec.node_name.is_empty());
-    let phase = match p.status.phase.as_str() {
-        "Pending" => 0,
-        "Running" => 2,
-        _ => 1,
+/// ActivePodsWithRanks.Less (controller_utils.go), with its pod's rank (related pods on the
+/// same node): Less if `a` is to be deleted before `b`. Unassigned first; then Pending before
+/// Unknown before Running; not ready before ready; a lower pod-deletion-cost annotation first;
+/// more related pods on its node first; ready for less time first; more container restarts
+/// first; created more recently first. Times compare on LogarithmicScaleDown's scale (GA
+/// since 1.31): within the same power of two of age, the lower uid goes first, which makes
+/// the choice among like pods pseudo-random. (The name settles what upstream leaves to its
+/// sort.)
+fn deletion_order((a, rank_a): &(&Pod, usize), (b, rank_b): &(&Pod, usize), now: SimTime) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn phase(p: &Pod) -> u8 {
+        match p.status.phase.as_str() {
+            "Unknown" => 1,
+            "Running" => 2,
+            _ => 0,
+        }
+    }
+    fn deletion_cost(p: &Pod) -> i32 {
+        p.metadata.annotations.get("controller.kubernetes.io/pod-deletion-cost").and_then(|c| c.parse::<i32>().ok()).unwrap_or(0)
+    }
+    fn ready_since(p: &Pod) -> Option<SimTime> {
+        p.status.conditions.iter().find(|c| c.type_ == "Ready" && c.status == "True").and_then(|c| c.last_transition_time)
+    }
+    fn max_restarts(p: &Pod) -> i32 {
+        p.status.container_statuses.iter().map(|c| c.restart_count).max().unwrap_or(0)
+    }
+    // afterOrZero and logarithmicRankDiff: Less if `x` is unset or more recent.
+    let by_age = |x: Option<SimTime>, y: Option<SimTime>| -> Ordering {
+        match (x, y) {
+            (Some(x), Some(y)) if x != y => {
+                let log_age = |t: SimTime| match now.since(t).0.saturating_mul(1_000) {
+                    0 => -1,
+                    ns => (ns as f64).log2() as i64,
+                };
+                match log_age(x).cmp(&log_age(y)) {
+                    Ordering::Equal => a.metadata.uid.cmp(&b.metadata.uid),
+                    o => o,
+                }
+            }
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            _ => Ordering::Equal,
+        }
     };
-    (assigned, phase, u8::from(p.is_ready()), std::cmp::Reverse(p.metadata.creation_timestamp), p.metadata.name.as_str())
+    b.spec.node_name.is_empty().cmp(&a.spec.node_name.is_empty())
+        .then_with(|| phase(a).cmp(&phase(b)))
+        .then_with(|| a.is_ready().cmp(&b.is_ready()))
+        .then_with(|| deletion_cost(a).cmp(&deletion_cost(b)))
+        .then_with(|| rank_b.cmp(rank_a))
+        .then_with(|| if a.is_ready() && b.is_ready() { by_age(ready_since(a), ready_since(b)) } else { Ordering::Equal })
+        .then_with(|| max_restarts(b).cmp(&max_restarts(a)))
+        .then_with(|| by_age(a.metadata.creation_timestamp, b.metadata.creation_timestamp))
+        .then_with(|| a.metadata.name.cmp(&b.metadata.name))
 }
 
 /// The owner reference a ReplicaSet puts on the pods it controls.
