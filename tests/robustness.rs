@@ -156,7 +156,7 @@ fn random_command(rng: &mut Rng) -> String {
     let name = if rng.below(5) == 0 { ["node-2", "web", "web-x"][rng.below(3) as usize] } else { name };
     let n = [0i64, 1, 5, -3, 200_000][rng.below(5) as usize];
     let cascade = ["", " --cascade=orphan", " --cascade=foreground", " --cascade=background", " --force --grace-period=0"][rng.below(5) as usize];
-    match rng.below(12) {
+    match rng.below(13) {
         0 => format!("kubectl scale {kind} {name} --replicas={n}"),
         1 => format!("kubectl delete {kind} {name}{cascade}"),
         2 => format!("kubectl label {kind} {name} app={} --overwrite", ["web", "api", "debug", "-"][rng.below(4) as usize]),
@@ -168,6 +168,7 @@ fn random_command(rng: &mut Rng) -> String {
         8 => format!("kubectl create deployment {name} --image=nginx:1.27 --replicas={n}"),
         9 => format!("kubectl expose deployment {name} --port=80"),
         10 => format!("kubectl delete pods -l app={} --now", ["web", "api"][rng.below(2) as usize]),
+        11 => ["node add node-9", "node remove node-1", "node remove node-9", "kubelet stop node-2", "kubelet start node-2", "node add node-2"][rng.below(6) as usize].into(),
         _ => format!("kubectl get {kind} -o yaml"),
     }
 }
@@ -193,12 +194,12 @@ fn mutated_manifests_and_the_commands_that_follow_never_stop_the_simulation() {
             };
             let run_for = SimDuration::millis(rng.below(20_000));
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                let out = if input.starts_with("kubectl") { s.execute(&input, None) } else { s.execute("kubectl apply -f -", Some(&input)) };
+                let out = if input.starts_with("kubectl") || !input.contains('\n') { s.execute(&input, None) } else { s.execute("kubectl apply -f -", Some(&input)) };
                 s.sim.run_for(run_for);
                 out
             }));
             match outcome {
-                Ok(out) => applied += usize::from(!out.is_error && !input.starts_with("kubectl")),
+                Ok(out) => applied += usize::from(!out.is_error && input.contains('\n')),
                 Err(_) => panic!("seed {seed}, step {step}: the simulation panicked on\n{input}"),
             }
         }

@@ -95,7 +95,7 @@ impl DeploymentController {
                     self.queue.add(Str::concat(&[o.namespace(), "/", &owner.name]));
                 }
                 Some(_) => {}
-                None if matches!(change, Change::Deleted(_)) => {}
+                // (A deleted one too: a Deployment waiting to adopt it syncs again.)
                 None => {
                     let matching: Vec<Str> = informers.get(Kind::Deployment).values().filter(|d| d.namespace() == o.namespace() && d.as_deployment().is_some_and(|d| d.spec.selector.matches(&o.meta().labels))).map(|d| object_key(d)).collect();
                     for key in matching {

@@ -39,6 +39,8 @@ pub struct GarbageCollector {
     finalizing: BTreeMap<Str, (ObjectRc, &'static str)>,
     /// Orphaning patches in flight: request id → owner uid.
     orphaning: BTreeMap<RequestId, Str>,
+    /// Deletes in flight: request id → what (a refused one may be tried again).
+    deletes: BTreeMap<RequestId, (Kind, Str, Str)>,
 }
 
 impl Default for GarbageCollector {
@@ -49,12 +51,17 @@ impl Default for GarbageCollector {
 
 impl GarbageCollector {
     pub fn new() -> Self {
-        GarbageCollector { dependents: FxHashMap::default(), live: FxHashSet::default(), deleting: FxHashSet::default(), finalizing: BTreeMap::new(), orphaning: BTreeMap::new() }
+        GarbageCollector { dependents: FxHashMap::default(), live: FxHashSet::default(), deleting: FxHashSet::default(), finalizing: BTreeMap::new(), orphaning: BTreeMap::new(), deletes: BTreeMap::new() }
     }
 
     /// Answers to the GC's own writes: once an owner's dependents are all orphaned, its
     /// `orphan` finalizer goes.
     pub fn on_response(&mut self, ctx: &mut Ctx, resp: &ApiResponse) {
+        if let Some(id) = self.deletes.remove(&resp.id) {
+            if resp.result.is_err() {
+                self.deleting.remove(&id);
+            }
+        }
         if let Some(uid) = self.orphaning.remove(&resp.id) {
             if !self.orphaning.values().any(|u| *u == uid) {
                 self.finish(ctx, &uid);
@@ -210,7 +217,8 @@ impl GarbageCollector {
         if force {
             req.grace_period = Some(0);
         }
-        ctx.request(req);
+        let id = ctx.request(req);
+        self.deletes.insert(id, (kind, ns, name));
     }
 }
 
