@@ -176,9 +176,11 @@ fn random_command(rng: &mut Rng) -> String {
 #[test]
 fn mutated_manifests_and_the_commands_that_follow_never_stop_the_simulation() {
     let mut applied = 0;
-    // ROBUSTNESS_SEEDS=1000 searches longer (CI runs the first 16).
+    // ROBUSTNESS_SEEDS=1000 searches longer, ROBUSTNESS_FIRST=N replays from seed N (CI runs
+    // seeds 1 to 16).
     let seeds: u64 = std::env::var("ROBUSTNESS_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(16);
-    for seed in 1..=seeds {
+    let first: u64 = std::env::var("ROBUSTNESS_FIRST").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+    for seed in first..first + seeds {
         let mut rng = Rng::new(seed * 31_337);
         let mut s = Session::new(SimConfig { seed, nodes: 3, ..Default::default() });
         for step in 0..200 {

@@ -340,7 +340,7 @@ impl ReplicaSetController {
             let per_node = self.pods_per_node(informers, rs_obj);
             let mut ranked: Vec<(&Pod, usize)> = owned.map(|o| o.pods.values().filter_map(|(p, _)| p.as_pod()).map(|p| (p, per_node.get(&p.spec.node_name).copied().unwrap_or(0))).collect()).unwrap_or_default();
             let now = ctx.now;
-            ranked.sort_by(|a, b| deletion_order(a, b, now));
+            ranked.sort_by_cached_key(|p| deletion_key(p, now));
             let victims: Vec<(Str, Str)> = ranked.into_iter().take(n).map(|(p, _)| (p.metadata.namespace.clone(), p.metadata.name.clone())).collect();
             self.expectations.insert(key.clone(), Expectations { adds: 0, dels: n as i64 });
             for (ns, name) in victims {
@@ -377,59 +377,48 @@ impl ReplicaSetController {
     }
 }
 
-/// ActivePodsWithRanks.Less (controller_utils.go), with its pod's rank (related pods on the
-/// same node): Less if `a` is to be deleted before `b`. Unassigned first; then Pending before
+/// ActivePodsWithRanks.Less (controller_utils.go) as a sort key, with the pod's rank (related
+/// pods on the same node): smaller is deleted first. Unassigned first; then Pending before
 /// Unknown before Running; not ready before ready; a lower pod-deletion-cost annotation first;
 /// more related pods on its node first; ready for less time first; more container restarts
 /// first; created more recently first. Times compare on LogarithmicScaleDown's scale (GA
 /// since 1.31): within the same power of two of age, the lower uid goes first, which makes
-/// the choice among like pods pseudo-random. (The name settles what upstream leaves to its
-/// sort.)
-fn deletion_order((a, rank_a): &(&Pod, usize), (b, rank_b): &(&Pod, usize), now: SimTime) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    fn phase(p: &Pod) -> u8 {
-        match p.status.phase.as_str() {
-            "Unknown" => 1,
-            "Running" => 2,
-            _ => 0,
-        }
-    }
-    fn deletion_cost(p: &Pod) -> i32 {
-        p.metadata.annotations.get("controller.kubernetes.io/pod-deletion-cost").and_then(|c| c.parse::<i32>().ok()).unwrap_or(0)
-    }
-    fn ready_since(p: &Pod) -> Option<SimTime> {
-        p.status.conditions.iter().find(|c| c.type_ == "Ready" && c.status == "True").and_then(|c| c.last_transition_time)
-    }
-    fn max_restarts(p: &Pod) -> i32 {
-        p.status.container_statuses.iter().map(|c| c.restart_count).max().unwrap_or(0)
-    }
-    // afterOrZero and logarithmicRankDiff: Less if `x` is unset or more recent.
-    let by_age = |x: Option<SimTime>, y: Option<SimTime>| -> Ordering {
-        match (x, y) {
-            (Some(x), Some(y)) if x != y => {
-                let log_age = |t: SimTime| match now.since(t).0.saturating_mul(1_000) {
-                    0 => -1,
-                    ns => (ns as f64).log2() as i64,
-                };
-                match log_age(x).cmp(&log_age(y)) {
-                    Ordering::Equal => a.metadata.uid.cmp(&b.metadata.uid),
-                    o => o,
-                }
-            }
-            (None, Some(_)) => Ordering::Less,
-            (Some(_), None) => Ordering::Greater,
-            _ => Ordering::Equal,
+/// the choice among like pods pseudo-random. (Upstream's Less is not quite a total order,
+/// which Go's sort tolerates and Rust's does not: here a uid settles every tie within an age
+/// bucket, even between pods of the very same age, and the name settles the rest.)
+#[allow(clippy::type_complexity)]
+fn deletion_key((p, rank): &(&Pod, usize), now: SimTime) -> (bool, u8, bool, i32, std::cmp::Reverse<usize>, (i64, Str), std::cmp::Reverse<i32>, (i64, Str), Str) {
+    let phase = match p.status.phase.as_str() {
+        "Unknown" => 1,
+        "Running" => 2,
+        _ => 0,
+    };
+    let cost = p.metadata.annotations.get("controller.kubernetes.io/pod-deletion-cost").and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+    // logarithmicRankDiff's rank: log2 of the age in nanoseconds; an unset time goes first.
+    let age = |t: Option<SimTime>| -> (i64, Str) {
+        match t {
+            None => (i64::MIN, Str::EMPTY),
+            Some(t) => match now.since(t).0.saturating_mul(1_000) {
+                0 => (-1, p.metadata.uid.clone()),
+                ns => ((ns as f64).log2() as i64, p.metadata.uid.clone()),
+            },
         }
     };
-    b.spec.node_name.is_empty().cmp(&a.spec.node_name.is_empty())
-        .then_with(|| phase(a).cmp(&phase(b)))
-        .then_with(|| a.is_ready().cmp(&b.is_ready()))
-        .then_with(|| deletion_cost(a).cmp(&deletion_cost(b)))
-        .then_with(|| rank_b.cmp(rank_a))
-        .then_with(|| if a.is_ready() && b.is_ready() { by_age(ready_since(a), ready_since(b)) } else { Ordering::Equal })
-        .then_with(|| max_restarts(b).cmp(&max_restarts(a)))
-        .then_with(|| by_age(a.metadata.creation_timestamp, b.metadata.creation_timestamp))
-        .then_with(|| a.metadata.name.cmp(&b.metadata.name))
+    let ready = p.is_ready();
+    let ready_since = p.status.conditions.iter().find(|c| c.type_ == "Ready" && c.status == "True").and_then(|c| c.last_transition_time);
+    let restarts = p.status.container_statuses.iter().map(|c| c.restart_count).max().unwrap_or(0);
+    (
+        !p.spec.node_name.is_empty(),
+        phase,
+        ready,
+        cost,
+        std::cmp::Reverse(*rank),
+        // (Only ready pods compare by how long they have been ready.)
+        if ready { age(ready_since) } else { (i64::MIN, Str::EMPTY) },
+        std::cmp::Reverse(restarts),
+        age(p.metadata.creation_timestamp),
+        p.metadata.name.clone(),
+    )
 }
 
 /// The owner reference a ReplicaSet puts on the pods it controls.
