@@ -2,7 +2,7 @@
 //! through `Sim::call` (so every request shows in the trace), and prints what kubectl 1.32
 //! prints.
 
-use crate::sim::message::Propagation;
+use crate::sim::message::{Propagation, FOREGROUND_FINALIZER, ORPHAN_FINALIZER};
 use serde_json::{json, Value};
 
 use super::args::{flag, parse, FlagSpec, Parsed};
@@ -372,6 +372,14 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) ->
                     if next.meta().namespace.is_empty() {
                         next.meta_mut().namespace = cur.namespace().into();
                     }
+                    // The finalizers a `--cascade` deletion added stay: apply removes only what
+                    // a manifest set.
+                    let server_side: Vec<Str> = cur.meta().finalizers.iter().filter(|f| matches!(f.as_str(), ORPHAN_FINALIZER | FOREGROUND_FINALIZER) && !next.meta().finalizers.contains(f)).cloned().collect();
+                    if !server_side.is_empty() {
+                        let mut all = next.meta().finalizers.to_vec();
+                        all.extend(server_side);
+                        next.meta_mut().finalizers = all.into();
+                    }
                     let unchanged = { let mut a = next.clone(); crate::sim::api_server::default_object(&mut a); spec_eq(&a, cur) };
                     if unchanged {
                         Ok(format!("{}/{} unchanged", obj.kind().singular_group(), obj.name()))
@@ -393,7 +401,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) ->
 
 fn spec_eq(a: &Object, b: &Object) -> bool {
     let (va, vb) = (a.to_value(), b.to_value());
-    va.get("spec") == vb.get("spec") && va["metadata"].get("labels") == vb["metadata"].get("labels")
+    va.get("spec") == vb.get("spec") && ["labels", "finalizers"].iter().all(|f| va["metadata"].get(f) == vb["metadata"].get(f))
 }
 
 fn age(sim: &Sim, o: &ObjectRc) -> String {

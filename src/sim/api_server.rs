@@ -110,7 +110,7 @@ impl ApiServer {
             Verb::Patch => {
                 let patch = req.patch.as_deref().ok_or_else(|| err(StatusReason::BadRequest, "the request has no patch"))?;
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
-                match patch_owners(&current.value, patch)? {
+                match apply_patch(&current.value, patch)? {
                     Some(next) => {
                         let (key, rev) = (current.key.clone(), current.mod_revision);
                         self.write(ctx, from, req, key, rev, put_or_finish(next));
@@ -128,7 +128,14 @@ impl ApiServer {
                 let (key, rev) = (current.key.clone(), current.mod_revision);
                 let op = match current.value.as_pod() {
                     Some(pod) => graceful_pod_delete(ctx, pod, req.grace_period),
-                    None => mark_for_deletion(ctx, &current.value, req.propagation),
+                    None => match mark_for_deletion(ctx, &current.value, req.propagation) {
+                        Some(op) => op,
+                        // Already marked, with the finalizers it needs: nothing to write.
+                        None => {
+                            respond(ctx, from, &req, Ok(ApiReply::Object(current.value.clone())));
+                            return Ok(());
+                        }
+                    },
                 };
                 self.write(ctx, from, req, key, rev, op);
             }
@@ -345,8 +352,8 @@ impl ApiServer {
     }
 }
 
-/// Applies an ownership patch to the stored object: None if it changes nothing.
-fn patch_owners(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, ApiError> {
+/// Applies an ownership or finalizer patch to the stored object: None if it changes nothing.
+fn apply_patch(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, ApiError> {
     let (kind, meta) = (current.kind(), current.meta());
     if meta.uid != patch.uid {
         // The patch sets metadata.uid, which an update may not change: that is how its
@@ -431,15 +438,16 @@ fn filtered_list(etcd: &Etcd, req: &ApiRequest) -> Vec<ObjectRc> {
 
 /// Deleting anything but a pod: at once, unless it has finalizers (its own, or the one the
 /// propagation policy adds); then it is only marked (deletionTimestamp) until they are removed.
-/// (Pods keep kubesim's graceful deletion and ignore finalizers and `--cascade`.)
-fn mark_for_deletion(ctx: &mut Ctx, current: &ObjectRc, propagation: Propagation) -> TxnOp {
+/// None if it is marked already. (Pods keep kubesim's graceful deletion and ignore finalizers
+/// and `--cascade`.)
+fn mark_for_deletion(ctx: &mut Ctx, current: &ObjectRc, propagation: Propagation) -> Option<TxnOp> {
     let meta = current.meta();
     let add = propagation.finalizer().filter(|f| !meta.finalizers.iter().any(|x| x == f));
     if meta.finalizers.is_empty() && add.is_none() {
-        return TxnOp::Delete;
+        return Some(TxnOp::Delete);
     }
     if meta.deletion_timestamp.is_some() && add.is_none() {
-        return TxnOp::Put(current.clone());
+        return None;
     }
     let mut next = (**current).clone();
     let m = next.meta_mut();
@@ -452,7 +460,7 @@ fn mark_for_deletion(ctx: &mut Ctx, current: &ObjectRc, propagation: Propagation
         finalizers.push(f.into());
         m.finalizers = finalizers.into();
     }
-    TxnOp::Put(std::rc::Rc::new(next))
+    Some(TxnOp::Put(std::rc::Rc::new(next)))
 }
 
 /// The write for an updated object: an object marked for deletion whose last finalizer has

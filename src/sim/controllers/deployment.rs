@@ -126,10 +126,9 @@ impl DeploymentController {
         let (ns, name) = split_key(key);
         let Some(d_obj) = informers.get(Kind::Deployment).get(ns, name).cloned() else { return };
         let Some(d) = d_obj.as_deployment() else { return };
-        if d.metadata.deletion_timestamp.is_some() {
-            return;
-        }
-        if self.claim_replica_sets(ctx, informers, key, &d_obj, d) {
+        // A Deployment being deleted neither adopts nor releases; it only keeps its status.
+        let deleting = d.metadata.deletion_timestamp.is_some();
+        if !deleting && self.claim_replica_sets(ctx, informers, key, &d_obj, d) {
             return;
         }
         let owned: Vec<ReplicaSet> = informers
@@ -142,7 +141,8 @@ impl DeploymentController {
         let old: Vec<ReplicaSet> = owned.iter().filter(|rs| new_rs.as_ref().is_none_or(|n| n.metadata.uid != rs.metadata.uid)).cloned().collect();
         let replicas = d.spec.replicas.unwrap_or(1);
 
-        if d.spec.paused {
+        if d.spec.paused || deleting {
+            // syncStatusOnly, for a paused Deployment and one being deleted.
             self.sync_status(ctx, key, d, new_rs.as_ref(), &owned);
             return;
         }
