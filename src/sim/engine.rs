@@ -553,7 +553,8 @@ impl Sim {
         if running {
             // A restarted kubelet lists its pods again and renews its lease at once.
             let id = NodeId(i as u32);
-            self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[i].kubelet.restart(ctx));
+            let stored = self.get(Kind::Node, "", node).and_then(|o| o.as_node().cloned());
+            self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[i].kubelet.restart(ctx, stored.as_ref()));
         }
         Ok(())
     }

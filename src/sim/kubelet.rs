@@ -127,12 +127,16 @@ impl Kubelet {
         self.start(ctx);
     }
 
-    /// After `start kubelet`: forget in-memory state (the runtime keeps its containers) and
-    /// list pods again.
-    pub fn restart(&mut self, ctx: &mut Ctx) {
-        let node = self.node.clone();
-        *self = Kubelet::new(&node, self.index);
-        self.start(ctx);
+    /// After `kubelet start`: forget in-memory state (the runtime keeps its containers), post
+    /// the node Ready again if the node lifecycle controller marked it otherwise meanwhile,
+    /// and list pods again.
+    pub fn restart(&mut self, ctx: &mut Ctx, node: Option<&Node>) {
+        let (name, index) = (self.node.clone(), self.index);
+        *self = Kubelet::new(&name, index);
+        match node {
+            Some(n) => self.register(ctx, n, index),
+            None => self.start(ctx),
+        }
     }
 
     fn source(&self) -> EventSource {

@@ -16,16 +16,20 @@ pub enum ControllerKind {
     ReplicaSet,
     Endpoints,
     GarbageCollector,
+    NodeLifecycle,
+    TaintEviction,
 }
 
 impl ControllerKind {
-    pub const ALL: [ControllerKind; 4] = [ControllerKind::Deployment, ControllerKind::ReplicaSet, ControllerKind::Endpoints, ControllerKind::GarbageCollector];
+    pub const ALL: [ControllerKind; 6] = [ControllerKind::Deployment, ControllerKind::ReplicaSet, ControllerKind::Endpoints, ControllerKind::GarbageCollector, ControllerKind::NodeLifecycle, ControllerKind::TaintEviction];
     pub fn name(self) -> &'static str {
         match self {
             ControllerKind::Deployment => "deployment-controller",
             ControllerKind::ReplicaSet => "replicaset-controller",
             ControllerKind::Endpoints => "endpoint-controller",
             ControllerKind::GarbageCollector => "garbage-collector",
+            ControllerKind::NodeLifecycle => "node-lifecycle-controller",
+            ControllerKind::TaintEviction => "taint-eviction-controller",
         }
     }
 }
@@ -385,6 +389,8 @@ pub enum Timer {
     ProxyRulesSynced,
     /// kube-proxy's next allowed sync (min-sync-period) has come.
     ProxySync,
+    /// kube-controller-manager's node lifecycle controller checks the nodes' heartbeats.
+    MonitorNodes,
 }
 
 #[derive(Clone, Debug)]
@@ -403,6 +409,6 @@ pub enum Body {
 impl Body {
     /// Timers that recur forever; "quiet" means nothing but these is left.
     pub fn is_background(&self) -> bool {
-        matches!(self, Body::Timer(Timer::Poll(_) | Timer::RenewLease))
+        matches!(self, Body::Timer(Timer::Poll(_) | Timer::RenewLease | Timer::MonitorNodes))
     }
 }

@@ -192,6 +192,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 Timer::RetryPod(p) => format!("retry pod {p}"),
                 Timer::ProxyRulesSynced => "iptables rules synced".into(),
                 Timer::ProxySync => "sync proxy rules (min-sync-period passed)".into(),
+                Timer::MonitorNodes => "check node heartbeats".into(),
             };
             (MessageKind::Timer, "TIMER".into(), String::new(), 0, s)
         }

@@ -369,6 +369,8 @@ fn ControlPlane() -> impl IntoView {
                         <Box id="ctl-replicaset" title="replicaset" detail="ReplicaSet → Pods"/>
                         <Box id="ctl-endpoints" title="endpoints" detail="Service → pod IPs"/>
                         <Box id="ctl-gc" title="garbage collector" detail="deletes orphans"/>
+                        <Box id="ctl-nodes" title="node lifecycle" detail="silent node → NotReady"/>
+                        <Box id="ctl-taints" title="taint eviction" detail="evicts from tainted nodes"/>
                     </div>
                 </div>
             </div>

@@ -53,6 +53,8 @@ pub fn comp_id(c: Component) -> String {
             ControllerKind::ReplicaSet => "ctl-replicaset".into(),
             ControllerKind::Endpoints => "ctl-endpoints".into(),
             ControllerKind::GarbageCollector => "ctl-gc".into(),
+            ControllerKind::NodeLifecycle => "ctl-nodes".into(),
+            ControllerKind::TaintEviction => "ctl-taints".into(),
         },
         Component::Kubelet(n) => format!("kubelet-{}", n.0),
         Component::Runtime(n) => format!("runtime-{}", n.0),
@@ -72,6 +74,8 @@ pub fn parse_comp_id(id: &str) -> Option<Component> {
         "ctl-replicaset" => Component::Controller(ControllerKind::ReplicaSet),
         "ctl-endpoints" => Component::Controller(ControllerKind::Endpoints),
         "ctl-gc" => Component::Controller(ControllerKind::GarbageCollector),
+        "ctl-nodes" => Component::Controller(ControllerKind::NodeLifecycle),
+        "ctl-taints" => Component::Controller(ControllerKind::TaintEviction),
         _ => {
             let (role, n) = id.split_once('-')?;
             match role {
@@ -105,6 +109,8 @@ fn role_text(c: Component) -> &'static str {
         Component::Controller(ControllerKind::ReplicaSet) => "Keeps the number of pods of each ReplicaSet equal to its replicas.",
         Component::Controller(ControllerKind::Endpoints) => "Lists the ready pod IPs behind each Service.",
         Component::Controller(ControllerKind::GarbageCollector) => "Deletes objects whose owner is gone, and pods bound to deleted nodes.",
+        Component::Controller(ControllerKind::NodeLifecycle) => "Watches node heartbeats (Leases): a node silent for 50 s becomes NotReady and is tainted unreachable.",
+        Component::Controller(ControllerKind::TaintEviction) => "Deletes pods from nodes with NoExecute taints once their tolerations run out (300 s by default).",
         Component::Kubelet(_) => "The node agent: runs the pods bound to its node through the container runtime and reports their status; renews the node's lease every 10 s.",
         Component::Runtime(_) => "containerd: pulls images and runs containers when the kubelet asks over CRI.",
         Component::Proxy(_) => "Programs the node's forwarding rules from Services and their endpoints.",
@@ -218,7 +224,8 @@ mod tests {
     fn components_and_nodes_round_trip_and_inspect() {
         let mut s = Session::new(SimConfig::default());
         s.execute("kubectl cordon node-2", None);
-        for c in [Component::User, Component::ApiServer, Component::Etcd, Component::Scheduler, Component::ControllerManager, Component::Controller(ControllerKind::GarbageCollector), Component::Kubelet(NodeId(1)), Component::Runtime(NodeId(0)), Component::Proxy(NodeId(1))] {
+        let controllers = ControllerKind::ALL.map(Component::Controller);
+        for c in [Component::User, Component::ApiServer, Component::Etcd, Component::Scheduler, Component::ControllerManager, Component::Kubelet(NodeId(1)), Component::Runtime(NodeId(0)), Component::Proxy(NodeId(1))].into_iter().chain(controllers) {
             assert_eq!(parse_comp_id(&comp_id(c)), Some(c));
             assert!(inspect(&s.sim, &Target::Component(c), s.sim.now()).is_some());
         }

@@ -66,6 +66,18 @@ pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<Str
                 format!("The ReplicaSet controller adopts pod {pod}: it has no controller and matches the selector of {owner}, so it gets an owner reference and counts toward the replicas.")
             })
         }
+        MessageKind::Request if e.verb == "UPDATE status" && e.key.starts_with("nodes/") && e.from == Component::Controller(ControllerKind::NodeLifecycle) => Some(format!(
+            "The node lifecycle controller has not heard from {} for 50 s (no Lease renewal): it marks the node NotReady (its conditions Unknown) and its pods not ready.",
+            last_segment(&e.key)
+        )),
+        MessageKind::Request if e.verb == "UPDATE" && e.key.starts_with("nodes/") && e.from == Component::Controller(ControllerKind::NodeLifecycle) => Some(format!(
+            "The node lifecycle controller updates the taints of {}: unreachable (NoSchedule, NoExecute) while it is silent, none once it is Ready.",
+            last_segment(&e.key)
+        )),
+        MessageKind::Request if e.verb == "DELETE" && e.from == Component::Controller(ControllerKind::TaintEviction) => Some(format!(
+            "The taint eviction controller deletes pod {}: its node is unreachable and its toleration (300 s by default) ran out. Its ReplicaSet will replace it elsewhere.",
+            last_segment(&e.key)
+        )),
         MessageKind::Request if e.verb == "PATCH" && e.from == Component::Controller(ControllerKind::GarbageCollector) => {
             let (pod, owner) = patched(e);
             Some(format!("The garbage collector drops {pod}'s reference to {owner}, which was deleted. It has another owner, so it is kept."))
@@ -113,5 +125,20 @@ mod tests {
         let line = |start: &str| lines.iter().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("no line starting {start:?} in {lines:#?}")).clone();
         assert!(line("The ReplicaSet controller releases pod").contains(&format!("pod {pod}: its labels no longer match the selector of ReplicaSet/web-")));
         assert!(line("The ReplicaSet controller adopts pod").contains(&format!("pod {pod}: it has no controller")));
+    }
+
+    #[test]
+    fn a_node_failure_is_explained() {
+        let mut session = crate::cli::Session::new(SimConfig::default());
+        session.execute("kubectl create deployment web --image=nginx --replicas=2", None);
+        session.sim.run_until_settled(SimDuration::secs(60));
+        session.execute("kubelet stop node-1", None);
+        session.sim.run_for(SimDuration::secs(400));
+        let sim = &session.sim;
+        let name = |c| sim.component_name(c);
+        let lines: Vec<String> = sim.trace().entries().iter().filter_map(|e| narrate(e, &name)).collect();
+        let pos = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in {lines:#?}"));
+        assert!(pos("has not heard from node-1 for 50 s") < pos("updates the taints of node-1"));
+        assert!(pos("updates the taints of node-1") < pos("The taint eviction controller deletes pod web-"));
     }
 }

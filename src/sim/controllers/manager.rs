@@ -5,7 +5,7 @@
 //! still write as themselves: their requests and the answers to them are addressed to
 //! `Component::Controller(kind)` (the API server sees each controller's service account).
 
-use super::{DeploymentController, EndpointsController, GarbageCollector, ReplicaSetController};
+use super::{DeploymentController, EndpointsController, GarbageCollector, NodeLifecycleController, ReplicaSetController, TaintEvictionController, NODE_MONITOR_PERIOD};
 use crate::sim::engine::Ctx;
 use crate::sim::informer::Informers;
 use crate::sim::message::*;
@@ -19,6 +19,8 @@ pub struct ControllerManager {
     pub replicasets: ReplicaSetController,
     pub endpoints: EndpointsController,
     pub gc: GarbageCollector,
+    pub node_lifecycle: NodeLifecycleController,
+    pub taint_eviction: TaintEvictionController,
 }
 
 impl Default for ControllerManager {
@@ -39,17 +41,20 @@ fn as_controller<R>(ctx: &mut Ctx, k: ControllerKind, f: impl FnOnce(&mut Ctx) -
 impl ControllerManager {
     pub fn new() -> Self {
         ControllerManager {
-            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::Node]),
+            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::Node, Kind::Lease]),
             deployments: DeploymentController::new(),
             replicasets: ReplicaSetController::new(),
             endpoints: EndpointsController::new(),
             gc: GarbageCollector::new(),
+            node_lifecycle: NodeLifecycleController::default(),
+            taint_eviction: TaintEvictionController::default(),
         }
     }
 
     /// Opens the shared informers' watches (or starts polling).
     pub fn start(&mut self, ctx: &mut Ctx) {
         self.informers.start(ctx);
+        ctx.timer(NODE_MONITOR_PERIOD, Timer::MonitorNodes);
     }
 
     /// A message for the process itself (watch events, list answers, poll timers), or an
@@ -64,8 +69,16 @@ impl ControllerManager {
                         ControllerKind::ReplicaSet => as_controller(ctx, k, |ctx| self.replicasets.on_response(ctx, inf, resp)),
                         ControllerKind::Endpoints => self.endpoints.on_response(resp),
                         ControllerKind::GarbageCollector => as_controller(ctx, k, |ctx| self.gc.on_response(ctx, resp)),
+                        ControllerKind::NodeLifecycle => self.node_lifecycle.on_response(resp),
+                        ControllerKind::TaintEviction => {}
                     }
                 }
+            }
+            _ if matches!(body, Body::Timer(Timer::MonitorNodes)) => {
+                let inf = &self.informers;
+                as_controller(ctx, ControllerKind::NodeLifecycle, |ctx| self.node_lifecycle.monitor(ctx, inf));
+                as_controller(ctx, ControllerKind::TaintEviction, |ctx| self.taint_eviction.evict_due(ctx, inf));
+                ctx.timer(NODE_MONITOR_PERIOD, Timer::MonitorNodes);
             }
             _ => {
                 let Some(changes) = self.informers.handle(ctx, &body) else { return };
@@ -76,6 +89,10 @@ impl ControllerManager {
                     self.endpoints.on_change(inf, kind, change);
                     if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node) {
                         as_controller(ctx, ControllerKind::GarbageCollector, |ctx| self.gc.on_change(ctx, inf, change));
+                    }
+                    if matches!(kind, Kind::Pod | Kind::Node) {
+                        as_controller(ctx, ControllerKind::NodeLifecycle, |ctx| self.node_lifecycle.on_change(ctx, kind, change));
+                        as_controller(ctx, ControllerKind::TaintEviction, |ctx| self.taint_eviction.on_change(ctx, inf, kind, change));
                     }
                 }
             }

@@ -7,12 +7,14 @@ mod deployment;
 mod endpoints;
 mod garbage_collector;
 mod manager;
+mod node_lifecycle;
 mod replicaset;
 
 pub use deployment::{pod_template_hash, DeploymentController};
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
 pub use manager::ControllerManager;
+pub use node_lifecycle::{NodeLifecycleController, TaintEvictionController, NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD, NOT_READY_TAINT, UNREACHABLE_TAINT};
 pub use replicaset::ReplicaSetController;
 
 use std::collections::VecDeque;

@@ -1,0 +1,256 @@
+//! What happens when a node stops answering: the node lifecycle controller
+//! (pkg/controller/nodelifecycle) and the taint eviction controller
+//! (pkg/controller/tainteviction), both in kube-controller-manager.
+//!
+//! - monitorNodeHealth, every 5 s: a node whose kubelet has neither renewed its Lease nor
+//!   posted status for the grace period (50 s since 1.32) gets its conditions set to Unknown
+//!   ("Kubelet stopped posting node status."), an event, and its pods marked not ready (so
+//!   Services stop sending them traffic).
+//! - The tainting passes: a node whose Ready condition is Unknown gets the
+//!   `node.kubernetes.io/unreachable` taint (NoSchedule: no new pods; NoExecute: its pods are
+//!   evicted), one whose Ready is False the `not-ready` one; both go when it is Ready again.
+//! - Taint eviction: a pod on a node with NoExecute taints is deleted once its tolerations
+//!   run out: at once if it tolerates none, after `tolerationSeconds` otherwise (300 s for the
+//!   not-ready and unreachable tolerations every pod gets by default). Its kubelet is gone,
+//!   so it stays Terminating; its ReplicaSet replaces it on another node.
+//!
+//! Simplified: evictions due are carried out on the next 5 s tick, not to the second; nodes
+//! are not evicted zone by zone at a limited rate.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::source;
+use crate::sim::engine::Ctx;
+use crate::sim::informer::{Change, Informers};
+use crate::sim::message::*;
+use crate::sim::objects::*;
+use crate::sim::time::{SimDuration, SimTime};
+
+/// --node-monitor-period.
+pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::secs(5);
+/// --node-monitor-grace-period (50 s since Kubernetes 1.32; 40 s before).
+pub const NODE_MONITOR_GRACE_PERIOD: SimDuration = SimDuration::secs(50);
+pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
+pub const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+const NODE_CONDITIONS: [&str; 4] = ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"];
+
+#[derive(Clone, Debug, Default)]
+pub struct NodeLifecycleController {
+    /// Node writes in flight: request id → node name (one at a time per node).
+    writing: BTreeMap<RequestId, Str>,
+}
+
+fn ready_status(n: &Node) -> Option<&str> {
+    n.status.conditions.iter().find(|c| c.type_ == "Ready").map(|c| c.status.as_str())
+}
+
+impl NodeLifecycleController {
+    fn busy(&self, node: &str) -> bool {
+        self.writing.values().any(|n| n == node)
+    }
+
+    pub fn on_response(&mut self, resp: &ApiResponse) {
+        self.writing.remove(&resp.id);
+    }
+
+    /// A node changed: bring its taints in line with its Ready condition.
+    pub fn on_change(&mut self, ctx: &mut Ctx, kind: Kind, change: &Change) {
+        if kind != Kind::Node || matches!(change, Change::Deleted(_)) {
+            return;
+        }
+        if let Some(n) = change.object().as_node() {
+            self.taint(ctx, n);
+        }
+    }
+
+    /// monitorNodeHealth, then the tainting passes for every node.
+    pub fn monitor(&mut self, ctx: &mut Ctx, informers: &Informers) {
+        if !informers.synced() {
+            return;
+        }
+        let leases = informers.get(Kind::Lease);
+        let nodes: Vec<ObjectRc> = informers.get(Kind::Node).iter().cloned().collect();
+        for o in &nodes {
+            let Some(n) = o.as_node() else { continue };
+            if self.busy(&n.metadata.name) {
+                continue;
+            }
+            let ready = n.status.conditions.iter().find(|c| c.type_ == "Ready");
+            // (A node that never reported is left to its registration.)
+            let Some(ready) = ready.filter(|c| c.status != "Unknown") else {
+                self.taint(ctx, n);
+                continue;
+            };
+            let renewed = leases.get("kube-node-lease", &n.metadata.name).and_then(|l| if let Object::Lease(l) = &**l { l.spec.renew_time } else { None });
+            let heartbeat = [renewed, ready.last_heartbeat_time, n.metadata.creation_timestamp].into_iter().flatten().max();
+            if heartbeat.is_some_and(|h| ctx.now.since(h) > NODE_MONITOR_GRACE_PERIOD) {
+                self.mark_unknown(ctx, informers, o, n);
+            } else {
+                self.taint(ctx, n);
+            }
+        }
+    }
+
+    /// tryUpdateNodeHealth for a node gone silent: every condition Unknown, an event, and its
+    /// pods not ready (MarkPodsNotReady).
+    fn mark_unknown(&mut self, ctx: &mut Ctx, informers: &Informers, o: &ObjectRc, n: &Node) {
+        let mut next = n.clone();
+        for c in next.status.conditions.iter_mut().filter(|c| NODE_CONDITIONS.contains(&c.type_.as_str())) {
+            c.status = "Unknown".into();
+            c.reason = "NodeStatusUnknown".into();
+            c.message = "Kubelet stopped posting node status.".into();
+            c.last_transition_time = Some(ctx.now);
+        }
+        next.metadata.resource_version.clear();
+        let id = ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(next)));
+        self.writing.insert(id, n.metadata.name.clone());
+        ctx.event(source("node-controller"), Kind::Node, o.meta(), "Normal", "NodeNotReady", Str::concat(&["Node ", &n.metadata.name, " status is now: NodeNotReady"]));
+        let pods: Vec<ObjectRc> = informers.get(Kind::Pod).iter().filter(|p| p.as_pod().is_some_and(|p| p.spec.node_name == n.metadata.name && p.is_ready())).cloned().collect();
+        for p in pods {
+            let Some(pod) = p.as_pod() else { continue };
+            let mut next = pod.clone();
+            if let Some(c) = next.status.conditions.iter_mut().find(|c| c.type_ == "Ready") {
+                c.status = "False".into();
+                c.last_transition_time = Some(ctx.now);
+            }
+            next.metadata.resource_version.clear();
+            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(next)));
+            ctx.event(source("node-controller"), Kind::Pod, p.meta(), "Warning", "NodeNotReady", "Node is not ready".into());
+        }
+    }
+
+    /// doNoScheduleTaintingPass and doNoExecuteTaintingPass: Ready Unknown means unreachable,
+    /// Ready False not ready, Ready True neither.
+    fn taint(&mut self, ctx: &mut Ctx, n: &Node) {
+        if self.busy(&n.metadata.name) {
+            return;
+        }
+        let want = match ready_status(n) {
+            Some("Unknown") => Some(UNREACHABLE_TAINT),
+            Some("False") => Some(NOT_READY_TAINT),
+            _ => None,
+        };
+        let ours = |t: &Taint| (t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT) && (t.effect == "NoSchedule" || t.effect == "NoExecute");
+        let mut taints: Vec<Taint> = n.spec.taints.iter().filter(|t| !ours(t) || Some(t.key.as_str()) == want).cloned().collect();
+        if let Some(key) = want {
+            for effect in ["NoSchedule", "NoExecute"] {
+                if !taints.iter().any(|t| t.key == key && t.effect == effect) {
+                    let time_added = (effect == "NoExecute").then_some(ctx.now);
+                    taints.push(Taint { key: key.into(), value: Str::EMPTY, effect: effect.into(), time_added });
+                }
+            }
+        }
+        if taints == n.spec.taints {
+            return;
+        }
+        // With its resourceVersion: a conflict (someone cordoned it meanwhile) is settled on
+        // the next pass, from the newer copy.
+        let mut next = n.clone();
+        next.spec.taints = taints;
+        let id = ctx.request(ApiRequest::with_object(Verb::Update, Object::Node(next)));
+        self.writing.insert(id, n.metadata.name.clone());
+    }
+}
+
+/// The taint eviction controller.
+#[derive(Clone, Debug, Default)]
+pub struct TaintEvictionController {
+    /// Pods to delete, and when: (namespace, name) → due.
+    due: BTreeMap<(Str, Str), SimTime>,
+    /// Evictions sent (to be done once).
+    evicted: BTreeSet<(Str, Str)>,
+}
+
+/// getMinTolerationTime over the tolerations that tolerate `taints`: None if a taint is not
+/// tolerated (evict now), Some(None) if tolerated forever, Some(Some(s)) after s seconds.
+fn toleration_time(pod: &Pod, taints: &[&Taint]) -> Option<Option<i64>> {
+    let mut min: Option<i64> = None;
+    for t in taints {
+        let used: Vec<&Toleration> = pod.spec.tolerations.iter().filter(|tol| tol.tolerates(t)).collect();
+        if used.is_empty() {
+            return None;
+        }
+        for tol in used {
+            if let Some(s) = tol.toleration_seconds {
+                min = Some(min.map_or(s, |m| m.min(s)));
+            }
+        }
+    }
+    Some(min)
+}
+
+impl TaintEvictionController {
+    /// Node and pod changes: work out when each pod on a NoExecute-tainted node goes.
+    pub fn on_change(&mut self, ctx: &mut Ctx, informers: &Informers, kind: Kind, change: &Change) {
+        match (kind, change) {
+            (Kind::Pod, Change::Deleted(p)) => {
+                let key = (p.meta().namespace.clone(), p.meta().name.clone());
+                self.due.remove(&key);
+                self.evicted.remove(&key);
+            }
+            (Kind::Pod, Change::Added(p) | Change::Updated { new: p, .. }) => {
+                let Some(pod) = p.as_pod() else { return };
+                if pod.spec.node_name.is_empty() {
+                    return;
+                }
+                // Most pods land on untainted nodes: one lookup, nothing more.
+                if let Some(n) = informers.get(Kind::Node).get("", &pod.spec.node_name).and_then(|n| n.as_node()).filter(|n| !n.spec.taints.is_empty()) {
+                    self.consider(ctx, pod, n);
+                }
+            }
+            (Kind::Node, Change::Updated { old, new }) => {
+                let no_execute = |o: &ObjectRc| o.as_node().map(|n| n.spec.taints.iter().filter(|t| t.effect == "NoExecute").cloned().collect::<Vec<_>>());
+                if no_execute(old) == no_execute(new) {
+                    return;
+                }
+                let Some(n) = new.as_node() else { return };
+                let pods: Vec<ObjectRc> = informers.get(Kind::Pod).iter().filter(|p| p.as_pod().is_some_and(|p| p.spec.node_name == n.metadata.name)).cloned().collect();
+                for p in pods.iter().filter_map(|p| p.as_pod()) {
+                    self.consider(ctx, p, n);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// processPodOnNode: schedule, keep or cancel the pod's eviction.
+    fn consider(&mut self, ctx: &mut Ctx, pod: &Pod, n: &Node) {
+        let key = (pod.metadata.namespace.clone(), pod.metadata.name.clone());
+        let taints: Vec<&Taint> = n.spec.taints.iter().filter(|t| t.effect == "NoExecute").collect();
+        let when = if taints.is_empty() || pod.is_terminating() {
+            None
+        } else {
+            match toleration_time(pod, &taints) {
+                None => Some(ctx.now),
+                Some(None) => None,
+                Some(Some(secs)) => Some(ctx.now + SimDuration::secs(secs.max(0) as u64)),
+            }
+        };
+        match when {
+            // Counted from when it was first seen on the tainted node.
+            Some(at) => {
+                self.due.entry(key).or_insert(at);
+            }
+            None => {
+                if self.due.remove(&key).is_some() && !pod.is_terminating() {
+                    ctx.event(source("taint-eviction-controller"), Kind::Pod, &pod.metadata, "Normal", "TaintManagerEviction", Str::concat(&["Cancelling deletion of Pod ", &pod.metadata.namespace, "/", &pod.metadata.name]));
+                }
+            }
+        }
+    }
+
+    /// Deletes the pods whose time has come (on the controller manager's 5 s tick).
+    pub fn evict_due(&mut self, ctx: &mut Ctx, informers: &Informers) {
+        let now = ctx.now;
+        let due: Vec<(Str, Str)> = self.due.iter().filter(|(_, at)| **at <= now).map(|(k, _)| k.clone()).collect();
+        for key in due {
+            self.due.remove(&key);
+            let Some(p) = informers.get(Kind::Pod).get(&key.0, &key.1).cloned() else { continue };
+            if p.as_pod().is_some_and(Pod::is_terminating) || !self.evicted.insert(key.clone()) {
+                continue;
+            }
+            ctx.event(source("taint-eviction-controller"), Kind::Pod, p.meta(), "Normal", "TaintManagerEviction", Str::concat(&["Marking for deletion Pod ", &key.0, "/", &key.1]));
+            ctx.request(ApiRequest::new(Verb::Delete, Kind::Pod, key.0.clone(), key.1.clone()));
+        }
+    }
+}

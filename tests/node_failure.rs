@@ -1,0 +1,99 @@
+//! A node whose kubelet stops: NotReady after the grace period, tainted unreachable, its pods
+//! evicted when their tolerations run out and replaced elsewhere; and back when the kubelet
+//! returns. (kube-controller-manager's node lifecycle and taint eviction controllers.)
+
+use kubesim::cli::Session;
+use kubesim::sim::objects::*;
+use kubesim::sim::*;
+
+fn run(s: &mut Session, line: &str) -> String {
+    let out = s.execute(line, None);
+    assert!(!out.is_error, "{line}: {}", out.text);
+    out.text
+}
+
+fn node(s: &Session, name: &str) -> Node {
+    s.sim.get(Kind::Node, "", name).and_then(|o| o.as_node().cloned()).expect("node")
+}
+
+fn ready(n: &Node) -> String {
+    n.status.conditions.iter().find(|c| c.type_ == "Ready").map(|c| c.status.to_string()).unwrap_or_default()
+}
+
+fn taints(n: &Node) -> Vec<String> {
+    n.spec.taints.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect()
+}
+
+fn pods_on(s: &Session, node: &str) -> Vec<Pod> {
+    s.sim.pods().filter(|p| p.spec.node_name == node).cloned().collect()
+}
+
+#[test]
+fn a_silent_node_goes_not_ready_and_its_pods_are_replaced_elsewhere_after_300_seconds() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=4");
+    s.sim.run_until_settled(SimDuration::secs(60));
+    let lost: Vec<String> = pods_on(&s, "node-1").iter().map(|p| p.metadata.name.to_string()).collect();
+    assert!(!lost.is_empty(), "the scheduler spread the pods over both nodes");
+    run(&mut s, "kubelet stop node-1");
+    let stopped = s.sim.now();
+
+    // Within the grace period (50 s from the last lease renewal, itself at most 10 s old)
+    // nothing changes.
+    s.sim.run_for(SimDuration::secs(39));
+    assert_eq!(ready(&node(&s, "node-1")), "True");
+    s.sim.run_for(SimDuration::secs(26));
+    let n = node(&s, "node-1");
+    assert_eq!(ready(&n), "Unknown", "{} s after the kubelet stopped", s.sim.now().since(stopped).as_secs_f64());
+    assert_eq!(taints(&n), vec!["node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"]);
+    assert!(run(&mut s, "kubectl get nodes").contains("node-1   NotReady"));
+    for p in pods_on(&s, "node-1") {
+        assert!(!p.is_ready(), "{} is marked not ready", p.metadata.name);
+        assert!(!p.is_terminating(), "{} is not evicted yet: it tolerates unreachable for 300 s", p.metadata.name);
+    }
+    let events = run(&mut s, "kubectl describe node node-1");
+    assert!(events.contains("NodeNotReady  ") && events.contains("node-controller  Node node-1 status is now: NodeNotReady"), "{events}");
+
+    // The default toleration runs out 300 s after the taint: evicted (Terminating, since no
+    // kubelet confirms), and replaced on node-2.
+    s.sim.run_for(SimDuration::secs(310));
+    for name in &lost {
+        let p = s.sim.get(Kind::Pod, "default", name).and_then(|o| o.as_pod().cloned()).expect("still there, Terminating");
+        assert!(p.is_terminating(), "{name} was evicted");
+        let described = run(&mut s, &format!("kubectl describe pod {name}"));
+        assert!(described.contains(&format!("taint-eviction-controller  Marking for deletion Pod default/{name}")), "{described}");
+    }
+    let running: Vec<Pod> = s.sim.pods().filter(|p| !p.is_terminating() && p.status.phase == "Running").cloned().collect();
+    assert_eq!(running.len(), 4, "the ReplicaSet replaced them");
+    assert!(running.iter().all(|p| p.spec.node_name == "node-2"), "not on the unreachable node");
+
+    // The kubelet comes back: Ready, untainted, and the evicted pods are finally gone.
+    run(&mut s, "kubelet start node-1");
+    s.sim.run_for(SimDuration::secs(20));
+    let n = node(&s, "node-1");
+    assert_eq!(ready(&n), "True");
+    assert!(taints(&n).is_empty(), "{:?}", taints(&n));
+    for name in &lost {
+        assert!(s.sim.get(Kind::Pod, "default", name).is_none(), "{name} is gone");
+    }
+}
+
+#[test]
+fn tolerations_decide_how_long_a_pod_stays_on_an_unreachable_node() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    let pod = |name: &str, toleration: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - {{name: c, image: nginx:1.27}}\n  tolerations:\n  - {toleration}\n");
+    for (name, toleration) in [("forever", "{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}"), ("briefly", "{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 20}")] {
+        let out = s.execute("kubectl apply -f -", Some(&pod(name, toleration)));
+        assert!(!out.is_error, "{}", out.text);
+    }
+    s.sim.run_until_settled(SimDuration::secs(60));
+    run(&mut s, "kubelet stop node-1");
+    s.sim.run_for(SimDuration::secs(65));
+    assert_eq!(ready(&node(&s, "node-1")), "Unknown");
+    let terminating = |s: &Session, name: &str| s.sim.get(Kind::Pod, "default", name).and_then(|o| o.as_pod().map(Pod::is_terminating)).expect("pod");
+    assert!(!terminating(&s, "briefly"));
+    s.sim.run_for(SimDuration::secs(30));
+    assert!(terminating(&s, "briefly"), "evicted once its 20 s ran out");
+    s.sim.run_for(SimDuration::secs(600));
+    assert!(!terminating(&s, "forever"), "a toleration without tolerationSeconds keeps the pod");
+}
