@@ -97,3 +97,30 @@ fn tolerations_decide_how_long_a_pod_stays_on_an_unreachable_node() {
     s.sim.run_for(SimDuration::secs(600));
     assert!(!terminating(&s, "forever"), "a toleration without tolerationSeconds keeps the pod");
 }
+
+#[test]
+fn a_restarted_kubelet_takes_its_running_pods_back_as_they_are() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=2");
+    s.sim.run_until_settled(SimDuration::secs(60));
+    let before: Vec<Pod> = pods_on(&s, "node-1");
+    let events = |s: &mut Session| run(s, "kubectl get events").lines().filter(|l| l.contains("Started")).count();
+    let started = events(&mut s);
+    run(&mut s, "kubelet stop node-1");
+    s.sim.run_for(SimDuration::secs(70));
+    assert!(pods_on(&s, "node-1").iter().all(|p| !p.is_ready()), "marked not ready while the node is silent");
+    run(&mut s, "kubelet start node-1");
+    s.sim.run_for(SimDuration::secs(10));
+    let after = pods_on(&s, "node-1");
+    assert_eq!(after.len(), before.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a.metadata.name, b.metadata.name);
+        assert_eq!(a.status.pod_ip, b.status.pod_ip, "same sandbox, same IP");
+        assert_eq!(a.status.container_statuses[0].container_id, b.status.container_statuses[0].container_id, "same container");
+        assert_eq!(a.restarts(), 0);
+        assert!(a.is_ready(), "{} is ready again", a.metadata.name);
+    }
+    assert_eq!(events(&mut s), started, "no container was started again");
+    let trace: Vec<String> = s.sim.trace().entries().iter().filter(|e| e.verb == "ListPodSandbox").map(|e| e.summary.clone()).collect();
+    assert_eq!(trace.len(), 1, "the kubelet asked the runtime once: {trace:?}");
+}

@@ -32,9 +32,9 @@ pub enum Stage {
 pub struct PodWorker {
     pub pod: Pod,
     pub stage: Stage,
-    pub sandbox_id: String,
+    pub sandbox_id: Str,
     pub pod_ip: Str,
-    pub container_ids: Vec<String>,
+    pub container_ids: Vec<Str>,
     pub started_at: Vec<Option<SimTime>>,
     /// Each container's image as the runtime reports it, and its image ID (worked out once).
     images: Vec<(Str, Str)>,
@@ -56,6 +56,11 @@ pub struct Kubelet {
     /// of 30 pods has 64 slots, and slots of whole workers were most of a kubelet's memory.
     pub workers: crate::sim::keyed::FxHashMap<Str, Box<PodWorker>>,
     pub lease_renewals: u64,
+    /// After a restart, until the runtime has said what is running: the pod changes seen
+    /// meanwhile, looked at once it has.
+    recovering: Option<Vec<Change>>,
+    /// Sandboxes the runtime still runs, by pod uid, not yet matched with a pod.
+    recovered: crate::sim::keyed::FxHashMap<Str, SandboxInfo>,
 }
 
 /// The status a kubelet reports for its node when it is healthy.
@@ -106,7 +111,7 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.into());
-        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0 }
+        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default() }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -127,12 +132,16 @@ impl Kubelet {
         self.start(ctx);
     }
 
-    /// After `kubelet start`: forget in-memory state (the runtime keeps its containers), post
-    /// the node Ready again if the node lifecycle controller marked it otherwise meanwhile,
-    /// and list pods again.
+    /// After `kubelet start`: the kubelet's memory is gone, but the runtime kept the pods'
+    /// sandboxes and containers. It asks the runtime what runs (ListPodSandbox), posts the
+    /// node Ready again if the node lifecycle controller marked it otherwise meanwhile, and
+    /// lists its pods again: each one still running is taken back as it is (same sandbox, IP
+    /// and containers, no restart), and sandboxes no pod claims are stopped.
     pub fn restart(&mut self, ctx: &mut Ctx, node: Option<&Node>) {
         let (name, index) = (self.node.clone(), self.index);
         *self = Kubelet::new(&name, index);
+        self.recovering = Some(Vec::new());
+        ctx.send(Self::runtime(ctx), Body::Cri(CriCall::ListPodSandbox));
         match node {
             Some(n) => self.register(ctx, n, index),
             None => self.start(ctx),
@@ -146,8 +155,12 @@ impl Kubelet {
     pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
         if let Some(changes) = self.informers.handle(ctx, &body) {
             for (_, change) in changes {
-                self.on_pod_change(ctx, change);
+                match &mut self.recovering {
+                    Some(waiting) => waiting.push(change),
+                    None => self.on_pod_change(ctx, change),
+                }
             }
+            self.stop_unclaimed(ctx);
             return;
         }
         match body {
@@ -195,6 +208,13 @@ impl Kubelet {
             }
             return;
         }
+        if let Some(info) = self.recovered.remove(&uid) {
+            // Running since before a restart: taken back, and stopped if it is being deleted.
+            if self.adopt(ctx, pod.clone(), info) && pod.metadata.deletion_timestamp.is_some() {
+                self.kill_pod(ctx, &uid);
+            }
+            return;
+        }
         match self.workers.get_mut(&uid) {
             None if pod.metadata.deletion_timestamp.is_none() && pod.status.phase != "Succeeded" && pod.status.phase != "Failed" => self.start_pod(ctx, pod.clone()),
             None if pod.metadata.deletion_timestamp.is_some() => {
@@ -220,38 +240,98 @@ impl Kubelet {
         Component::Runtime(ctx.me.node().expect("kubelet on a node"))
     }
 
+    /// Each container's image as the runtime reports it, and its image ID. An image's
+    /// normalized reference and id are phrases of the image as written: worked out once per
+    /// simulation, not for every pod.
+    fn images(ctx: &mut Ctx, pod: &Pod) -> Vec<(Str, Str)> {
+        pod.spec
+            .containers
+            .iter()
+            .map(|c| {
+                let reference = ctx.phrase("image reference", &c.image, |image| {
+                    let (repo, tag) = crate::sim::runtime::normalize_image(image);
+                    Str::concat(&[&repo, ":", &tag])
+                });
+                let id = ctx.phrase("image id", &c.image, |image| Str::concat(&[&crate::sim::runtime::normalize_image(image).0, "@sha256:", &crate::sim::runtime::digest(&reference)]));
+                (reference, id)
+            })
+            .collect()
+    }
+
     /// SyncPod, first pass: report ContainerCreating, then ask for a sandbox.
     fn start_pod(&mut self, ctx: &mut Ctx, pod: Pod) {
         let uid = pod.metadata.uid.clone();
         let n = pod.spec.containers.len();
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: String::new(), pod_ip: Str::EMPTY, container_ids: vec![String::new(); n], started_at: vec![None; n], images: Vec::new(), pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
+        let images = Self::images(ctx, &pod);
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
         w.pod.status.start_time = Some(ctx.now);
-        // An image's normalized reference and id are phrases of the image as written: worked
-        // out once per simulation, not for every pod.
-        for c in w.pod.spec.containers.iter() {
-            let reference = ctx.phrase("image reference", &c.image, |image| {
-                let (repo, tag) = crate::sim::runtime::normalize_image(image);
-                Str::concat(&[&repo, ":", &tag])
-            });
-            let id = ctx.phrase("image id", &c.image, |image| Str::concat(&[&crate::sim::runtime::normalize_image(image).0, "@sha256:", &crate::sim::runtime::digest(&reference)]));
-            w.images.push((reference, id));
-        }
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
         self.workers.insert(uid, w);
+    }
+
+    /// A pod whose sandbox outlived a kubelet restart, with all its containers started: its
+    /// worker is rebuilt from what the runtime says and its status posted again (Ready, where
+    /// the node lifecycle controller had marked it not ready). One caught half-started is
+    /// started afresh. Returns whether it was taken back.
+    fn adopt(&mut self, ctx: &mut Ctx, pod: Pod, info: SandboxInfo) -> bool {
+        let n = pod.spec.containers.len();
+        if info.containers.len() != n || info.containers.iter().any(|(_, at)| at.is_none()) {
+            // (Its old sandbox is left to be replaced: a stop answered later would find the
+            // new worker.)
+            if pod.metadata.deletion_timestamp.is_none() {
+                self.start_pod(ctx, pod);
+            } else {
+                self.finish_delete(ctx, &pod);
+            }
+            return false;
+        }
+        let uid = pod.metadata.uid.clone();
+        let images = Self::images(ctx, &pod);
+        let (container_ids, started_at) = info.containers.into_iter().unzip();
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
+        if w.pod.metadata.deletion_timestamp.is_none() {
+            report(ctx, &self.node_ip, &mut w, "", "");
+        }
+        self.workers.insert(uid, w);
+        true
+    }
+
+    /// Once both the runtime's list and the pods are in: sandboxes no pod claims (their pods
+    /// were deleted while the kubelet was down) are stopped.
+    fn stop_unclaimed(&mut self, ctx: &mut Ctx) {
+        if self.recovering.is_some() || !self.informers.synced() || self.recovered.is_empty() {
+            return;
+        }
+        let rt = Self::runtime(ctx);
+        let mut left: Vec<SandboxInfo> = std::mem::take(&mut self.recovered).into_values().collect();
+        left.sort_by(|a, b| a.pod_uid.cmp(&b.pod_uid));
+        for s in left {
+            for (id, _) in s.containers.iter().filter(|(id, at)| !id.is_empty() && at.is_some()) {
+                ctx.send(rt, Body::Cri(CriCall::StopContainer { pod_uid: s.pod_uid.clone(), container_id: id.clone(), timeout_secs: 0 }));
+            }
+            ctx.send(rt, Body::Cri(CriCall::StopPodSandbox { pod_uid: s.pod_uid, sandbox_id: s.sandbox_id }));
+        }
     }
 
     fn on_cri_reply(&mut self, ctx: &mut Ctx, reply: CriReply) {
         let rt = Self::runtime(ctx);
         let src = self.source();
         match reply {
+            CriReply::Sandboxes(list) => {
+                self.recovered = list.into_iter().map(|s| (s.pod_uid.clone(), s)).collect();
+                for change in self.recovering.take().unwrap_or_default() {
+                    self.on_pod_change(ctx, change);
+                }
+                self.stop_unclaimed(ctx);
+            }
             CriReply::SandboxReady { pod_uid, sandbox_id, pod_ip } => {
                 let Some(w) = self.workers.get_mut(&pod_uid) else { return };
                 if w.stage == Stage::Stopping {
                     return;
                 }
                 w.sandbox_id = sandbox_id;
-                w.pod_ip = Str::new(&pod_ip);
+                w.pod_ip = pod_ip;
                 self.ensure_image(ctx, &pod_uid, 0);
             }
             CriReply::ImageStatus { pod_uid, container, present } => {
@@ -365,7 +445,7 @@ impl Kubelet {
         w.stage = Stage::Stopping;
         let grace = w.pod.metadata.deletion_grace_period_seconds.unwrap_or(30);
         let pod_meta = w.pod.metadata.clone();
-        let running: Vec<(Str, String)> = w.pod.spec.containers.iter().zip(&w.container_ids).filter(|(_, id)| !id.is_empty()).map(|(c, id)| (c.name.clone(), id.clone())).collect();
+        let running: Vec<(Str, Str)> = w.pod.spec.containers.iter().zip(&w.container_ids).filter(|(_, id)| !id.is_empty()).map(|(c, id)| (c.name.clone(), id.clone())).collect();
         w.stopping = running.len();
         for (name, id) in &running {
             ctx.event(src.clone(), Kind::Pod, &pod_meta, "Normal", "Killing", format!("Stopping container {name}").into());

@@ -334,20 +334,35 @@ pub enum CriCall {
     ImageStatus { pod_uid: Str, image: Str, container: usize },
     PullImage { pod_uid: Str, image: Str, container: usize },
     CreateContainer { pod_uid: Str, container: usize, name: Str, image: Str },
-    StartContainer { pod_uid: Str, container: usize, container_id: String },
-    StopContainer { pod_uid: Str, container_id: String, timeout_secs: i64 },
-    StopPodSandbox { pod_uid: Str, sandbox_id: String },
+    StartContainer { pod_uid: Str, container: usize, container_id: Str },
+    StopContainer { pod_uid: Str, container_id: Str, timeout_secs: i64 },
+    StopPodSandbox { pod_uid: Str, sandbox_id: Str },
+    /// A restarted kubelet asks what is running (ListPodSandbox and ListContainers).
+    ListPodSandbox,
 }
 
 #[derive(Clone, Debug)]
 pub enum CriReply {
-    SandboxReady { pod_uid: Str, sandbox_id: String, pod_ip: String },
+    SandboxReady { pod_uid: Str, sandbox_id: Str, pod_ip: Str },
     ImageStatus { pod_uid: Str, container: usize, present: bool },
     ImagePulled { pod_uid: Str, container: usize, image: Str, result: Result<PullInfo, String> },
-    ContainerCreated { pod_uid: Str, container: usize, container_id: String },
+    ContainerCreated { pod_uid: Str, container: usize, container_id: Str },
     ContainerStarted { pod_uid: Str, container: usize },
-    ContainerStopped { pod_uid: Str, container_id: String },
+    ContainerStopped { pod_uid: Str, container_id: Str },
     SandboxStopped { pod_uid: Str },
+    /// The pods' sandboxes and containers, in pod uid order.
+    Sandboxes(Vec<SandboxInfo>),
+}
+
+/// A pod sandbox as the runtime knows it: what survives a kubelet restart. (Its ids and IP
+/// are the strings the kubelet's worker holds too: shared, not copied.)
+#[derive(Clone, Debug, PartialEq)]
+pub struct SandboxInfo {
+    pub pod_uid: Str,
+    pub sandbox_id: Str,
+    pub pod_ip: Str,
+    /// Per container of the pod spec, in order: its id and when it started (None: not yet).
+    pub containers: Vec<(Str, Option<crate::sim::time::SimTime>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -368,6 +383,7 @@ impl CriCall {
             CriCall::StartContainer { .. } => "StartContainer",
             CriCall::StopContainer { .. } => "StopContainer",
             CriCall::StopPodSandbox { .. } => "StopPodSandbox",
+            CriCall::ListPodSandbox => "ListPodSandbox",
         }
     }
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 use crate::sim::engine::Ctx;
 use crate::sim::message::*;
+use crate::sim::objects::Str;
 use crate::sim::time::SimDuration;
 
 /// (repository, compressed size in bytes) of well-known images.
@@ -106,29 +107,31 @@ pub struct ContainerRuntime {
     /// The kubelet pulls one image at a time (serializeImagePulls, on by default): a pull
     /// waits for the one before it.
     pulls_busy_until: crate::sim::time::SimTime,
+    /// Sandboxes by pod uid, with their containers: they outlive a kubelet restart.
+    sandboxes: crate::sim::keyed::FxHashMap<Str, Box<SandboxInfo>>,
 }
 
 impl ContainerRuntime {
     pub fn new(node_index: u32) -> Self {
         let mut images = BTreeSet::new();
         images.insert("registry.k8s.io/pause:3.10".to_string());
-        ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0, pulls_busy_until: crate::sim::time::SimTime::ZERO }
+        ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0, pulls_busy_until: crate::sim::time::SimTime::ZERO, sandboxes: Default::default() }
     }
 
-    fn id(ctx: &mut Ctx) -> String {
+    fn id(ctx: &mut Ctx) -> Str {
         let mut id = String::with_capacity(64);
         for _ in 0..4 {
             crate::sim::text::push_hex(&mut id, ctx.rng.next_u64(), 16);
         }
-        id
+        Str::new(&id)
     }
 
     /// The node's pod CIDR is 10.244.<n>.0/24 (as kind and flannel assign); the CNI plugin
     /// hands out addresses from it.
-    fn allocate_ip(&mut self) -> String {
+    fn allocate_ip(&mut self) -> Str {
         self.next_ip = self.next_ip % 253 + 1;
         let n = self.node_index + 1;
-        format!("10.{}.{}.{}", 244 + n / 256, n % 256, self.next_ip + 1)
+        Str::new(&format!("10.{}.{}.{}", 244 + n / 256, n % 256, self.next_ip + 1))
     }
 
     pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
@@ -136,8 +139,9 @@ impl ContainerRuntime {
         let kubelet = Component::Kubelet(ctx.me.node().expect("a runtime runs on a node"));
         let (reply, ms) = match call {
             CriCall::RunPodSandbox { pod_uid, .. } => {
-                let reply = CriReply::SandboxReady { pod_uid, sandbox_id: Self::id(ctx), pod_ip: self.allocate_ip() };
-                (reply, 250 + ctx.rng.below(150))
+                let (sandbox_id, pod_ip) = (Self::id(ctx), self.allocate_ip());
+                self.sandboxes.insert(pod_uid.clone(), Box::new(SandboxInfo { pod_uid: pod_uid.clone(), sandbox_id: sandbox_id.clone(), pod_ip: pod_ip.clone(), containers: Vec::new() }));
+                (CriReply::SandboxReady { pod_uid, sandbox_id, pod_ip }, 250 + ctx.rng.below(150))
             }
             CriCall::ImageStatus { pod_uid, image, container } => {
                 let (prefix, name, tag) = split_image(&image);
@@ -166,16 +170,40 @@ impl ContainerRuntime {
                     }
                 }
             }
-            CriCall::CreateContainer { pod_uid, container, .. } => (CriReply::ContainerCreated { pod_uid, container, container_id: Self::id(ctx) }, 40 + ctx.rng.below(40)),
+            CriCall::CreateContainer { pod_uid, container, .. } => {
+                let container_id = Self::id(ctx);
+                if let Some(s) = self.sandboxes.get_mut(&pod_uid) {
+                    if s.containers.len() <= container {
+                        s.containers.resize(container + 1, (Str::EMPTY, None));
+                    }
+                    s.containers[container] = (container_id.clone(), None);
+                }
+                (CriReply::ContainerCreated { pod_uid, container, container_id }, 40 + ctx.rng.below(40))
+            }
             CriCall::StartContainer { pod_uid, container, .. } => {
                 self.containers_running += 1;
-                (CriReply::ContainerStarted { pod_uid, container }, 60 + ctx.rng.below(60))
+                let ms = 60 + ctx.rng.below(60);
+                if let Some(c) = self.sandboxes.get_mut(&pod_uid).and_then(|s| s.containers.get_mut(container)) {
+                    c.1 = Some(ctx.now + SimDuration::millis(ms));
+                }
+                (CriReply::ContainerStarted { pod_uid, container }, ms)
             }
             CriCall::StopContainer { pod_uid, container_id, .. } => {
                 self.containers_running = self.containers_running.saturating_sub(1);
+                if let Some(c) = self.sandboxes.get_mut(&pod_uid).and_then(|s| s.containers.iter_mut().find(|c| c.0 == container_id)) {
+                    c.1 = None;
+                }
                 (CriReply::ContainerStopped { pod_uid, container_id }, 100 + ctx.rng.below(200))
             }
-            CriCall::StopPodSandbox { pod_uid, .. } => (CriReply::SandboxStopped { pod_uid }, 50 + ctx.rng.below(50)),
+            CriCall::StopPodSandbox { pod_uid, .. } => {
+                self.sandboxes.remove(&pod_uid);
+                (CriReply::SandboxStopped { pod_uid }, 50 + ctx.rng.below(50))
+            }
+            CriCall::ListPodSandbox => {
+                let mut list: Vec<SandboxInfo> = self.sandboxes.values().map(|s| (**s).clone()).collect();
+                list.sort_by(|a, b| a.pod_uid.cmp(&b.pod_uid));
+                (CriReply::Sandboxes(list), 5 + ctx.rng.below(10))
+            }
         };
         ctx.send_after(kubelet, Body::CriReply(reply), SimDuration::millis(ms));
     }

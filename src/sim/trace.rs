@@ -166,6 +166,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 CriCall::CreateContainer { name, .. } => name.clone(),
                 CriCall::StartContainer { container_id, .. } | CriCall::StopContainer { container_id, .. } => short_id(container_id).into(),
                 CriCall::StopPodSandbox { sandbox_id, .. } => short_id(sandbox_id).into(),
+                CriCall::ListPodSandbox => "(after a restart)".into(),
             };
             (MessageKind::Cri, c.name().into(), String::new(), 0, format!("{} {}", c.name(), detail))
         }
@@ -180,6 +181,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 CriReply::ContainerStarted { .. } => "container started".into(),
                 CriReply::ContainerStopped { .. } => "container stopped".into(),
                 CriReply::SandboxStopped { .. } => "sandbox stopped".into(),
+                CriReply::Sandboxes(list) => format!("{} pod sandboxes", list.len()),
             };
             (MessageKind::CriReply, "OK".into(), String::new(), 0, summary)
         }
