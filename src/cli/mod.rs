@@ -109,7 +109,7 @@ impl Session {
                     _ => return Err("error: usage: kubelet stop|start NODE".into()),
                 };
                 self.sim.set_kubelet_running(node, running).map_err(|e| format!("Error from server (NotFound): {e}"))?;
-                Ok(format!("kubelet on {node} {}", if running { "started" } else { "stopped (the node stops renewing its lease and reporting pods)" }))
+                Ok(format!("kubelet on {node} {}", if running { "started" } else { "stopped (the node stops renewing its lease and reporting pods: after 50 s without a heartbeat kube-controller-manager marks it NotReady, and 5 minutes later evicts its pods)" }))
             }
             "help" | "?" => Ok(help()),
             c => Err(format!("{c}: command not found (try `help`)")),
