@@ -108,7 +108,7 @@ pub struct ContainerRuntime {
     /// waits for the one before it.
     pulls_busy_until: crate::sim::time::SimTime,
     /// Sandboxes by pod uid, with their containers: they outlive a kubelet restart.
-    sandboxes: crate::sim::keyed::FxHashMap<Str, Box<SandboxInfo>>,
+    sandboxes: crate::sim::keyed::FxHashMap<Str, SandboxInfo>,
 }
 
 impl ContainerRuntime {
@@ -118,20 +118,28 @@ impl ContainerRuntime {
         ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0, pulls_busy_until: crate::sim::time::SimTime::ZERO, sandboxes: Default::default() }
     }
 
+    /// A 64-digit hex id, made on the stack (one allocation: the `Str`).
     fn id(ctx: &mut Ctx) -> Str {
-        let mut id = String::with_capacity(64);
-        for _ in 0..4 {
-            crate::sim::text::push_hex(&mut id, ctx.rng.next_u64(), 16);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = [0u8; 64];
+        for chunk in id.chunks_exact_mut(16) {
+            let n = ctx.rng.next_u64();
+            for (i, b) in chunk.iter_mut().enumerate() {
+                *b = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
+            }
         }
-        Str::new(&id)
+        Str::new(std::str::from_utf8(&id).unwrap_or_default())
     }
 
     /// The node's pod CIDR is 10.244.<n>.0/24 (as kind and flannel assign); the CNI plugin
     /// hands out addresses from it.
     fn allocate_ip(&mut self) -> Str {
+        use std::fmt::Write;
         self.next_ip = self.next_ip % 253 + 1;
         let n = self.node_index + 1;
-        Str::new(&format!("10.{}.{}.{}", 244 + n / 256, n % 256, self.next_ip + 1))
+        let mut ip = crate::sim::text::StackStr::<16>::new();
+        let _ = write!(ip, "10.{}.{}.{}", 244 + n / 256, n % 256, self.next_ip + 1);
+        Str::new(ip.as_str())
     }
 
     pub fn handle(&mut self, ctx: &mut Ctx, body: Body) {
@@ -140,7 +148,7 @@ impl ContainerRuntime {
         let (reply, ms) = match call {
             CriCall::RunPodSandbox { pod_uid, .. } => {
                 let (sandbox_id, pod_ip) = (Self::id(ctx), self.allocate_ip());
-                self.sandboxes.insert(pod_uid.clone(), Box::new(SandboxInfo { pod_uid: pod_uid.clone(), sandbox_id: sandbox_id.clone(), pod_ip: pod_ip.clone(), containers: Vec::new() }));
+                self.sandboxes.insert(pod_uid.clone(), SandboxInfo { pod_uid: pod_uid.clone(), sandbox_id: sandbox_id.clone(), pod_ip: pod_ip.clone(), containers: Vec::new() });
                 (CriReply::SandboxReady { pod_uid, sandbox_id, pod_ip }, 250 + ctx.rng.below(150))
             }
             CriCall::ImageStatus { pod_uid, image, container } => {
@@ -200,7 +208,7 @@ impl ContainerRuntime {
                 (CriReply::SandboxStopped { pod_uid }, 50 + ctx.rng.below(50))
             }
             CriCall::ListPodSandbox => {
-                let mut list: Vec<SandboxInfo> = self.sandboxes.values().map(|s| (**s).clone()).collect();
+                let mut list: Vec<SandboxInfo> = self.sandboxes.values().cloned().collect();
                 list.sort_by(|a, b| a.pod_uid.cmp(&b.pod_uid));
                 (CriReply::Sandboxes(list), 5 + ctx.rng.below(10))
             }

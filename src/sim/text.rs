@@ -346,6 +346,41 @@ pub fn with_concat<R>(parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
     f(unsafe { std::str::from_utf8_unchecked(&buf[..n]) })
 }
 
+/// A short string written on the stack (`write!` into it), for a value about to become a `Str`:
+/// one allocation, not two. Writing past `N` bytes is an error (`fmt::Error`).
+pub struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for StackStr<N> {
+    fn default() -> Self {
+        StackStr { buf: [0; N], len: 0 }
+    }
+}
+
+impl<const N: usize> StackStr<N> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever written in (see `write_str`).
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> fmt::Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// `n` as lower-case hex digits (at least one), written into `buf`.
 pub fn hex(n: u64, buf: &mut [u8; 16]) -> &str {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -486,6 +521,17 @@ impl<'de, C: Collection + serde::Deserialize<'de>> serde::Deserialize<'de> for S
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_stack_string_holds_what_fits_and_refuses_the_rest() {
+        use std::fmt::Write;
+        let mut ip = StackStr::<16>::new();
+        assert!(write!(ip, "10.{}.{}.{}", 244, 1, 2).is_ok());
+        assert_eq!(ip.as_str(), "10.244.1.2");
+        let mut small = StackStr::<4>::new();
+        assert!(write!(small, "12345").is_err());
+        assert_eq!(small.as_str(), "", "a piece that does not fit is not written at all");
+    }
+
     use super::*;
 
     #[test]
