@@ -236,7 +236,7 @@ fn validate_rolling_update(ru: &RollingUpdateDeployment, causes: &mut Vec<Cause>
 /// one is the controller. (The path has no index, as upstream's has none.)
 fn validate_owner_references(refs: &[OwnerReference], causes: &mut Vec<Cause>) {
     const FIELD: &str = "metadata.ownerReferences";
-    let mut first_controller: Option<String> = None;
+    let mut first_controller: Option<&OwnerReference> = None;
     for r in refs {
         // The version is what follows the group's slash ("v1" for the core group).
         if r.api_version.rsplit('/').next().unwrap_or("").is_empty() {
@@ -248,13 +248,13 @@ fn validate_owner_references(refs: &[OwnerReference], causes: &mut Vec<Cause>) {
             }
         }
         if r.controller {
-            let this = format!("{}/{}", r.kind, r.name);
-            match &first_controller {
+            match first_controller {
                 Some(first) => {
                     let shown: Vec<String> = refs.iter().map(|r| format!("v1.OwnerReference{{APIVersion:{:?}, Kind:{:?}, Name:{:?}, UID:{:?}, Controller:{}}}", r.api_version.as_str(), r.kind.as_str(), r.name.as_str(), r.uid.as_str(), r.controller)).collect();
-                    causes.push(Cause::invalid(FIELD, format!("[]v1.OwnerReference{{{}}}", shown.join(", ")), &format!("Only one reference can have Controller set to true. Found \"true\" in references for {first} and {this}")));
+                    let message = format!("Only one reference can have Controller set to true. Found \"true\" in references for {}/{} and {}/{}", first.kind, first.name, r.kind, r.name);
+                    causes.push(Cause::invalid(FIELD, format!("[]v1.OwnerReference{{{}}}", shown.join(", ")), &message));
                 }
-                None => first_controller = Some(this),
+                None => first_controller = Some(r),
             }
         }
     }

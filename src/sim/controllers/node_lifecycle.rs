@@ -159,6 +159,9 @@ pub struct TaintEvictionController {
     due: BTreeMap<(Str, Str), SimTime>,
     /// Evictions sent (to be done once).
     evicted: BTreeSet<(Str, Str)>,
+    /// Nodes with a NoExecute taint: a pod change elsewhere (nearly all of them) costs one
+    /// look at this set.
+    tainted: BTreeSet<Str>,
 }
 
 /// getMinTolerationTime over the tolerations that tolerate `taints`: None if a taint is not
@@ -190,17 +193,30 @@ impl TaintEvictionController {
             }
             (Kind::Pod, Change::Added(p) | Change::Updated { new: p, .. }) => {
                 let Some(pod) = p.as_pod() else { return };
-                if pod.spec.node_name.is_empty() {
+                if self.tainted.is_empty() || pod.spec.node_name.is_empty() || !self.tainted.contains(&pod.spec.node_name) {
                     return;
                 }
-                // Most pods land on untainted nodes: one lookup, nothing more.
-                if let Some(n) = informers.get(Kind::Node).get("", &pod.spec.node_name).and_then(|n| n.as_node()).filter(|n| !n.spec.taints.is_empty()) {
+                if let Some(n) = informers.get(Kind::Node).get("", &pod.spec.node_name).and_then(|n| n.as_node()) {
                     self.consider(ctx, pod, n);
                 }
             }
-            (Kind::Node, Change::Updated { old, new }) => {
-                let no_execute = |o: &ObjectRc| o.as_node().map(|n| n.spec.taints.iter().filter(|t| t.effect == "NoExecute").cloned().collect::<Vec<_>>());
-                if no_execute(old) == no_execute(new) {
+            (Kind::Node, Change::Deleted(n)) => {
+                self.tainted.remove(n.name());
+            }
+            (Kind::Node, Change::Added(_) | Change::Updated { .. }) => {
+                let no_execute = |o: &ObjectRc| o.as_node().map(|n| n.spec.taints.iter().filter(|t| t.effect == "NoExecute").cloned().collect::<Vec<_>>()).unwrap_or_default();
+                let new = change.object();
+                let now = no_execute(new);
+                if now.is_empty() {
+                    self.tainted.remove(new.name());
+                } else {
+                    self.tainted.insert(new.meta().name.clone());
+                }
+                let unchanged = match change {
+                    Change::Updated { old, .. } => no_execute(old) == now,
+                    _ => now.is_empty(),
+                };
+                if unchanged {
                     return;
                 }
                 let Some(n) = new.as_node() else { return };
