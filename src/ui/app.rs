@@ -445,7 +445,14 @@ fn WorkerNodes() -> impl IntoView {
                             <div role="group" aria-label=name.clone() class="node" class:down=move || !state.get().2 class:cordoned=move || state.get().1>
                                 <h3><button class="node-name" on:click=select>{name.clone()}</button><small>{move || {
                                     let (ready, cordoned, running) = state.get();
-                                    if !running { " kubelet stopped" } else if cordoned { " Ready,SchedulingDisabled" } else if ready { " Ready" } else { " NotReady" }
+                                    // A stopped kubelet's node stays Ready until the node lifecycle controller notices (50 s).
+                                    match (running, ready, cordoned) {
+                                        (false, true, _) => " kubelet stopped, still Ready",
+                                        (false, false, _) => " kubelet stopped, NotReady",
+                                        (true, _, true) => if ready { " Ready,SchedulingDisabled" } else { " NotReady,SchedulingDisabled" },
+                                        (true, true, false) => " Ready",
+                                        (true, false, false) => " NotReady",
+                                    }
                                 }}</small></h3>
                                 <div class="agents">
                                     <Agent id=format!("kubelet-{index}") label="kubelet"/>
