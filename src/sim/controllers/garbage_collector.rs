@@ -229,5 +229,5 @@ fn is_gone(informers: &Informers, kind: &str, o: &ObjectRc, r: &OwnerReference) 
     let Some(cache) = Kind::from_name(kind).and_then(|k| informers.find(k)) else { return false };
     // A cluster-scoped owner (a Node) is cached without a namespace.
     let ns = if cache.kind.namespaced() { o.namespace() } else { "" };
-    !cache.get(ns, &r.name).is_some_and(|owner| owner.meta().uid == r.uid)
+    cache.get(ns, &r.name).is_none_or(|owner| owner.meta().uid != r.uid)
 }
