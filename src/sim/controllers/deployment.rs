@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{controller_of, object_key, source, split_key, WorkQueue};
+use super::{claim, controller_of, controller_ref, object_key, source, split_key, WorkQueue};
 use crate::sim::api_server::set_condition;
 use crate::sim::engine::Ctx;
 use crate::sim::informer::{Change, Informers};
@@ -200,18 +200,12 @@ impl DeploymentController {
         if self.patching.values().any(|k| k == key) {
             return true;
         }
-        let mut patches = Vec::new();
-        for rs in informers.get(Kind::ReplicaSet).iter().filter(|o| o.namespace() == d.metadata.namespace) {
-            let selected = d.spec.selector.matches(&rs.meta().labels);
-            match controller_of(rs) {
-                Some(c) if c.uid == d.metadata.uid && !selected => patches.push(MetaPatch::request(rs, MetaOp::Remove(c.clone()))),
-                None if selected && rs.meta().deletion_timestamp.is_none() => {
-                    let owner = OwnerReference { api_version: "apps/v1".into(), kind: "Deployment".into(), name: d.metadata.name.clone(), uid: d_obj.meta().uid.clone(), controller: true, block_owner_deletion: true };
-                    patches.push(MetaPatch::request(rs, MetaOp::Add(owner)));
-                }
-                _ => {}
-            }
-        }
+        let patches: Vec<ApiRequest> = informers
+            .get(Kind::ReplicaSet)
+            .iter()
+            .filter(|rs| rs.namespace() == d.metadata.namespace)
+            .filter_map(|rs| claim("Deployment", d_obj, rs, d.spec.selector.matches(&rs.meta().labels), rs.meta().deletion_timestamp.is_none()).map(|op| MetaPatch::request(rs, op)))
+            .collect();
         for req in patches {
             let id = self.queue.request(ctx, key, req);
             self.patching.insert(id, key.clone());
@@ -289,7 +283,7 @@ impl DeploymentController {
                 namespace: d.metadata.namespace.clone(),
                 labels,
                 annotations,
-                owner_references: vec![OwnerReference { api_version: "apps/v1".into(), kind: "Deployment".into(), name: d.metadata.name.clone(), uid: d_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }].into(),
+                owner_references: vec![controller_ref("Deployment", d_obj)].into(),
                 ..Default::default()
             },
             spec: ReplicaSetSpec { replicas: Some(replicas), selector, template, min_ready_seconds: d.spec.min_ready_seconds },

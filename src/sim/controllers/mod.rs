@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use super::keyed::{FxHashMap, FxHashSet};
 
 use super::engine::Ctx;
-use super::message::{ApiRequest, RequestId};
+use super::message::{ApiRequest, MetaOp, RequestId};
 use super::objects::{EventSource, Object, ObjectRc, OwnerReference, Str};
 
 /// A de-duplicating FIFO of object keys ("namespace/name") with client-go's workqueue
@@ -97,6 +97,24 @@ pub fn split_key(key: &str) -> (&str, &str) {
 
 pub fn controller_of(o: &ObjectRc) -> Option<&OwnerReference> {
     o.meta().owner_references.iter().find(|r| r.controller)
+}
+
+/// The owner reference a controller of `kind` (an apps/v1 kind) puts on what it controls.
+pub fn controller_ref(kind: &str, owner: &ObjectRc) -> OwnerReference {
+    OwnerReference { api_version: "apps/v1".into(), kind: kind.into(), name: owner.meta().name.clone(), uid: owner.meta().uid.clone(), controller: true, block_owner_deletion: true }
+}
+
+/// ClaimObject (controller_ref_manager.go): the patch, if any, by which the controller `owner`
+/// (of `kind`) claims `o`: release it if it controls `o` but its selector no longer matches,
+/// adopt it if it is an orphan the selector matches and `adoptable` (not being deleted, for a
+/// pod also not finished). A controller being deleted neither adopts nor releases (the
+/// callers check that first).
+pub fn claim(kind: &str, owner: &ObjectRc, o: &ObjectRc, selected: bool, adoptable: bool) -> Option<MetaOp> {
+    match controller_of(o) {
+        Some(c) if c.uid == owner.meta().uid && !selected => Some(MetaOp::Remove(c.clone())),
+        None if selected && adoptable => Some(MetaOp::Add(controller_ref(kind, owner))),
+        _ => None,
+    }
 }
 
 pub fn source(component: &str) -> EventSource {

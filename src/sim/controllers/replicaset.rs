@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{controller_of, object_key, source, split_key, WorkQueue};
+use super::{claim, controller_of, controller_ref, object_key, source, split_key, WorkQueue};
 use crate::sim::engine::Ctx;
 use crate::sim::informer::{Change, Informers};
 use crate::sim::keyed::FxHashMap;
@@ -250,11 +250,7 @@ impl ReplicaSetController {
                 continue;
             }
             let selected = rs.spec.selector.matches(&pod.meta().labels);
-            let op = match controller_of(&pod) {
-                Some(c) if c.uid == rs.metadata.uid && !selected => MetaOp::Remove(c.clone()),
-                None if selected && pod.as_pod().is_some_and(is_active) => MetaOp::Add(controller_ref(rs_obj, rs)),
-                _ => continue,
-            };
+            let Some(op) = claim("ReplicaSet", rs_obj, &pod, selected, pod.as_pod().is_some_and(is_active)) else { continue };
             let id = self.queue.request(ctx, key, MetaPatch::request(&pod, op));
             self.patching.insert(id, pod.meta().uid.clone());
         }
@@ -421,11 +417,6 @@ fn deletion_key((p, rank): &(&Pod, usize), now: SimTime) -> (bool, u8, bool, i32
     )
 }
 
-/// The owner reference a ReplicaSet puts on the pods it controls.
-fn controller_ref(rs_obj: &ObjectRc, rs: &ReplicaSet) -> OwnerReference {
-    OwnerReference { api_version: "apps/v1".into(), kind: "ReplicaSet".into(), name: rs.metadata.name.clone(), uid: rs_obj.meta().uid.clone(), controller: true, block_owner_deletion: true }
-}
-
 fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
     let t = &rs.spec.template;
     Pod {
@@ -434,7 +425,7 @@ fn pod_from_template(rs_obj: &ObjectRc, rs: &ReplicaSet) -> Pod {
             namespace: rs.metadata.namespace.clone(),
             labels: t.metadata.labels.clone(),
             annotations: t.metadata.annotations.clone(),
-            owner_references: vec![controller_ref(rs_obj, rs)].into(),
+            owner_references: vec![controller_ref("ReplicaSet", rs_obj)].into(),
             ..Default::default()
         },
         spec: t.spec.clone().into(),
