@@ -79,7 +79,7 @@ pub fn digest(reference: &str) -> String {
             h ^= b as u64;
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
-        crate::sim::text::push_hex(&mut out, h, 16);
+        let _ = crate::sim::text::push_hex(&mut out, h, 16); // (a String takes anything)
     }
     out
 }
@@ -120,15 +120,12 @@ impl ContainerRuntime {
 
     /// A 64-digit hex id, made on the stack (one allocation: the `Str`).
     fn id(ctx: &mut Ctx) -> Str {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut id = [0u8; 64];
-        for chunk in id.chunks_exact_mut(16) {
-            let n = ctx.rng.next_u64();
-            for (i, b) in chunk.iter_mut().enumerate() {
-                *b = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
-            }
+        let mut id = crate::sim::text::StackStr::<64>::new();
+        for _ in 0..4 {
+            // Four times 16 digits fill the 64 bytes exactly.
+            let _ = crate::sim::text::push_hex(&mut id, ctx.rng.next_u64(), 16);
         }
-        Str::new(std::str::from_utf8(&id).unwrap_or_default())
+        Str::new(id.as_str())
     }
 
     /// The node's pod CIDR is 10.244.<n>.0/24 (as kind and flannel assign); the CNI plugin

@@ -392,12 +392,15 @@ pub fn hex(n: u64, buf: &mut [u8; 16]) -> &str {
     unsafe { std::str::from_utf8_unchecked(&buf[..digits]) }
 }
 
-/// Appends `n` as lower-case hex, zero-padded to `width` digits.
-pub fn push_hex(s: &mut String, n: u64, width: usize) {
+/// Appends `n` as lower-case hex, zero-padded to `width` digits, to a `String` or a
+/// `StackStr` (which refuses, with `fmt::Error`, what does not fit).
+pub fn push_hex(s: &mut impl fmt::Write, n: u64, width: usize) -> fmt::Result {
     let mut buf = [0; 16];
     let digits = hex(n, &mut buf);
-    s.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
-    s.push_str(digits);
+    for _ in digits.len()..width {
+        s.write_char('0')?;
+    }
+    s.write_str(digits)
 }
 
 /// A collection shared between the versions of an object: cloning bumps a reference count, the
@@ -606,7 +609,7 @@ mod tests {
         assert_eq!(Str::from("Runnin"), "Runnin");
         for (n, w) in [(0u64, 0), (0, 4), (0xabc, 0), (0xabc, 8), (u64::MAX, 16), (1 << 60, 16)] {
             let mut s = String::new();
-            push_hex(&mut s, n, w);
+            assert!(push_hex(&mut s, n, w).is_ok());
             assert_eq!(s, format!("{n:0w$x}"));
             assert_eq!(hex(n, &mut [0; 16]), format!("{n:x}"));
         }
