@@ -192,7 +192,7 @@ impl Informers {
         Informers { list: kinds.iter().map(|k| Informer::new(*k)).collect() }
     }
     pub fn get(&self, kind: Kind) -> &Informer {
-        self.list.iter().find(|i| i.kind == kind).expect("component asked for an informer it does not have")
+        self.find(kind).expect("component asked for an informer it does not have")
     }
     /// The informer for `kind`, if this component has one (for kinds that come from user
     /// input, such as an owner reference's).

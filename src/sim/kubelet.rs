@@ -300,7 +300,8 @@ impl Kubelet {
     /// Once both the runtime's list and the pods are in: sandboxes no pod claims (their pods
     /// were deleted while the kubelet was down) are stopped.
     fn stop_unclaimed(&mut self, ctx: &mut Ctx) {
-        if self.recovering.is_some() || !self.informers.synced() || self.recovered.is_empty() {
+        // (Checked after every batch of pod changes: the usual answer, nothing recovered, first.)
+        if self.recovered.is_empty() || self.recovering.is_some() || !self.informers.synced() {
             return;
         }
         let rt = Self::runtime(ctx);

@@ -90,8 +90,10 @@ impl ControllerManager {
                     if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node) {
                         as_controller(ctx, ControllerKind::GarbageCollector, |ctx| self.gc.on_change(ctx, inf, change));
                     }
+                    if kind == Kind::Node {
+                        as_controller(ctx, ControllerKind::NodeLifecycle, |ctx| self.node_lifecycle.on_node_change(ctx, change));
+                    }
                     if matches!(kind, Kind::Pod | Kind::Node) {
-                        as_controller(ctx, ControllerKind::NodeLifecycle, |ctx| self.node_lifecycle.on_change(ctx, kind, change));
                         as_controller(ctx, ControllerKind::TaintEviction, |ctx| self.taint_eviction.on_change(ctx, inf, kind, change));
                     }
                 }

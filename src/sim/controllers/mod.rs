@@ -14,7 +14,7 @@ pub use deployment::{pod_template_hash, DeploymentController};
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
 pub use manager::ControllerManager;
-pub use node_lifecycle::{NodeLifecycleController, TaintEvictionController, NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD, NOT_READY_TAINT, UNREACHABLE_TAINT};
+pub use node_lifecycle::{NodeLifecycleController, TaintEvictionController, NODE_MONITOR_PERIOD};
 pub use replicaset::ReplicaSetController;
 
 use std::collections::VecDeque;

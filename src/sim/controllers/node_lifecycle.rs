@@ -54,8 +54,8 @@ impl NodeLifecycleController {
     }
 
     /// A node changed: bring its taints in line with its Ready condition.
-    pub fn on_change(&mut self, ctx: &mut Ctx, kind: Kind, change: &Change) {
-        if kind != Kind::Node || matches!(change, Change::Deleted(_)) {
+    pub fn on_node_change(&mut self, ctx: &mut Ctx, change: &Change) {
+        if matches!(change, Change::Deleted(_)) {
             return;
         }
         if let Some(n) = change.object().as_node() {
