@@ -92,15 +92,24 @@ mod tests {
     use super::*;
     use crate::sim::*;
 
+    /// Every sentence the session's trace narrates, in order.
+    fn narrated(session: &crate::cli::Session) -> Vec<String> {
+        let name = |c| session.sim.component_name(c);
+        session.sim.trace().entries().iter().filter_map(|e| narrate(e, &name)).collect()
+    }
+
+    /// Where the first line containing `needle` is.
+    fn position(lines: &[String], needle: &str) -> usize {
+        lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in {lines:#?}"))
+    }
+
     #[test]
     fn the_story_is_narrated_in_order() {
         let mut session = crate::cli::Session::new(SimConfig::default());
         session.execute("kubectl create deployment web --image=nginx --replicas=3", None);
         session.sim.run_until_settled(SimDuration::secs(60));
-        let sim = &session.sim;
-        let name = |c| sim.component_name(c);
-        let lines: Vec<String> = sim.trace().entries().iter().filter_map(|e| narrate(e, &name)).collect();
-        let pos = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in {lines:#?}"));
+        let lines = narrated(&session);
+        let pos = |needle: &str| position(&lines, needle);
         assert!(pos("stored Deployment web in etcd") < pos("create ReplicaSet web-"));
         assert!(pos("create ReplicaSet web-") < pos("creates one: Pending"));
         assert!(pos("creates one: Pending") < pos("The scheduler"));
@@ -119,9 +128,7 @@ mod tests {
         session.sim.run_until_settled(SimDuration::secs(60));
         session.execute(&format!("kubectl label pod {pod} app=web --overwrite"), None);
         session.sim.run_until_settled(SimDuration::secs(60));
-        let sim = &session.sim;
-        let name = |c| sim.component_name(c);
-        let lines: Vec<String> = sim.trace().entries().iter().filter_map(|e| narrate(e, &name)).collect();
+        let lines = narrated(&session);
         let line = |start: &str| lines.iter().find(|l| l.starts_with(start)).unwrap_or_else(|| panic!("no line starting {start:?} in {lines:#?}")).clone();
         assert!(line("The ReplicaSet controller releases pod").contains(&format!("pod {pod}: its labels no longer match the selector of ReplicaSet/web-")));
         assert!(line("The ReplicaSet controller adopts pod").contains(&format!("pod {pod}: it has no controller")));
@@ -134,10 +141,8 @@ mod tests {
         session.sim.run_until_settled(SimDuration::secs(60));
         session.execute("kubelet stop node-1", None);
         session.sim.run_for(SimDuration::secs(400));
-        let sim = &session.sim;
-        let name = |c| sim.component_name(c);
-        let lines: Vec<String> = sim.trace().entries().iter().filter_map(|e| narrate(e, &name)).collect();
-        let pos = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in {lines:#?}"));
+        let lines = narrated(&session);
+        let pos = |needle: &str| position(&lines, needle);
         assert!(pos("has not heard from node-1 for 50 s") < pos("updates the taints of node-1"));
         assert!(pos("updates the taints of node-1") < pos("The taint eviction controller deletes pod web-"));
     }
