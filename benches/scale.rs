@@ -55,6 +55,8 @@ fn run(nodes: u32, pods: i32) {
         sim.now().as_secs_f64(),
         peak_rss_mib()
     );
+    // Freeing 150,000 pods' worth of objects takes about half a second and measures nothing.
+    std::mem::forget(sim);
 }
 
 fn main() {

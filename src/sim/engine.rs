@@ -181,8 +181,6 @@ pub struct NodeAgents {
     pub kubelet: Kubelet,
     pub runtime: ContainerRuntime,
     pub proxy: KubeProxy,
-    /// `false` after `stop kubelet`: the node's agents ignore everything.
-    pub running: bool,
 }
 
 /// The whole simulated cluster. Cloning it forks the simulation.
@@ -208,6 +206,10 @@ pub struct Sim {
     controller_manager: ControllerManager,
     scheduler: Scheduler,
     nodes: Vec<NodeAgents>,
+    /// Per node, `false` after `stop kubelet`: the node's agents ignore everything. (Apart
+    /// from the agents: reading a flag inside each node's 400 bytes of agents cost a cache
+    /// miss on every message to a node, 1.3% of the 150,000-pod run.)
+    agents_running: Vec<bool>,
     trace: Trace,
     user_inbox: BTreeMap<RequestId, ApiResponse>,
 }
@@ -233,6 +235,7 @@ impl Sim {
             controller_manager: ControllerManager::new(),
             scheduler: Scheduler::new(),
             nodes: Vec::new(),
+            agents_running: Vec::new(),
             trace: Trace::new(config.trace_limit),
             user_inbox: BTreeMap::new(),
             config: std::rc::Rc::new(config),
@@ -320,8 +323,8 @@ impl Sim {
             kubelet: Kubelet::new(&n.metadata.name, index),
             runtime: ContainerRuntime::new(index),
             proxy: KubeProxy::new(),
-            running: true,
         });
+        self.agents_running.push(true);
         let node_obj = n.clone();
         self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[id.0 as usize].kubelet.register(ctx, &node_obj, index));
         self.with_ctx(Component::Proxy(id), |s, ctx| s.nodes[id.0 as usize].proxy.start(ctx));
@@ -501,7 +504,7 @@ impl Sim {
             Component::Scheduler => self.with_ctx(to, |s, ctx| s.scheduler.handle(ctx, body)),
             Component::Kubelet(n) | Component::Runtime(n) | Component::Proxy(n) => {
                 let i = n.0 as usize;
-                if !self.nodes.get(i).is_some_and(|a| a.running) {
+                if !self.agents_running.get(i).is_some_and(|r| *r) {
                     return;
                 }
                 self.with_ctx(to, |s, ctx| {
@@ -546,10 +549,10 @@ impl Sim {
     /// Stops or starts a node's kubelet (and with it the node's agents).
     pub fn set_kubelet_running(&mut self, node: &str, running: bool) -> Result<(), String> {
         let i = self.nodes.iter().position(|a| a.name == node).ok_or_else(|| format!("nodes \"{node}\" not found"))?;
-        if self.nodes[i].running == running {
+        if self.agents_running[i] == running {
             return Ok(());
         }
-        self.nodes[i].running = running;
+        self.agents_running[i] = running;
         if running {
             // A restarted kubelet lists its pods again and renews its lease at once.
             let id = NodeId(i as u32);
@@ -575,6 +578,10 @@ impl Sim {
     }
     pub fn nodes(&self) -> &[NodeAgents] {
         &self.nodes
+    }
+    /// Whether the agents of the `i`th node run (`false` after `stop kubelet`).
+    pub fn kubelet_running(&self, i: usize) -> bool {
+        self.agents_running.get(i).is_some_and(|r| *r)
     }
     pub fn scheduler(&self) -> &Scheduler {
         &self.scheduler

@@ -100,11 +100,17 @@ impl Informer {
     pub fn get(&self, namespace: &str, name: &str) -> Option<&ObjectRc> {
         self.items.get(namespace)?.get(name)
     }
-    /// Every cached object, in key order (sorted on each call).
+    /// Every cached object, in key order (sorted on each call). The keys `namespace/name` of
+    /// two namespaces differ before either name starts (no namespace has a `/`), so the
+    /// namespaces are put in key order and each one's names in plain string order.
     pub fn iter(&self) -> impl Iterator<Item = &ObjectRc> {
-        let mut all: Vec<(&str, &str, &ObjectRc)> = self.items.iter().flat_map(|(ns, m)| m.iter().map(move |(name, o)| (ns.as_str(), name.as_str(), o))).collect();
-        all.sort_unstable_by(|a, b| key_order((a.0, a.1), (b.0, b.1)));
-        all.into_iter().map(|(_, _, o)| o)
+        let mut namespaces: Vec<(&str, &FxHashMap<Str, ObjectRc>)> = self.items.iter().map(|(ns, m)| (ns.as_str(), m)).collect();
+        namespaces.sort_unstable_by(|a, b| key_order((a.0, ""), (b.0, "")));
+        namespaces.into_iter().flat_map(|(_, m)| {
+            let mut names: Vec<(&str, &ObjectRc)> = m.iter().map(|(name, o)| (name.as_str(), o)).collect();
+            names.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            names.into_iter().map(|(_, o)| o)
+        })
     }
     /// Every cached object in no particular order, for callers that sort what they keep.
     pub fn values(&self) -> impl Iterator<Item = &ObjectRc> {

@@ -412,7 +412,7 @@ fn WorkerNodes() -> impl IntoView {
                     let obj = sim.get(Kind::Node, "", &a.name);
                     let node = obj.and_then(|o| o.as_node());
                     let pods = by_node.remove(a.name.as_str()).unwrap_or_default();
-                    NodeView { index: i as u32, name: a.name.clone(), ready: node.is_some_and(|n| n.is_ready()), cordoned: node.is_some_and(|n| n.spec.unschedulable), running: a.running && obj.is_some(), pods }
+                    NodeView { index: i as u32, name: a.name.clone(), ready: node.is_some_and(|n| n.is_ready()), cordoned: node.is_some_and(|n| n.spec.unschedulable), running: sim.kubelet_running(i) && obj.is_some(), pods }
                 })
                 .collect::<Vec<_>>()
         })

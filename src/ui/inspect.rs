@@ -158,8 +158,8 @@ pub fn inspect(sim: &Sim, target: &Target, upto: crate::sim::SimTime) -> Option<
                 ("Pods".into(), format!("{} of {}", pods.len(), node.allowed_pods())),
                 ("Internal IP".into(), node.internal_ip().to_string()),
             ];
-            if let Some(a) = index.map(|i| &sim.nodes()[i]) {
-                facts.push(("kubelet".into(), if a.running { format!("running, {} lease renewals", a.kubelet.lease_renewals) } else { "stopped".into() }));
+            if let Some((i, a)) = index.map(|i| (i, &sim.nodes()[i])) {
+                facts.push(("kubelet".into(), if sim.kubelet_running(i) { format!("running, {} lease renewals", a.kubelet.lease_renewals) } else { "stopped".into() }));
                 facts.push(("Images cached".into(), a.runtime.images.iter().cloned().collect::<Vec<_>>().join(", ")));
             }
             let messages = match index {

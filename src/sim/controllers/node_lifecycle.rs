@@ -63,30 +63,44 @@ impl NodeLifecycleController {
         }
     }
 
-    /// monitorNodeHealth, then the tainting passes for every node.
+    /// monitorNodeHealth, then the tainting passes for every node. The nodes are looked at in
+    /// no particular order and only those that need a write are sorted (by name, as the real
+    /// controller lists them): sorting all 5,000 names every 5 s cost 1.6% of the 150,000-pod
+    /// run, to act on none of them.
     pub fn monitor(&mut self, ctx: &mut Ctx, informers: &Informers) {
+        enum Act {
+            MarkUnknown,
+            Taint(Vec<Taint>),
+        }
         if !informers.synced() {
             return;
         }
         let leases = informers.get(Kind::Lease);
-        let nodes: Vec<ObjectRc> = informers.get(Kind::Node).iter().cloned().collect();
-        for o in &nodes {
+        let mut due: Vec<(&ObjectRc, Act)> = Vec::new();
+        for o in informers.get(Kind::Node).values() {
             let Some(n) = o.as_node() else { continue };
             if self.busy(&n.metadata.name) {
                 continue;
             }
             let ready = n.status.conditions.iter().find(|c| c.type_ == "Ready");
             // (A node that never reported is left to its registration.)
-            let Some(ready) = ready.filter(|c| c.status != "Unknown") else {
-                self.taint(ctx, n);
-                continue;
-            };
-            let renewed = leases.get("kube-node-lease", &n.metadata.name).and_then(|l| if let Object::Lease(l) = &**l { l.spec.renew_time } else { None });
-            let heartbeat = [renewed, ready.last_heartbeat_time, n.metadata.creation_timestamp].into_iter().flatten().max();
-            if heartbeat.is_some_and(|h| ctx.now.since(h) > NODE_MONITOR_GRACE_PERIOD) {
-                self.mark_unknown(ctx, informers, o, n);
-            } else {
-                self.taint(ctx, n);
+            let expired = ready.filter(|c| c.status != "Unknown").is_some_and(|ready| {
+                let renewed = leases.get("kube-node-lease", &n.metadata.name).and_then(|l| if let Object::Lease(l) = &**l { l.spec.renew_time } else { None });
+                let heartbeat = [renewed, ready.last_heartbeat_time, n.metadata.creation_timestamp].into_iter().flatten().max();
+                heartbeat.is_some_and(|h| ctx.now.since(h) > NODE_MONITOR_GRACE_PERIOD)
+            });
+            if expired {
+                due.push((o, Act::MarkUnknown));
+            } else if let Some(taints) = wanted_taints(n, ctx.now) {
+                due.push((o, Act::Taint(taints)));
+            }
+        }
+        due.sort_unstable_by(|a, b| a.0.name().cmp(b.0.name()));
+        for (o, act) in due {
+            let Some(n) = o.as_node() else { continue };
+            match act {
+                Act::MarkUnknown => self.mark_unknown(ctx, informers, o, n),
+                Act::Taint(taints) => self.write_taints(ctx, n, taints),
             }
         }
     }
@@ -119,30 +133,17 @@ impl NodeLifecycleController {
         }
     }
 
-    /// doNoScheduleTaintingPass and doNoExecuteTaintingPass: Ready Unknown means unreachable,
-    /// Ready False not ready, Ready True neither.
+    /// doNoScheduleTaintingPass and doNoExecuteTaintingPass for one node.
     fn taint(&mut self, ctx: &mut Ctx, n: &Node) {
         if self.busy(&n.metadata.name) {
             return;
         }
-        let want = match ready_status(n) {
-            Some("Unknown") => Some(UNREACHABLE_TAINT),
-            Some("False") => Some(NOT_READY_TAINT),
-            _ => None,
-        };
-        let ours = |t: &Taint| (t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT) && (t.effect == "NoSchedule" || t.effect == "NoExecute");
-        let mut taints: Vec<Taint> = n.spec.taints.iter().filter(|t| !ours(t) || Some(t.key.as_str()) == want).cloned().collect();
-        if let Some(key) = want {
-            for effect in ["NoSchedule", "NoExecute"] {
-                if !taints.iter().any(|t| t.key == key && t.effect == effect) {
-                    let time_added = (effect == "NoExecute").then_some(ctx.now);
-                    taints.push(Taint { key: key.into(), value: Str::EMPTY, effect: effect.into(), time_added });
-                }
-            }
+        if let Some(taints) = wanted_taints(n, ctx.now) {
+            self.write_taints(ctx, n, taints);
         }
-        if taints == n.spec.taints {
-            return;
-        }
+    }
+
+    fn write_taints(&mut self, ctx: &mut Ctx, n: &Node, taints: Vec<Taint>) {
         // With its resourceVersion: a conflict (someone cordoned it meanwhile) is settled on
         // the next pass, from the newer copy.
         let mut next = n.clone();
@@ -150,6 +151,31 @@ impl NodeLifecycleController {
         let id = ctx.request(ApiRequest::with_object(Verb::Update, Object::Node(next)));
         self.writing.insert(id, n.metadata.name.clone());
     }
+}
+
+/// The taints a node should have for its Ready condition, if they are not the ones it has:
+/// Ready Unknown means unreachable, Ready False not ready, Ready True neither.
+fn wanted_taints(n: &Node, now: SimTime) -> Option<Vec<Taint>> {
+    let want = match ready_status(n) {
+        Some("Unknown") => Some(UNREACHABLE_TAINT),
+        Some("False") => Some(NOT_READY_TAINT),
+        _ => None,
+    };
+    let ours = |t: &Taint| (t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT) && (t.effect == "NoSchedule" || t.effect == "NoExecute");
+    // Nearly every node, nearly every time: Ready, and none of our taints.
+    if want.is_none() && !n.spec.taints.iter().any(ours) {
+        return None;
+    }
+    let mut taints: Vec<Taint> = n.spec.taints.iter().filter(|t| !ours(t) || Some(t.key.as_str()) == want).cloned().collect();
+    if let Some(key) = want {
+        for effect in ["NoSchedule", "NoExecute"] {
+            if !taints.iter().any(|t| t.key == key && t.effect == effect) {
+                let time_added = (effect == "NoExecute").then_some(now);
+                taints.push(Taint { key: key.into(), value: Str::EMPTY, effect: effect.into(), time_added });
+            }
+        }
+    }
+    (taints != n.spec.taints).then_some(taints)
 }
 
 /// The taint eviction controller.
