@@ -141,12 +141,12 @@ impl<'a> Ctx<'a> {
             return;
         }
         let nanos = self.now.unix_nanos() + (self.next_id() % 1000) as i128;
-        let name = Str::concat(&[&meta.name, ".", super::text::hex(u64::try_from(nanos).unwrap_or(0), &mut [0; 16])]);
+        let name = || Str::concat(&[&meta.name, ".", super::text::hex(u64::try_from(nanos).unwrap_or(0), &mut [0; 16])]);
         let key = EventKey { component: &source.component, host: &source.host, kind: kind.name(), namespace: &meta.namespace, name: &meta.name, uid: &meta.uid, api_version: kind.api_version(), type_, reason };
-        let (recorded, key) = self.events.correlate(self.now, &key, message, &name);
+        let (recorded, key) = self.events.correlate(self.now, &key, message, name);
         let (verb, name, message, count, first) = match recorded {
             Recorded::Skip => return,
-            Recorded::Create { message } => (Verb::Create, name, message, 1, self.now),
+            Recorded::Create { name, message } => (Verb::Create, name, message, 1, self.now),
             Recorded::Update { name, message, count, first } => (Verb::Update, name, message, count, first),
         };
         let ev = Event {

@@ -88,8 +88,8 @@ struct Bucket {
 /// What the recorder does with an event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Recorded {
-    /// Create a new Event with this message (its name is the caller's).
-    Create { message: Str },
+    /// Create a new Event with this name and message.
+    Create { name: Str, message: Str },
     /// Update the existing Event `name`: this message, this count, first seen at `first`.
     Update { name: Str, message: Str, count: i32, first: SimTime },
     /// Dropped by the spam filter.
@@ -156,9 +156,10 @@ impl EventCorrelator {
         }
     }
 
-    /// EventCorrelate: aggregate, then count, then filter. `name` is the name a new Event
-    /// would get. Also returns the key the event is counted under.
-    pub fn correlate(&mut self, now: SimTime, k: &EventKey, message: Str, name: &Str) -> (Recorded, u64) {
+    /// EventCorrelate: aggregate, then count, then filter. `name` makes the name a new Event
+    /// gets (only called for one: most events of a busy ReplicaSet only count up). Also
+    /// returns the key the event is counted under.
+    pub fn correlate(&mut self, now: SimTime, k: &EventKey, message: Str, name: impl FnOnce() -> Str) -> (Recorded, u64) {
         let object_key = hash(&[k.component, k.host, k.kind, k.namespace, k.name, k.uid, k.api_version]);
         let aggregate_key = hash_after(object_key, &[k.type_, k.reason]);
         let agg = self.aggregates.entry(aggregate_key);
@@ -184,10 +185,11 @@ impl EventCorrelator {
         seen.count += 1;
         if !update {
             seen.first = Some(now);
-            seen.name = Some(name.clone());
+            seen.name = Some(name());
         }
         let (count, first) = (seen.count, seen.first.unwrap_or(now));
-        let existing = if update { seen.name.clone().unwrap_or_else(|| name.clone()) } else { Str::EMPTY };
+        // (An observed key always has its name: it is set with the first count.)
+        let name = seen.name.clone().unwrap_or_default();
 
         let bucket = self.spam.entry(object_key);
         let tokens = match (bucket.tokens, bucket.at) {
@@ -200,7 +202,7 @@ impl EventCorrelator {
             return (Recorded::Skip, key);
         }
         bucket.tokens = Some(tokens - 1.0);
-        let rec = if update { Recorded::Update { name: existing, message, count, first } } else { Recorded::Create { message } };
+        let rec = if update { Recorded::Update { name, message, count, first } } else { Recorded::Create { name, message } };
         (rec, key)
     }
 }
@@ -217,17 +219,17 @@ mod tests {
     fn similar_events_aggregate_and_then_the_spam_filter_stops_them() {
         let mut c = EventCorrelator::default();
         let now = SimTime::ZERO;
-        let results: Vec<Recorded> = (0..40).map(|i| c.correlate(now, &key("SuccessfulCreate"), Str::from(format!("Created pod: web-{i}")), &Str::from(format!("ev-{i}"))).0).collect();
+        let results: Vec<Recorded> = (0..40).map(|i| c.correlate(now, &key("SuccessfulCreate"), Str::from(format!("Created pod: web-{i}")), || Str::from(format!("ev-{i}"))).0).collect();
         for (i, r) in results.iter().take(9).enumerate() {
-            assert_eq!(*r, Recorded::Create { message: format!("Created pod: web-{i}").into() });
+            assert_eq!(*r, Recorded::Create { name: format!("ev-{i}").into(), message: format!("Created pod: web-{i}").into() });
         }
-        assert_eq!(results[9], Recorded::Create { message: "(combined from similar events): Created pod: web-9".into() });
+        assert_eq!(results[9], Recorded::Create { name: "ev-9".into(), message: "(combined from similar events): Created pod: web-9".into() });
         assert_eq!(results[10], Recorded::Update { name: "ev-9".into(), message: "(combined from similar events): Created pod: web-10".into(), count: 2, first: now });
         assert!(matches!(results[24], Recorded::Update { count: 16, .. }), "25 events pass: {:?}", results[24]);
         assert!(results[25..].iter().all(|r| *r == Recorded::Skip));
         // One token comes back every five minutes; the count kept growing meanwhile.
         let later = now + SimDuration::secs(301);
-        match c.correlate(later, &key("SuccessfulCreate"), "Created pod: web-40".into(), &Str::from("ev-40")).0 {
+        match c.correlate(later, &key("SuccessfulCreate"), "Created pod: web-40".into(), || Str::from("ev-40")).0 {
             Recorded::Update { count, name, .. } => assert_eq!((count, name.as_str()), (32, "ev-9")),
             other => panic!("expected an update, got {other:?}"),
         }
@@ -237,11 +239,11 @@ mod tests {
     fn an_identical_event_counts_up_and_another_object_is_separate() {
         let mut c = EventCorrelator::default();
         let t0 = SimTime::ZERO;
-        assert_eq!(c.correlate(t0, &key("BackOff"), "Back-off pulling image".into(), &Str::from("a")).0, Recorded::Create { message: "Back-off pulling image".into() });
+        assert_eq!(c.correlate(t0, &key("BackOff"), "Back-off pulling image".into(), || Str::from("a")).0, Recorded::Create { name: "a".into(), message: "Back-off pulling image".into() });
         let t1 = t0 + SimDuration::secs(20);
-        assert_eq!(c.correlate(t1, &key("BackOff"), "Back-off pulling image".into(), &Str::from("b")).0, Recorded::Update { name: "a".into(), message: "Back-off pulling image".into(), count: 2, first: t0 });
+        assert_eq!(c.correlate(t1, &key("BackOff"), "Back-off pulling image".into(), || panic!("an update makes no name")).0, Recorded::Update { name: "a".into(), message: "Back-off pulling image".into(), count: 2, first: t0 });
         let other = EventKey { name: "web-def", uid: "u2", ..key("BackOff") };
-        assert_eq!(c.correlate(t1, &other, "Back-off pulling image".into(), &Str::from("c")).0, Recorded::Create { message: "Back-off pulling image".into() });
+        assert_eq!(c.correlate(t1, &other, "Back-off pulling image".into(), || Str::from("c")).0, Recorded::Create { name: "c".into(), message: "Back-off pulling image".into() });
     }
 
     #[test]
@@ -266,7 +268,7 @@ mod tests {
         for i in 0..20_000 {
             let uid = i.to_string();
             let k = EventKey { uid: &uid, ..key("Pulled") };
-            c.correlate(SimTime::ZERO, &k, "Pulled".into(), &Str::from("n"));
+            c.correlate(SimTime::ZERO, &k, "Pulled".into(), || Str::from("n"));
         }
         let len = |c: &Cache<Observed>| c.current.len() + c.previous.len();
         assert!(len(&c.observed) <= 2 * CACHE_ENTRIES && c.spam.current.len() + c.spam.previous.len() <= 2 * CACHE_ENTRIES);

@@ -381,26 +381,39 @@ impl<const N: usize> fmt::Write for StackStr<N> {
     }
 }
 
-/// `n` as lower-case hex digits (at least one), written into `buf`.
+/// `n` as lower-case hex digits (at least one), written into `buf`. Two digits at a time from
+/// a table of the 256 byte values: every container id is 64 digits, every Event name 16.
 pub fn hex(n: u64, buf: &mut [u8; 16]) -> &str {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let digits = (64 - n.leading_zeros() as usize).div_ceil(4).max(1);
-    for (i, b) in buf[..digits].iter_mut().enumerate() {
-        *b = DIGITS[((n >> ((digits - 1 - i) * 4)) & 15) as usize];
+    const PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut t = [[0u8; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+            i += 1;
+        }
+        t
+    };
+    for (i, pair) in buf.chunks_exact_mut(2).enumerate() {
+        pair.copy_from_slice(&PAIRS[((n >> (56 - 8 * i)) & 255) as usize]);
     }
+    let digits = (64 - n.leading_zeros() as usize).div_ceil(4).max(1);
     // SAFETY: ASCII hex digits.
-    unsafe { std::str::from_utf8_unchecked(&buf[..digits]) }
+    unsafe { std::str::from_utf8_unchecked(&buf[16 - digits..]) }
 }
 
 /// Appends `n` as lower-case hex, zero-padded to `width` digits, to a `String` or a
 /// `StackStr` (which refuses, with `fmt::Error`, what does not fit).
 pub fn push_hex(s: &mut impl fmt::Write, n: u64, width: usize) -> fmt::Result {
     let mut buf = [0; 16];
-    let digits = hex(n, &mut buf);
-    for _ in digits.len()..width {
+    // `hex` fills all 16 digits, zeros included, and points at the significant ones.
+    let digits = hex(n, &mut buf).len();
+    for _ in 16..width {
         s.write_char('0')?;
     }
-    s.write_str(digits)
+    let shown = digits.max(width.min(16));
+    // SAFETY: ASCII hex digits.
+    s.write_str(unsafe { std::str::from_utf8_unchecked(&buf[16 - shown..]) })
 }
 
 /// A collection shared between the versions of an object: cloning bumps a reference count, the
@@ -607,7 +620,7 @@ mod tests {
         let (a, b) = (Str::from("Running"), Str::from(String::from("Running")));
         assert!(a.0.as_ref().unwrap().ptr_eq(b.0.as_ref().unwrap()), "common strings are shared");
         assert_eq!(Str::from("Runnin"), "Runnin");
-        for (n, w) in [(0u64, 0), (0, 4), (0xabc, 0), (0xabc, 8), (u64::MAX, 16), (1 << 60, 16)] {
+        for (n, w) in [(0u64, 0), (0, 4), (0xabc, 0), (0xabc, 8), (u64::MAX, 16), (1 << 60, 16), (0xabc, 20), (u64::MAX, 17), (0x1234_5678_9abc, 15)] {
             let mut s = String::new();
             assert!(push_hex(&mut s, n, w).is_ok());
             assert_eq!(s, format!("{n:0w$x}"));
