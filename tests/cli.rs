@@ -115,6 +115,33 @@ fn random_manifests_never_panic_and_a_rejected_one_changes_nothing() {
 }
 
 #[test]
+fn delete_waits_until_the_objects_are_gone_unless_nothing_can_finish_it() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=2", "kubectl rollout status deployment/web"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let before = s.sim.now();
+    // Foreground: the pods go, then the ReplicaSet, then the Deployment; kubectl returns after.
+    let out = s.execute("kubectl delete deployment web --cascade=foreground", None);
+    assert_eq!((out.is_error, out.text.as_str()), (false, "deployment.apps \"web\" deleted"));
+    assert!(s.sim.get(Kind::Deployment, "default", "web").is_none() && s.sim.objects(Kind::ReplicaSet).count() == 0, "gone when kubectl returns");
+    assert!(s.sim.pods().count() == 0 && s.sim.now() > before, "the wait took simulated time");
+
+    // A pod on a stopped kubelet stays Terminating: the wait stops, and says why.
+    for l in ["kubectl run solo --image=nginx:1.27", "kubectl wait --for=condition=Ready pod/solo"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let node = s.sim.get(Kind::Pod, "default", "solo").and_then(|o| o.as_pod()).map(|p| p.spec.node_name.to_string()).expect("bound");
+    assert!(!s.execute(&format!("kubelet stop {node}"), None).is_error);
+    let out = s.execute("kubectl delete pod solo", None);
+    assert!(!out.is_error && out.text.contains("pod \"solo\" deleted") && out.text.contains("nothing left in the cluster can finish deleting pods/solo"), "{}", out.text);
+    assert!(s.sim.get(Kind::Pod, "default", "solo").is_some_and(|o| o.meta().deletion_timestamp.is_some()), "still Terminating");
+    // With a timeout it is kubectl's error.
+    let out = s.execute("kubectl delete pod solo --timeout=5s", None);
+    assert!(out.is_error && out.text.ends_with("error: timed out waiting for the condition on pods/solo"), "{}", out.text);
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

@@ -143,7 +143,8 @@ fn foreground_deletion_removes_the_pods_then_the_replica_set_then_the_deployment
     run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=2");
     settle(&mut s);
     let before = s.sim.trace().entries().back().map_or(0, |e| e.seq);
-    run(&mut s, "kubectl delete deployment web --cascade=foreground");
+    // (--wait=false: kubectl would otherwise wait until the Deployment is gone.)
+    run(&mut s, "kubectl delete deployment web --cascade=foreground --wait=false");
     let d = s.sim.get(Kind::Deployment, "default", "web").expect("kept until its dependents are gone").clone();
     assert!(d.meta().deletion_timestamp.is_some());
     assert_eq!(d.meta().finalizers.iter().map(|f| f.as_str()).collect::<Vec<_>>(), vec!["foregroundDeletion"]);

@@ -11,7 +11,7 @@ use super::yaml;
 use crate::sim::message::{ApiReply, ApiRequest, StatusReason, Verb};
 use crate::sim::objects::*;
 use crate::sim::validation::MAX_REPLICAS;
-use crate::sim::{ApiError, Sim};
+use crate::sim::{ApiError, Sim, SimDuration};
 
 pub type CmdResult = Result<String, String>;
 
@@ -729,7 +729,19 @@ fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
 }
 
 fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
-    let specs = [NS_FLAGS[0], flag("selector", Some('l'), true), flag("filename", Some('f'), true), flag("grace-period", None, true), flag("force", None, false), flag("all", None, false), flag("now", None, false), flag("cascade", None, false)];
+    let specs = [
+        NS_FLAGS[0],
+        flag("selector", Some('l'), true),
+        flag("filename", Some('f'), true),
+        flag("grace-period", None, true),
+        flag("force", None, false),
+        flag("all", None, false),
+        flag("now", None, false),
+        flag("cascade", None, false),
+        flag("wait", None, false),
+        flag("timeout", None, true),
+        flag("ignore-not-found", None, false),
+    ];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
     let ns = namespace(&p);
     // `--cascade` alone is background; true and false are the deprecated boolean forms.
@@ -744,7 +756,46 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         }
         other => return Err(format!("error: invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\"")),
     };
-    let grace = if p.has("force") || p.has("now") { Some(if p.has("force") { 0 } else { 1 }) } else { p.get("grace-period").and_then(|g| g.parse::<i64>().ok()).filter(|g| *g >= 0) };
+    let wait = match p.get("wait") {
+        None => true,
+        Some(v) => parse_bool(v).ok_or_else(|| format!("error: invalid argument {v:?} for \"--wait\" flag: strconv.ParseBool: parsing {v:?}: invalid syntax"))?,
+    };
+    let timeout = match p.get("timeout") {
+        None => None,
+        Some(t) => {
+            let d = super::parse_duration(t).filter(|d| *d <= SimDuration::secs(super::MAX_SLEEP_SECS)).ok_or_else(|| format!("error: invalid argument {t:?} for \"--timeout\" flag: time: invalid duration {t:?}"))?;
+            // 0s, the default, means as long as it takes.
+            (d > SimDuration::ZERO).then_some(d)
+        }
+    };
+    // DeleteOptions.Complete and Validate: -1 (the default) is the object's own grace period;
+    // --now is 1; 0 without --force becomes 1 (no accidental immediate deletion); --force
+    // alone is 0.
+    let mut grace: i64 = match p.get("grace-period") {
+        None => -1,
+        Some(g) => g.parse().map_err(|_| format!("error: invalid argument {g:?} for \"--grace-period\" flag: strconv.ParseInt: parsing {g:?}: invalid syntax"))?,
+    };
+    if p.has("now") {
+        if grace != -1 {
+            return Err("error: --now and --grace-period cannot be specified together".into());
+        }
+        grace = 1;
+    }
+    let force = p.has("force");
+    if grace == 0 && !force {
+        grace = 1;
+    }
+    if force && grace < 0 {
+        grace = 0;
+    }
+    if force && grace > 0 {
+        return Err("error: --force and --grace-period greater than 0 cannot be specified together".into());
+    }
+    if force {
+        out.push("warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.".to_string());
+    }
+    // With --all or -l, an object gone meanwhile is no error (unless --ignore-not-found=false).
+    let mut ignore_not_found = p.has("ignore-not-found");
     let mut targets: Vec<(Kind, String, String)> = Vec::new();
     if p.get("filename").is_some() {
         let docs = yaml::parse_documents(stdin.unwrap_or("")).map_err(|e| format!("error: error parsing STDIN: {e}"))?;
@@ -758,16 +809,17 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             targets.push((resolve_kind(k).ok_or_else(|| unknown_resource(k))?, ns.clone(), n.into()));
         } else {
             let kind = resolve_kind(what).ok_or_else(|| unknown_resource(what))?;
-            if let Some(sel) = p.get("selector") {
-                for o in list(sim, kind, &ns, Some(parse_selector(sel)?))? {
+            if p.get("selector").is_some() || p.has("all") {
+                if p.get("selector").is_some() && p.has("all") {
+                    return Err("error: cannot set --all and --selector at the same time".into());
+                }
+                ignore_not_found |= p.get("ignore-not-found").is_none();
+                let selector = p.get("selector").map(parse_selector).transpose()?;
+                for o in list(sim, kind, &ns, selector)? {
                     targets.push((kind, o.namespace().into(), o.name().into()));
                 }
                 if targets.is_empty() {
-                    return Ok(format!("No resources found in {ns} namespace."));
-                }
-            } else if p.has("all") {
-                for o in list(sim, kind, &ns, None)? {
-                    targets.push((kind, o.namespace().into(), o.name().into()));
+                    return Ok(out.into_iter().chain(["No resources found".to_string()]).collect::<Vec<_>>().join("\n"));
                 }
             } else if p.positional.len() < 2 {
                 return Err("error: resource(s) were provided, but no name was specified".into());
@@ -779,22 +831,45 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         }
     }
     let mut failed = false;
-    if p.has("force") {
-        out.push("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.".to_string());
-    }
+    let mut deleted: Vec<(Kind, String, String, Str)> = Vec::new();
     for (kind, ns, name) in targets {
+        let uid = sim.get(kind, if kind.namespaced() { &ns } else { "" }, &name).map(|o| o.meta().uid.clone());
         let mut req = ApiRequest::new(Verb::Delete, kind, &ns, &name);
-        req.grace_period = grace;
+        req.grace_period = (grace >= 0).then_some(grace);
         req.propagation = propagation;
         match sim.call(req) {
-            Ok(_) => out.push(format!("{} {:?} {}", kind.singular_group(), name, if p.has("force") { "force deleted" } else { "deleted" })),
+            Ok(_) => {
+                out.push(format!("{} {:?} {}", kind.singular_group(), name, if grace == 0 { "force deleted" } else { "deleted" }));
+                deleted.extend(uid.map(|uid| (kind, ns, name, uid)));
+            }
+            Err(e) if ignore_not_found && e.reason == StatusReason::NotFound => {}
             Err(e) => {
                 failed = true;
                 out.push(server_error(&e));
             }
         }
     }
+    // kubectl visits every object before it waits; a failed delete ends the command first.
+    if wait && !failed && !deleted.is_empty() {
+        match super::kubectl_ops::wait_for_deletion(sim, &deleted, timeout) {
+            Ok(note) if note.is_empty() => {}
+            Ok(note) => out.push(note),
+            Err(e) => {
+                out.push(e);
+                return Err(out.join("\n"));
+            }
+        }
+    }
     if failed { Err(out.join("\n")) } else { Ok(out.join("\n")) }
+}
+
+/// Go's strconv.ParseBool, as pflag reads a boolean flag's value.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 pub(super) fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {

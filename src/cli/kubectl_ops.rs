@@ -153,6 +153,39 @@ pub fn drain(sim: &mut Sim, args: &[String]) -> CmdResult {
     Ok(out.join("\n"))
 }
 
+/// What `kubectl delete` waits for (`--wait`, the default): until every object it deleted is
+/// gone, that is, until no object of the same kind, namespace, name and uid is left (a new one
+/// of the same name does not count). With `--timeout`, running out of it is an error, as in
+/// kubectl. Without one kubectl would wait up to a week; kubesim stops as soon as the cluster
+/// has nothing left to do that could finish the deletion (a pod on a node whose kubelet is
+/// stopped stays Terminating), and says so.
+pub(super) fn wait_for_deletion(sim: &mut Sim, deleted: &[(Kind, String, String, Str)], timeout: Option<SimDuration>) -> CmdResult {
+    let present = |s: &Sim| deleted.iter().find(|(kind, ns, name, uid)| s.get(*kind, if kind.namespaced() { ns } else { "" }, name).is_some_and(|o| o.meta().uid == *uid));
+    let deadline = sim.now() + timeout.unwrap_or(SimDuration::secs(super::MAX_SLEEP_SECS));
+    loop {
+        let Some((kind, _, name, _)) = present(sim) else { return Ok(String::new()) };
+        // (kubectl names the resource without its group here: "deployments/web".)
+        let what = format!("{}/{}", kind.plural(), name);
+        if sim.now() >= deadline {
+            return match timeout {
+                Some(_) => Err(format!("error: timed out waiting for the condition on {what}")),
+                None => Ok(format!("(kubesim: {what} is still there after an hour of simulated time, so the wait stops here; a real kubectl delete would go on waiting, up to a week.)")),
+            };
+        }
+        let step = SimDuration::millis(50).min(deadline.since(sim.now()));
+        let settled = sim.run_until_settled(step);
+        if settled && timeout.is_none() && present(sim).is_some() {
+            let (kind, _, name, _) = present(sim).expect("checked");
+            return Ok(format!("(kubesim: nothing left in the cluster can finish deleting {}/{}, so the wait stops here; a real kubectl delete would go on waiting, up to a week, until you press Ctrl+C.)", kind.plural(), name));
+        }
+        if settled {
+            // Settled with a timeout to honour: let time pass (a poll, a timer) up to it.
+            let next = (sim.now() + SimDuration::millis(50)).min(deadline);
+            sim.run_until(next);
+        }
+    }
+}
+
 fn condition_true(o: &Object, cond: &str) -> bool {
     let conds = match o {
         Object::Pod(p) => &p.status.conditions,
@@ -193,12 +226,17 @@ pub fn wait(sim: &mut Sim, args: &[String]) -> CmdResult {
             p.positional[1..].iter().map(|n| (kind, n.clone())).collect()
         }
     };
-    if targets.is_empty() {
+    let for_delete = matches!(want, Want::Delete);
+    // Waiting for deletion, an object already gone is no error and prints nothing.
+    if targets.is_empty() && !for_delete {
         return Err("error: no matching resources found".into());
     }
     let mut out = Vec::new();
     for (kind, name) in targets {
-        let cur = get_one(sim, kind, &ns, &name)?;
+        let cur = match get_one(sim, kind, &ns, &name) {
+            Err(_) if for_delete && sim.get(kind, if kind.namespaced() { &ns } else { "" }, &name).is_none() => continue,
+            other => other?,
+        };
         let uid = cur.meta().uid.clone();
         let ok = wait_until(sim, timeout, |s| {
             let o = s.get(kind, if kind.namespaced() { &ns } else { "" }, &name).filter(|o| o.meta().uid == uid);
@@ -208,10 +246,11 @@ pub fn wait(sim: &mut Sim, args: &[String]) -> CmdResult {
             }
         });
         if !ok {
-            out.push(format!("error: timed out waiting for the condition on {}/{}", kind.group_resource(), name));
+            out.push(format!("error: timed out waiting for the condition on {}/{}", kind.plural(), name));
             return Err(out.join("\n"));
         }
-        out.push(format!("{}/{} {}", kind.singular_group(), name, if matches!(want, Want::Delete) { "deleted" } else { "condition met" }));
+        // (kubectl's wait prints "condition met" for --for=delete too.)
+        out.push(format!("{}/{} condition met", kind.singular_group(), name));
     }
     Ok(out.join("\n"))
 }
