@@ -142,6 +142,26 @@ fn delete_waits_until_the_objects_are_gone_unless_nothing_can_finish_it() {
 }
 
 #[test]
+fn apply_merges_three_ways_like_client_side_kubectl_apply() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    let manifest = |replicas: &str| format!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n{replicas}  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      - {{name: nginx, image: nginx:1.27}}\n");
+    let replicas = |s: &Session| s.sim.get(Kind::Deployment, "default", "web").and_then(|o| o.as_deployment().and_then(|d| d.spec.replicas));
+    assert_eq!(s.execute("kubectl apply -f -", Some(&manifest(""))).text, "deployment.apps/web created");
+    let recorded = s.sim.get(Kind::Deployment, "default", "web").and_then(|o| o.meta().annotations.get("kubectl.kubernetes.io/last-applied-configuration").cloned()).expect("recorded");
+    assert!(recorded.starts_with("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"annotations\":{},\"name\":\"web\",\"namespace\":\"default\"},\"spec\":{\"selector\""), "{recorded}");
+    // A field the manifest never set keeps what kubectl scale wrote.
+    assert!(!s.execute("kubectl scale deployment web --replicas=4", None).is_error);
+    assert_eq!(s.execute("kubectl apply -f -", Some(&manifest(""))).text, "deployment.apps/web unchanged");
+    assert_eq!(replicas(&s), Some(4));
+    // Set by the manifest, then dropped from it: removed, so defaulted again.
+    assert_eq!(s.execute("kubectl apply -f -", Some(&manifest("  replicas: 2\n"))).text, "deployment.apps/web configured");
+    assert_eq!(replicas(&s), Some(2));
+    s.execute("sleep 5", None);
+    assert_eq!(s.execute("kubectl apply -f -", Some(&manifest(""))).text, "deployment.apps/web configured");
+    assert_eq!(replicas(&s), Some(1));
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

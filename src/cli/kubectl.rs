@@ -353,41 +353,54 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) ->
             errors.push("error: no objects passed to apply".into());
         }
         for doc in docs {
-            let mut obj = match decode(doc, source) {
+            let mut obj = match decode(doc.clone(), source) {
                 Ok(o) => o,
                 Err(e) => {
                     errors.push(e);
                     continue;
                 }
             };
-            if let Some(ns) = p.get("namespace") {
-                if obj.kind().namespaced() && obj.meta().namespace.is_empty() {
-                    obj.meta_mut().namespace = ns.into();
-                }
+            if obj.kind().namespaced() && obj.meta().namespace.is_empty() {
+                obj.meta_mut().namespace = p.get("namespace").unwrap_or("default").into();
             }
-            let existing = if obj.name().is_empty() { None } else { sim.get(obj.kind(), if obj.namespace().is_empty() { "default" } else { obj.namespace() }, obj.name()).cloned() };
-            let res = match (&existing, is_apply) {
-                (Some(cur), true) => {
-                    let mut next = as_patch(obj.clone());
-                    if next.meta().namespace.is_empty() {
-                        next.meta_mut().namespace = cur.namespace().into();
+            let existing = if obj.name().is_empty() { None } else { sim.get(obj.kind(), obj.namespace(), obj.name()).cloned() };
+            // What `kubectl apply` records of the manifest (GetModifiedConfiguration).
+            let modified = is_apply.then(|| modified_configuration(doc, &obj));
+            let res = match (&existing, modified) {
+                (Some(cur), Some(modified)) => {
+                    let original = cur.meta().annotations.get(LAST_APPLIED).and_then(|a| serde_json::from_str::<Value>(a).ok());
+                    if original.is_none() {
+                        out.push(format!("Warning: resource {}/{} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.", obj.kind().plural(), obj.name()));
                     }
-                    // The finalizers a `--cascade` deletion added stay: apply removes only what
-                    // a manifest set.
-                    let server_side: Vec<Str> = cur.meta().finalizers.iter().filter(|f| matches!(f.as_str(), ORPHAN_FINALIZER | FOREGROUND_FINALIZER) && !next.meta().finalizers.contains(f)).cloned().collect();
-                    if !server_side.is_empty() {
-                        let mut all = next.meta().finalizers.to_vec();
-                        all.extend(server_side);
-                        next.meta_mut().finalizers = all.into();
-                    }
-                    let unchanged = { let mut a = next.clone(); crate::sim::api_server::default_object(&mut a); spec_eq(&a, cur) };
-                    if unchanged {
-                        Ok(format!("{}/{} unchanged", obj.kind().singular_group(), obj.name()))
-                    } else {
-                        submit(sim, Verb::Update, next).map(|o| created(&o, "configured"))
+                    let mut merged = three_way_merge(&cur.to_value(), original.as_ref(), &modified);
+                    set_last_applied(&mut merged, &modified);
+                    match decode(merged, source) {
+                        Err(e) => Err(e),
+                        Ok(next) => {
+                            let mut next = as_patch(next);
+                            // finalizers merge as a set in a strategic merge patch: the ones a
+                            // `--cascade` deletion added stay even if the manifest lists others.
+                            let server_side: Vec<Str> = cur.meta().finalizers.iter().filter(|f| matches!(f.as_str(), ORPHAN_FINALIZER | FOREGROUND_FINALIZER) && !next.meta().finalizers.contains(f)).cloned().collect();
+                            if !server_side.is_empty() {
+                                let mut all = next.meta().finalizers.to_vec();
+                                all.extend(server_side);
+                                next.meta_mut().finalizers = all.into();
+                            }
+                            let unchanged = { let mut a = next.clone(); crate::sim::api_server::default_object(&mut a); spec_eq(&a, cur) };
+                            if unchanged {
+                                Ok(format!("{}/{} unchanged", obj.kind().singular_group(), obj.name()))
+                            } else {
+                                submit(sim, Verb::Update, next).map(|o| created(&o, "configured"))
+                            }
+                        }
                     }
                 }
-                _ => submit(sim, Verb::Create, obj).map(|o| created(&o, "created")),
+                (_, modified) => {
+                    if let Some(m) = &modified {
+                        obj.meta_mut().annotations.insert(LAST_APPLIED.into(), last_applied_text(m).into());
+                    }
+                    submit(sim, Verb::Create, obj).map(|o| created(&o, "created"))
+                }
             };
             match res {
                 Ok(s) => out.push(s),
@@ -401,7 +414,74 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) ->
 
 fn spec_eq(a: &Object, b: &Object) -> bool {
     let (va, vb) = (a.to_value(), b.to_value());
-    va.get("spec") == vb.get("spec") && ["labels", "finalizers"].iter().all(|f| va["metadata"].get(f) == vb["metadata"].get(f))
+    va.get("spec") == vb.get("spec") && ["labels", "annotations", "finalizers"].iter().all(|f| va["metadata"].get(f) == vb["metadata"].get(f))
+}
+
+/// The annotation in which client-side `kubectl apply` keeps the manifest it last applied.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The manifest as kubectl records it: its own fields (not the server's defaults), with the
+/// namespace kubectl resolved and an annotations map (empty if it had none), without the
+/// annotation itself. Its JSON, keys sorted, is what `-o yaml` shows in the annotation.
+fn modified_configuration(mut doc: Value, obj: &Object) -> Value {
+    if let Some(m) = doc.as_object_mut() {
+        let meta = m.entry("metadata").or_insert_with(|| Value::Object(Default::default()));
+        if let Some(meta) = meta.as_object_mut() {
+            if obj.kind().namespaced() {
+                meta.insert("namespace".into(), Value::String(obj.namespace().into()));
+            }
+            let annotations = meta.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+            if let Some(a) = annotations.as_object_mut() {
+                a.remove(LAST_APPLIED);
+            }
+        }
+    }
+    doc
+}
+
+fn last_applied_text(modified: &Value) -> String {
+    serde_json::to_string(modified).unwrap_or_default() + "\n"
+}
+
+fn set_last_applied(v: &mut Value, modified: &Value) {
+    if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        let annotations = meta.entry("annotations").or_insert_with(|| Value::Object(Default::default()));
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(LAST_APPLIED.into(), Value::String(last_applied_text(modified)));
+        }
+    }
+}
+
+/// Client-side apply's three-way merge of the live object (`current`), the manifest applied
+/// last time (`original`, from the annotation) and the new one (`modified`): what the manifest
+/// sets wins; what the last manifest set and this one no longer does is removed; what neither
+/// set (a `kubectl scale`, labels others added, the server's defaults) stays. Maps merge key by
+/// key; lists are replaced whole (kubesim does not merge lists by key, as a strategic merge
+/// patch does for containers or ports).
+fn three_way_merge(current: &Value, original: Option<&Value>, modified: &Value) -> Value {
+    match (current, modified) {
+        (Value::Object(cur), Value::Object(m)) => {
+            let mut out = cur.clone();
+            for (k, mv) in m {
+                if mv.is_null() {
+                    out.remove(k);
+                    continue;
+                }
+                let next = match cur.get(k) {
+                    Some(cv) => three_way_merge(cv, original.and_then(|o| o.get(k)), mv),
+                    None => mv.clone(),
+                };
+                out.insert(k.clone(), next);
+            }
+            if let Some(Value::Object(o)) = original {
+                for k in o.keys().filter(|k| !m.contains_key(*k)) {
+                    out.remove(k);
+                }
+            }
+            Value::Object(out)
+        }
+        _ => modified.clone(),
+    }
 }
 
 fn age(sim: &Sim, o: &ObjectRc) -> String {

@@ -369,6 +369,29 @@ fn scalar_out(v: &Value) -> String {
     }
 }
 
+/// A multi-line string as go-yaml writes it, a literal block (`|`, or `|-` without a final
+/// line break) indented under its key; `None` where it keeps the quoted form (a first line
+/// that starts with a space would need an indentation indicator; control characters).
+fn literal_block(s: &str, indent: usize) -> Option<String> {
+    if !s.contains('\n') || s.starts_with(' ') || s.chars().any(|c| c.is_control() && c != '\n') || s.ends_with("\n\n") {
+        return None;
+    }
+    let (body, chomp) = match s.strip_suffix('\n') {
+        Some(b) => (b, "|"),
+        None => (s, "|-"),
+    };
+    let pad = " ".repeat(indent);
+    let mut out = format!("{chomp}\n");
+    for line in body.split('\n') {
+        if line.is_empty() {
+            out.push('\n');
+        } else {
+            out.push_str(&format!("{pad}{line}\n"));
+        }
+    }
+    Some(out)
+}
+
 fn write(v: &Value, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     match v {
@@ -383,6 +406,9 @@ fn write(v: &Value, indent: usize, out: &mut String) {
                     Value::Array(x) if !x.is_empty() => {
                         out.push_str(&format!("{pad}{key}:\n"));
                         write(val, indent, out);
+                    }
+                    Value::String(text) if literal_block(text, indent + 2).is_some() => {
+                        out.push_str(&format!("{pad}{key}: {}", literal_block(text, indent + 2).unwrap_or_default()));
                     }
                     _ => out.push_str(&format!("{pad}{key}: {}\n", scalar_out(val))),
                 }
@@ -435,8 +461,10 @@ mod tests {
 
     #[test]
     fn round_trips_through_the_writer() {
-        let v = json!({"a": {"b": [1, {"c": "x", "d": ["y"]}], "e": "true", "f": ""}});
+        let v = json!({"a": {"b": [1, {"c": "x", "d": ["y"]}], "e": "true", "f": ""}, "g": "{\"x\":1}\n", "h": "two\nlines", "i": " lead\n"});
         assert_eq!(parse_documents(&to_yaml(&v)).unwrap()[0], v);
+        // Multi-line strings as literal blocks, as kubectl prints last-applied-configuration.
+        assert!(to_yaml(&v).contains("g: |\n  {\"x\":1}\nh: |-\n  two\n  lines\ni: \" lead\\n\"\n"), "{}", to_yaml(&v));
     }
 
     #[test]

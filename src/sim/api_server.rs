@@ -238,7 +238,7 @@ impl ApiServer {
         if req.verb == Verb::UpdateStatus {
             // The status subresource changes status only.
             let mut merged = (**current).clone();
-            copy_status(sent, &mut merged);
+            copy_status(sent, &mut merged, if sent_rv.is_empty() { Annotations::Merge } else { Annotations::Replace });
             return Ok(merged);
         }
         let mut next = (**sent).clone();
@@ -254,7 +254,7 @@ impl ApiServer {
             meta.generation = cur.generation;
         }
         // The main resource ignores status (for kinds with a status subresource).
-        copy_status(current, &mut next);
+        copy_status(current, &mut next, Annotations::Keep);
         default_object(&mut next);
         if spec_changed(current, &next) {
             next.meta_mut().generation = current.meta().generation + 1;
@@ -508,14 +508,37 @@ pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reas
     }
 }
 
-fn copy_status(from: &Object, to: &mut Object) {
+/// What an update takes of the annotations of the object it copies the status from.
+#[derive(Clone, Copy, PartialEq)]
+enum Annotations {
+    /// The main resource: the ones the writer sent stay.
+    Keep,
+    /// A status update with its resourceVersion: the writer saw the latest ones.
+    Replace,
+    /// A status update without one (kubesim's controllers write status unconditionally): the
+    /// keys it sets, over the ones stored, so a stale copy cannot drop someone else's (kubectl
+    /// apply's last-applied-configuration).
+    Merge,
+}
+
+fn copy_status(from: &Object, to: &mut Object, annotations: Annotations) {
     match (from, to) {
         (Object::Pod(a), Object::Pod(b)) => b.status = a.status.clone(),
-        // The Deployment status strategy resets only spec and labels: annotations (the
-        // controller's revision) come with a status update.
         (Object::Deployment(a), Object::Deployment(b)) => {
             b.status = a.status.clone();
-            b.metadata.annotations = a.metadata.annotations.clone();
+            // The Deployment status strategy resets only spec and labels: annotations (the
+            // controller's revision) come with a status update.
+            match annotations {
+                Annotations::Keep => {}
+                Annotations::Replace => b.metadata.annotations = a.metadata.annotations.clone(),
+                Annotations::Merge => {
+                    for (k, v) in a.metadata.annotations.iter() {
+                        if b.metadata.annotations.get(k) != Some(v) {
+                            b.metadata.annotations.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
         }
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => b.status = a.status.clone(),
         (Object::Node(a), Object::Node(b)) => b.status = a.status.clone(),
