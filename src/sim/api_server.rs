@@ -259,7 +259,10 @@ impl ApiServer {
         if spec_changed(current, &next) {
             next.meta_mut().generation = current.meta().generation + 1;
         }
-        let causes = validate(&next);
+        let mut causes = validate(&next);
+        if let (Object::Pod(old), Object::Pod(new)) = (&**current, &next) {
+            causes.extend(super::validation::validate_pod_update(&old.spec, &new.spec));
+        }
         if !causes.is_empty() {
             return Err(invalid(kind, next.name(), &causes));
         }

@@ -261,6 +261,62 @@ fn validate_owner_references(refs: &[OwnerReference], causes: &mut Vec<Cause>) {
 }
 
 /// Validates an object as kube-apiserver would on create and update.
+/// The fields of a running pod's spec an update may change (ValidatePodUpdate, 1.32).
+const POD_UPDATABLE: &str = "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+/// ValidatePodUpdate: a pod's spec is immutable but for its containers' images, additions to
+/// its tolerations and a negative grace period set to 1. The API server follows the message
+/// with a diff of the whole internal PodSpec; kubesim names the fields that differ instead.
+pub fn validate_pod_update(old: &PodSpec, new: &PodSpec) -> Vec<Cause> {
+    if new.containers.len() != old.containers.len() {
+        return vec![Cause { field: "spec.containers".into(), message: "Forbidden: pod updates may not add or remove containers".into() }];
+    }
+    let mut munged = new.clone();
+    for (m, o) in munged.containers.iter_mut().zip(old.containers.iter()) {
+        m.image = o.image.clone();
+    }
+    if old.tolerations.iter().all(|t| new.tolerations.contains(t)) {
+        munged.tolerations = old.tolerations.clone();
+    }
+    if old.termination_grace_period_seconds.is_some_and(|g| g < 0) && new.termination_grace_period_seconds == Some(1) {
+        munged.termination_grace_period_seconds = old.termination_grace_period_seconds;
+    }
+    if munged == *old {
+        return Vec::new();
+    }
+    let (a, b) = (serde_json::to_value(old).unwrap_or_default(), serde_json::to_value(&munged).unwrap_or_default());
+    let mut changed = Vec::new();
+    differing_paths(&a, &b, "spec", &mut changed);
+    vec![Cause {
+        field: "spec".into(),
+        message: format!("Forbidden: pod updates may not change fields other than {POD_UPDATABLE}\n  (kubesim: the API server goes on with a diff of the whole pod spec; the fields that differ: {})", changed.join(", ")),
+    }]
+}
+
+/// The paths where two JSON values differ (`spec.containers[0].ports`), at most eight.
+fn differing_paths(a: &serde_json::Value, b: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    if a == b || out.len() >= 8 {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                differing_paths(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{at}.{k}"), out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                differing_paths(p, q, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => out.push(at.to_string()),
+    }
+}
+
 pub fn validate(obj: &Object) -> Vec<Cause> {
     let mut causes = Vec::new();
     validate_generate_name(obj.kind(), &obj.meta().generate_name, &mut causes);
