@@ -162,6 +162,28 @@ fn apply_merges_three_ways_like_client_side_kubectl_apply() {
 }
 
 #[test]
+fn a_new_image_restarts_the_container_and_any_other_change_to_a_pod_is_forbidden() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    let pod = |image: &str, extra: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n{extra}");
+    assert!(!s.execute("kubectl apply -f -", Some(&pod("nginx:1.27", ""))).is_error);
+    assert!(!s.execute("kubectl wait --for=condition=Ready pod/p", None).is_error);
+    let out = s.execute("kubectl apply -f -", Some(&pod("nginx:1.27", "    ports:\n    - containerPort: 80\n")));
+    assert!(out.is_error && out.text.starts_with("The Pod \"p\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`"), "{}", out.text);
+    assert!(out.text.contains("spec.containers[0].ports"), "names the field: {}", out.text);
+    assert_eq!(s.execute("kubectl apply -f -", Some(&pod("nginx:1.26", ""))).text, "pod/p configured");
+    let status = |s: &Session| s.sim.get(Kind::Pod, "default", "p").and_then(|o| o.as_pod().map(|p| (p.status.phase.to_string(), p.restarts(), p.status.container_statuses.first().map(|c| c.image.to_string()))));
+    // The pod stays Running (never Pending again) while its container restarts.
+    for _ in 0..100 {
+        s.execute("sleep 0.1", None);
+        assert_eq!(status(&s).map(|x| x.0), Some("Running".to_string()));
+    }
+    assert_eq!(status(&s), Some(("Running".to_string(), 1, Some("docker.io/library/nginx:1.26".to_string()))));
+    let described = s.execute("kubectl describe pod p", None).text;
+    assert!(described.contains("Container c definition changed, will be restarted") && described.contains("Last State:     Terminated"), "{described}");
+    assert!(s.execute("kubectl get pod p", None).text.contains(" 1 (9s ago) "), "{}", s.execute("kubectl get pod p", None).text);
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

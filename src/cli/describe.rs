@@ -154,6 +154,9 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
                     _ => "Waiting".into(),
                 };
                 out.push_str(&format!("    State:          {state}\n"));
+                if let Some(t) = st.and_then(|s| s.last_state.terminated.as_ref()) {
+                    out.push_str(&format!("    Last State:     Terminated\n      Reason:       {}\n      Exit Code:    {}\n      Started:      {}\n      Finished:     {}\n", t.reason, t.exit_code, ts(t.started_at), ts(t.finished_at)));
+                }
                 out.push_str(&format!("    Ready:          {}\n", st.is_some_and(|s| s.ready).to_string().replace('t', "T").replace('f', "F")));
                 out.push_str(&format!("    Restart Count:  {}\n", st.map_or(0, |s| s.restart_count)));
             }

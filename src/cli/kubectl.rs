@@ -493,7 +493,13 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
     match &**o {
         Object::Pod(p) => {
             let (ready, total) = p.ready_count();
-            let mut r = vec![name, format!("{ready}/{total}"), p.display_status(), p.restarts().to_string(), age(sim, o)];
+            // printPod: "1 (5s ago)", from the latest finishedAt of the containers' last state.
+            let last_restart = p.status.container_statuses.iter().filter_map(|c| c.last_state.terminated.as_ref().and_then(|t| t.finished_at)).max();
+            let restarts = match last_restart {
+                Some(t) if p.restarts() != 0 => format!("{} ({} ago)", p.restarts(), human_duration(sim.now().since(t))),
+                _ => p.restarts().to_string(),
+            };
+            let mut r = vec![name, format!("{ready}/{total}"), p.display_status(), restarts, age(sim, o)];
             if wide {
                 r.extend([none(&p.status.pod_ip), none(&p.spec.node_name), "<none>".into(), "<none>".into()]);
             }

@@ -25,6 +25,8 @@ pub enum Stage {
     Starting(usize),
     Running,
     ImagePullBackOff(usize),
+    /// Containers whose image changed are being stopped, to start again with the new one.
+    Restarting,
     Stopping,
 }
 
@@ -41,6 +43,9 @@ pub struct PodWorker {
     pull_started: SimTime,
     backoff: SimDuration,
     stopping: usize,
+    /// Per container: restarts so far, and how its previous run ended.
+    restarts: Vec<i32>,
+    last_run: Vec<Option<ContainerStateTerminated>>,
 }
 
 #[derive(Clone, Debug)]
@@ -223,17 +228,43 @@ impl Kubelet {
             }
             Some(w) => {
                 // Of a later version the worker needs only the deletion fields (its Events and
-                // status name the pod by name, namespace and uid, which never change).
+                // status name the pod by name, namespace and uid, which never change) and,
+                // since only their images may change, the containers' images.
                 let (m, held) = (&pod.metadata, &w.pod.metadata);
                 if (m.deletion_timestamp, m.deletion_grace_period_seconds) != (held.deletion_timestamp, held.deletion_grace_period_seconds) {
                     w.pod.metadata = m.clone();
                 }
                 if pod.metadata.deletion_timestamp.is_some() && w.stage != Stage::Stopping {
                     self.kill_pod(ctx, &uid);
+                } else if w.stage == Stage::Running && !std::rc::Rc::ptr_eq(&pod.spec, &w.pod.spec) && pod.spec.containers.iter().zip(w.pod.spec.containers.iter()).any(|(a, b)| a.image != b.image) {
+                    self.restart_changed(ctx, &uid, pod);
                 }
             }
             None => {}
         }
+    }
+
+    /// computePodActions for a running pod whose containers' images changed: each such
+    /// container is killed ("definition changed") and started again from its new image, its
+    /// restart count one up.
+    fn restart_changed(&mut self, ctx: &mut Ctx, uid: &Str, pod: &Pod) {
+        let src = self.source();
+        let rt = Self::runtime(ctx);
+        let Some(w) = self.workers.get_mut(uid) else { return };
+        let changed: Vec<usize> = pod.spec.containers.iter().zip(w.pod.spec.containers.iter()).enumerate().filter(|(_, (a, b))| a.image != b.image).map(|(i, _)| i).collect();
+        w.pod.spec = pod.spec.clone();
+        w.images = Self::images(ctx, &w.pod);
+        let grace = w.pod.spec.termination_grace_period_seconds.unwrap_or(30).max(0);
+        for i in changed {
+            let name = w.pod.spec.containers[i].name.clone();
+            ctx.event(src.clone(), Kind::Pod, &w.pod.metadata, "Normal", "Killing", Str::concat(&["Container ", &name, " definition changed, will be restarted"]));
+            if w.container_ids[i].is_empty() {
+                continue;
+            }
+            w.stopping += 1;
+            ctx.send(rt, Body::Cri(CriCall::StopContainer { pod_uid: uid.clone(), container_id: w.container_ids[i].clone(), timeout_secs: grace }));
+        }
+        w.stage = Stage::Restarting;
     }
 
     fn runtime(ctx: &Ctx) -> Component {
@@ -263,7 +294,7 @@ impl Kubelet {
         let uid = pod.metadata.uid.clone();
         let n = pod.spec.containers.len();
         let images = Self::images(ctx, &pod);
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarts: vec![0; n], last_run: vec![None; n] });
         w.pod.status.start_time = Some(ctx.now);
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
@@ -289,7 +320,7 @@ impl Kubelet {
         let uid = pod.metadata.uid.clone();
         let images = Self::images(ctx, &pod);
         let (container_ids, started_at) = info.containers.into_iter().unzip();
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0 });
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarts: vec![0; n], last_run: vec![None; n] });
         if w.pod.metadata.deletion_timestamp.is_none() {
             report(ctx, &self.node_ip, &mut w, "", "");
         }
@@ -397,11 +428,30 @@ impl Kubelet {
                 let message = ctx.phrase("started", &w.pod.spec.containers[container].name, |name| Str::concat(&["Started container ", name]));
                 ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "Started", message);
                 w.started_at[container] = Some(ctx.now);
-                if container + 1 < w.pod.spec.containers.len() {
-                    self.ensure_image(ctx, &pod_uid, container + 1);
+                // The next container not running: all the later ones on a first start, the
+                // next one whose image changed on a restart.
+                if let Some(next) = (container + 1..w.started_at.len()).find(|i| w.started_at[*i].is_none()) {
+                    self.ensure_image(ctx, &pod_uid, next);
                 } else {
                     w.stage = Stage::Running;
                     report(ctx, &self.node_ip, w, "", "");
+                }
+            }
+            CriReply::ContainerStopped { pod_uid, container_id } if self.workers.get(&pod_uid).is_some_and(|w| w.stage == Stage::Restarting) => {
+                let Some(w) = self.workers.get_mut(&pod_uid) else { return };
+                w.stopping = w.stopping.saturating_sub(1);
+                if let Some(i) = w.container_ids.iter().position(|id| *id == container_id) {
+                    // nginx exits 0 on the stop signal.
+                    w.last_run[i] = Some(ContainerStateTerminated { container_id: Str::concat(&["containerd://", &container_id]), exit_code: 0, reason: "Completed".into(), started_at: w.started_at[i], finished_at: Some(ctx.now) });
+                    w.restarts[i] += 1;
+                    w.started_at[i] = None;
+                    w.container_ids[i] = Str::EMPTY;
+                }
+                if w.stopping == 0 {
+                    report(ctx, &self.node_ip, w, "", "");
+                    if let Some(first) = w.started_at.iter().position(|s| s.is_none()) {
+                        self.ensure_image(ctx, &pod_uid, first);
+                    }
                 }
             }
             CriReply::ContainerStopped { pod_uid, .. } => {
@@ -481,7 +531,8 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
     let all_running = w.started_at.iter().all(|s| s.is_some());
     let s = &mut p.status;
     s.host_ip = Str::EMPTY;
-    s.phase = if all_running { "Running".into() } else { "Pending".into() };
+    // (A pod that has run stays Running while a container restarts.)
+    s.phase = if all_running || w.restarts.iter().any(|r| *r > 0) { "Running".into() } else { "Pending".into() };
     s.pod_ip = w.pod_ip.clone();
     let not_ready: Vec<&Str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| &c.name).collect();
     let ready = not_ready.is_empty();
@@ -520,9 +571,10 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
                 image_id: if started.is_some() { image_id } else { Str::EMPTY },
                 container_id: if started.is_some() { concat(&["containerd://", &w.container_ids[i]]).into() } else { Str::EMPTY },
                 ready: started.is_some(),
-                restart_count: 0,
+                restart_count: w.restarts.get(i).copied().unwrap_or(0),
                 started: started.is_some(),
                 state,
+                last_state: ContainerState { terminated: w.last_run.get(i).cloned().flatten(), ..Default::default() },
             }
         })
         .collect();

@@ -302,9 +302,9 @@ pub struct PodStatus {
     pub phase: Str,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: SharedVec<Condition>,
-    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    #[serde(default, rename = "hostIP", skip_serializing_if = "Str::is_empty")]
     pub host_ip: Str,
-    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    #[serde(default, rename = "podIP", skip_serializing_if = "Str::is_empty")]
     pub pod_ip: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<SimTime>,
@@ -343,15 +343,18 @@ pub struct Condition {
 pub struct ContainerStatus {
     pub name: Str,
     pub image: Str,
-    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    #[serde(default, rename = "imageID", skip_serializing_if = "Str::is_empty")]
     pub image_id: Str,
-    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    #[serde(default, rename = "containerID", skip_serializing_if = "Str::is_empty")]
     pub container_id: Str,
     pub ready: bool,
     pub restart_count: i32,
     #[serde(default)]
     pub started: bool,
     pub state: ContainerState,
+    /// How the container's previous run ended (`{}` until it has restarted).
+    #[serde(default)]
+    pub last_state: ContainerState,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -382,8 +385,12 @@ pub struct ContainerStateRunning {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerStateTerminated {
+    #[serde(default, rename = "containerID", skip_serializing_if = "Str::is_empty")]
+    pub container_id: Str,
     pub exit_code: i32,
     pub reason: Str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<SimTime>,
 }
