@@ -43,9 +43,15 @@ pub struct PodWorker {
     pull_started: SimTime,
     backoff: SimDuration,
     stopping: usize,
-    /// Per container: restarts so far, and how its previous run ended.
-    restarts: Vec<i32>,
-    last_run: Vec<Option<ContainerStateTerminated>>,
+    /// Once a container has restarted: per container, restarts so far and how its previous
+    /// run ended. (None for nearly every pod: 8 bytes, not two vectors, per worker.)
+    restarted: Option<Box<Restarts>>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Restarts {
+    counts: Vec<i32>,
+    last_run: Vec<Option<Box<ContainerStateTerminated>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -294,7 +300,7 @@ impl Kubelet {
         let uid = pod.metadata.uid.clone();
         let n = pod.spec.containers.len();
         let images = Self::images(ctx, &pod);
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarts: vec![0; n], last_run: vec![None; n] });
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None });
         w.pod.status.start_time = Some(ctx.now);
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
@@ -320,7 +326,7 @@ impl Kubelet {
         let uid = pod.metadata.uid.clone();
         let images = Self::images(ctx, &pod);
         let (container_ids, started_at) = info.containers.into_iter().unzip();
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarts: vec![0; n], last_run: vec![None; n] });
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None });
         if w.pod.metadata.deletion_timestamp.is_none() {
             report(ctx, &self.node_ip, &mut w, "", "");
         }
@@ -442,8 +448,10 @@ impl Kubelet {
                 w.stopping = w.stopping.saturating_sub(1);
                 if let Some(i) = w.container_ids.iter().position(|id| *id == container_id) {
                     // nginx exits 0 on the stop signal.
-                    w.last_run[i] = Some(ContainerStateTerminated { container_id: Str::concat(&["containerd://", &container_id]), exit_code: 0, reason: "Completed".into(), started_at: w.started_at[i], finished_at: Some(ctx.now) });
-                    w.restarts[i] += 1;
+                    let n = w.container_ids.len();
+                    let r = w.restarted.get_or_insert_with(|| Box::new(Restarts { counts: vec![0; n], last_run: vec![None; n] }));
+                    r.last_run[i] = Some(Box::new(ContainerStateTerminated { container_id: Str::concat(&["containerd://", &container_id]), exit_code: 0, reason: "Completed".into(), started_at: w.started_at[i], finished_at: Some(ctx.now) }));
+                    r.counts[i] += 1;
                     w.started_at[i] = None;
                     w.container_ids[i] = Str::EMPTY;
                 }
@@ -532,7 +540,7 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
     let s = &mut p.status;
     s.host_ip = Str::EMPTY;
     // (A pod that has run stays Running while a container restarts.)
-    s.phase = if all_running || w.restarts.iter().any(|r| *r > 0) { "Running".into() } else { "Pending".into() };
+    s.phase = if all_running || w.restarted.is_some() { "Running".into() } else { "Pending".into() };
     s.pod_ip = w.pod_ip.clone();
     let not_ready: Vec<&Str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| &c.name).collect();
     let ready = not_ready.is_empty();
@@ -571,10 +579,10 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
                 image_id: if started.is_some() { image_id } else { Str::EMPTY },
                 container_id: if started.is_some() { concat(&["containerd://", &w.container_ids[i]]).into() } else { Str::EMPTY },
                 ready: started.is_some(),
-                restart_count: w.restarts.get(i).copied().unwrap_or(0),
+                restart_count: w.restarted.as_ref().and_then(|r| r.counts.get(i).copied()).unwrap_or(0),
                 started: started.is_some(),
                 state,
-                last_state: ContainerState { terminated: w.last_run.get(i).cloned().flatten(), ..Default::default() },
+                last_state: ContainerState { terminated: w.restarted.as_ref().and_then(|r| r.last_run.get(i).cloned().flatten()), ..Default::default() },
             }
         })
         .collect();

@@ -364,8 +364,9 @@ pub struct ContainerState {
     pub waiting: Option<ContainerStateWaiting>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running: Option<ContainerStateRunning>,
+    /// (Boxed: rare, and every container status carries two states.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terminated: Option<ContainerStateTerminated>,
+    pub terminated: Option<Box<ContainerStateTerminated>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
