@@ -61,7 +61,7 @@ impl ApiServer {
     fn serve(&mut self, ctx: &mut Ctx, etcd: &Etcd, client: Component, req: Box<ApiRequest>) {
         let (id, verb, kind) = (req.id, req.verb, req.kind);
         if let Err(e) = self.handle_request(ctx, etcd, client, req) {
-            ctx.send(client, Body::Response(ApiResponse { id, verb, kind, result: Err(e) }));
+            ctx.send(client, Body::Response(ApiResponse { id, verb, kind, result: Err(Box::new(e)) }));
         }
     }
 
@@ -411,7 +411,7 @@ fn generate_name(ctx: &mut Ctx, prefix: &str) -> Str {
 }
 
 fn respond(ctx: &mut Ctx, to: Component, req: &ApiRequest, result: Result<ApiReply, ApiError>) {
-    ctx.send(to, Body::Response(ApiResponse { id: req.id, verb: req.verb, kind: req.kind, result }));
+    ctx.send(to, Body::Response(ApiResponse { id: req.id, verb: req.verb, kind: req.kind, result: result.map_err(Box::new) }));
 }
 
 fn list_prefix(req: &ApiRequest) -> String {

@@ -467,7 +467,7 @@ impl Sim {
         let deadline = self.now + SimDuration::secs(60);
         loop {
             if let Some(resp) = self.user_inbox.remove(&id) {
-                return resp.result;
+                return resp.result.map_err(|e| *e);
             }
             if self.next_delivery().is_none_or(|t| t > deadline) || !self.step() {
                 return Err(ApiError::new(StatusReason::Gone, "the server did not answer in time"));

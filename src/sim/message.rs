@@ -274,7 +274,8 @@ pub struct ApiResponse {
     pub id: RequestId,
     pub verb: Verb,
     pub kind: Kind,
-    pub result: Result<ApiReply, ApiError>,
+    /// (The error boxed: a message carries the larger of its bodies, and errors are rare.)
+    pub result: Result<ApiReply, Box<ApiError>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
