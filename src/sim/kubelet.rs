@@ -11,7 +11,7 @@ use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 use crate::sim::time::{SimDuration, SimTime};
-use crate::sim::text::{concat, quote};
+use crate::sim::text::quote;
 
 pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::secs(10);
 const IMAGE_BACKOFF_INITIAL: SimDuration = SimDuration::secs(10);
@@ -577,7 +577,7 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
                 name: c.name.clone(),
                 image,
                 image_id: if started.is_some() { image_id } else { Str::EMPTY },
-                container_id: if started.is_some() { concat(&["containerd://", &w.container_ids[i]]).into() } else { Str::EMPTY },
+                container_id: if started.is_some() { Str::concat(&["containerd://", &w.container_ids[i]]) } else { Str::EMPTY },
                 ready: started.is_some(),
                 restart_count: w.restarted.as_ref().and_then(|r| r.counts.get(i).copied()).unwrap_or(0),
                 started: started.is_some(),
