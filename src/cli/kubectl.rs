@@ -133,6 +133,27 @@ pub fn parse_selector(s: &str) -> Result<LabelSelector, String> {
 pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
     let Some(cmd) = args.first() else { return Ok(help()) };
     let rest = &args[1..];
+    // `kubectl delete --help`, `kubectl help delete`, `kubectl rollout status -h`.
+    let asked = if cmd == "help" {
+        rest
+    } else if super::help::wants_help(rest) {
+        &args[..if rest.first().is_some_and(|a| !a.starts_with('-')) { 2 } else { 1 }]
+    } else {
+        &[][..]
+    };
+    if let Some(first) = asked.first() {
+        let two = asked.get(1).map(|second| format!("{first} {second}"));
+        let command = match two {
+            Some(two) if super::help::command_help(&two).is_some() => two,
+            _ => first.clone(),
+        };
+        if let Some(text) = super::help::command_help(&command) {
+            return Ok(text);
+        }
+        if cmd == "help" {
+            return Ok(format!("Unknown help topic [`{first}`]\n\n{}", help()));
+        }
+    }
     match cmd.as_str() {
         "create" => create(sim, rest, stdin),
         "run" => run_pod(sim, rest),

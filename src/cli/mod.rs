@@ -5,6 +5,7 @@
 pub mod args;
 pub mod describe;
 pub mod etcdctl;
+pub mod help;
 pub mod kubectl;
 mod kubectl_ops;
 pub mod printers;
