@@ -639,7 +639,17 @@ pub fn default_object(obj: &mut Object) {
             // Copy-on-write: a pod's spec is shared by its versions; a new pod's is its own.
             let spec = std::rc::Rc::make_mut(&mut p.spec);
             default_pod_spec(spec);
+            // SetDefaults_Pod, then the Priority and ServiceAccount admission plugins (which
+            // also mount the service account's token: kubesim leaves that volume out).
+            spec.enable_service_links.get_or_insert(true);
             spec.priority.get_or_insert(0);
+            if spec.preemption_policy.is_empty() {
+                spec.preemption_policy = "PreemptLowerPriority".into();
+            }
+            let account = spec.service_account_name.get_or_insert_with(|| "default".into()).clone();
+            if spec.service_account.is_empty() {
+                spec.service_account = account;
+            }
             let default_toleration = |key: &str| Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() };
             const TOLERATED: [&str; 2] = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];
             if spec.tolerations.is_empty() {

@@ -202,6 +202,13 @@ pub struct PodSpec {
     pub security_context: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<Str>,
+    /// The deprecated alias of serviceAccountName, which the API server still fills in.
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub service_account: Str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_service_links: Option<bool>,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub preemption_policy: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

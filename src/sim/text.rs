@@ -127,7 +127,7 @@ const COMMON: &[&str] = &[
     "/dev/termination-log", "File", "TCP", "Exists", "NoExecute", "NoSchedule",
     "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "BestEffort", "Scheduled",
     "Pulling", "Pulled", "Created", "Started", "SuccessfulCreate", "ScalingReplicaSet", "app",
-    "pod-template-hash", "kube-node-lease", "Available", "Progressing",
+    "pod-template-hash", "kube-node-lease", "Available", "Progressing", "PreemptLowerPriority",
 ];
 
 /// Where a string would sit in `SLOTS`: from its length and first and last bytes.
