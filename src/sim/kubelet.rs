@@ -46,6 +46,8 @@ pub struct PodWorker {
     /// Once a container has restarted: per container, restarts so far and how its previous
     /// run ended. (None for nearly every pod: 8 bytes, not two vectors, per worker.)
     restarted: Option<Box<Restarts>>,
+    /// A spec whose images changed while the containers were (re)starting.
+    newer_spec: Option<std::rc::Rc<PodSpec>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -242,8 +244,13 @@ impl Kubelet {
                 }
                 if pod.metadata.deletion_timestamp.is_some() && w.stage != Stage::Stopping {
                     self.kill_pod(ctx, &uid);
-                } else if w.stage == Stage::Running && !std::rc::Rc::ptr_eq(&pod.spec, &w.pod.spec) && pod.spec.containers.iter().zip(w.pod.spec.containers.iter()).any(|(a, b)| a.image != b.image) {
-                    self.restart_changed(ctx, &uid, pod);
+                } else if !std::rc::Rc::ptr_eq(&pod.spec, &w.pod.spec) && pod.spec.containers.iter().zip(w.pod.spec.containers.iter()).any(|(a, b)| a.image != b.image) {
+                    if w.stage == Stage::Running {
+                        self.restart_changed(ctx, &uid, pod);
+                    } else if w.stage != Stage::Stopping {
+                        // Starting (or restarting) still: once running, the newest image counts.
+                        w.newer_spec = Some(pod.spec.clone());
+                    }
                 }
             }
             None => {}
@@ -300,7 +307,7 @@ impl Kubelet {
         let uid = pod.metadata.uid.clone();
         let n = pod.spec.containers.len();
         let images = Self::images(ctx, &pod);
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None });
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None, newer_spec: None });
         w.pod.status.start_time = Some(ctx.now);
         report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
@@ -326,7 +333,7 @@ impl Kubelet {
         let uid = pod.metadata.uid.clone();
         let images = Self::images(ctx, &pod);
         let (container_ids, started_at) = info.containers.into_iter().unzip();
-        let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None });
+        let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None, newer_spec: None });
         if w.pod.metadata.deletion_timestamp.is_none() {
             report(ctx, &self.node_ip, &mut w, "", "");
         }
@@ -441,6 +448,11 @@ impl Kubelet {
                 } else {
                     w.stage = Stage::Running;
                     report(ctx, &self.node_ip, w, "", "");
+                    // An image changed while the containers were starting: now they restart.
+                    if let Some(spec) = w.newer_spec.take() {
+                        let pod = Pod { metadata: w.pod.metadata.clone(), spec, status: Default::default() };
+                        self.restart_changed(ctx, &pod_uid, &pod);
+                    }
                 }
             }
             CriReply::ContainerStopped { pod_uid, container_id } if self.workers.get(&pod_uid).is_some_and(|w| w.stage == Stage::Restarting) => {
