@@ -867,14 +867,8 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         None => true,
         Some(v) => parse_bool(v).ok_or_else(|| format!("error: invalid argument {v:?} for \"--wait\" flag: strconv.ParseBool: parsing {v:?}: invalid syntax"))?,
     };
-    let timeout = match p.get("timeout") {
-        None => None,
-        Some(t) => {
-            let d = super::parse_duration(t).filter(|d| *d <= SimDuration::secs(super::MAX_SLEEP_SECS)).ok_or_else(|| format!("error: invalid argument {t:?} for \"--timeout\" flag: time: invalid duration {t:?}"))?;
-            // 0s, the default, means as long as it takes.
-            (d > SimDuration::ZERO).then_some(d)
-        }
-    };
+    // 0s, the default, means as long as it takes.
+    let timeout = Some(super::kubectl_ops::timeout_flag(&p, SimDuration::ZERO)?).filter(|d| *d > SimDuration::ZERO);
     // DeleteOptions.Complete and Validate: -1 (the default) is the object's own grace period;
     // --now is 1; 0 without --force becomes 1 (no accidental immediate deletion); --force
     // alone is 0.
@@ -940,7 +934,7 @@ fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
     let mut failed = false;
     let mut deleted: Vec<(Kind, String, String, Str)> = Vec::new();
     for (kind, ns, name) in targets {
-        let uid = sim.get(kind, if kind.namespaced() { &ns } else { "" }, &name).map(|o| o.meta().uid.clone());
+        let uid = sim.get(kind, &ns, &name).map(|o| o.meta().uid.clone());
         let mut req = ApiRequest::new(Verb::Delete, kind, &ns, &name);
         req.grace_period = (grace >= 0).then_some(grace);
         req.propagation = propagation;

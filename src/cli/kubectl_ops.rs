@@ -24,7 +24,7 @@ fn wait_until(sim: &mut Sim, timeout: SimDuration, mut done: impl FnMut(&Sim) ->
     }
 }
 
-fn timeout_flag(p: &super::args::Parsed, default: SimDuration) -> Result<SimDuration, String> {
+pub(super) fn timeout_flag(p: &super::args::Parsed, default: SimDuration) -> Result<SimDuration, String> {
     match p.get("timeout") {
         None => Ok(default),
         Some(t) => parse_duration(t).filter(|d| *d <= SimDuration::secs(super::MAX_SLEEP_SECS)).ok_or_else(|| format!("error: invalid argument {t:?} for \"--timeout\" flag: time: invalid duration {t:?}")),
@@ -160,7 +160,8 @@ pub fn drain(sim: &mut Sim, args: &[String]) -> CmdResult {
 /// has nothing left to do that could finish the deletion (a pod on a node whose kubelet is
 /// stopped stays Terminating), and says so.
 pub(super) fn wait_for_deletion(sim: &mut Sim, deleted: &[(Kind, String, String, Str)], timeout: Option<SimDuration>) -> CmdResult {
-    let present = |s: &Sim| deleted.iter().find(|(kind, ns, name, uid)| s.get(*kind, if kind.namespaced() { ns } else { "" }, name).is_some_and(|o| o.meta().uid == *uid));
+    // (Sim::get ignores the namespace of a cluster-scoped kind.)
+    let present = |s: &Sim| deleted.iter().find(|(kind, ns, name, uid)| s.get(*kind, ns, name).is_some_and(|o| o.meta().uid == *uid));
     let deadline = sim.now() + timeout.unwrap_or(SimDuration::secs(super::MAX_SLEEP_SECS));
     loop {
         let Some((kind, _, name, _)) = present(sim) else { return Ok(String::new()) };
@@ -174,11 +175,11 @@ pub(super) fn wait_for_deletion(sim: &mut Sim, deleted: &[(Kind, String, String,
         }
         let step = SimDuration::millis(50).min(deadline.since(sim.now()));
         let settled = sim.run_until_settled(step);
-        if settled && timeout.is_none() && present(sim).is_some() {
-            let (kind, _, name, _) = present(sim).expect("checked");
-            return Ok(format!("(kubesim: nothing left in the cluster can finish deleting {}/{}, so the wait stops here; a real kubectl delete would go on waiting, up to a week, until you press Ctrl+C.)", kind.plural(), name));
-        }
-        if settled {
+        if settled && timeout.is_none() {
+            if let Some((kind, _, name, _)) = present(sim) {
+                return Ok(format!("(kubesim: nothing left in the cluster can finish deleting {}/{}, so the wait stops here; a real kubectl delete would go on waiting, up to a week, until you press Ctrl+C.)", kind.plural(), name));
+            }
+        } else if settled {
             // Settled with a timeout to honour: let time pass (a poll, a timer) up to it.
             let next = (sim.now() + SimDuration::millis(50)).min(deadline);
             sim.run_until(next);
@@ -234,12 +235,12 @@ pub fn wait(sim: &mut Sim, args: &[String]) -> CmdResult {
     let mut out = Vec::new();
     for (kind, name) in targets {
         let cur = match get_one(sim, kind, &ns, &name) {
-            Err(_) if for_delete && sim.get(kind, if kind.namespaced() { &ns } else { "" }, &name).is_none() => continue,
+            Err(_) if for_delete && sim.get(kind, &ns, &name).is_none() => continue,
             other => other?,
         };
         let uid = cur.meta().uid.clone();
         let ok = wait_until(sim, timeout, |s| {
-            let o = s.get(kind, if kind.namespaced() { &ns } else { "" }, &name).filter(|o| o.meta().uid == uid);
+            let o = s.get(kind, &ns, &name).filter(|o| o.meta().uid == uid);
             match &want {
                 Want::Delete => o.is_none(),
                 Want::Condition(c) => o.is_some_and(|o| condition_true(o, c)),

@@ -407,10 +407,10 @@ fn write(v: &Value, indent: usize, out: &mut String) {
                         out.push_str(&format!("{pad}{key}:\n"));
                         write(val, indent, out);
                     }
-                    Value::String(text) if literal_block(text, indent + 2).is_some() => {
-                        out.push_str(&format!("{pad}{key}: {}", literal_block(text, indent + 2).unwrap_or_default()));
-                    }
-                    _ => out.push_str(&format!("{pad}{key}: {}\n", scalar_out(val))),
+                    _ => match val.as_str().and_then(|text| literal_block(text, indent + 2)) {
+                        Some(block) => out.push_str(&format!("{pad}{key}: {block}")),
+                        None => out.push_str(&format!("{pad}{key}: {}\n", scalar_out(val))),
+                    },
                 }
             }
         }

@@ -512,7 +512,7 @@ pub fn set_condition(conds: &mut Vec<Condition>, type_: &str, status: &str, reas
 }
 
 /// What an update takes of the annotations of the object it copies the status from.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Annotations {
     /// The main resource: the ones the writer sent stay.
     Keep,
@@ -646,9 +646,9 @@ pub fn default_object(obj: &mut Object) {
             if spec.preemption_policy.is_empty() {
                 spec.preemption_policy = "PreemptLowerPriority".into();
             }
-            let account = spec.service_account_name.get_or_insert_with(|| "default".into()).clone();
+            let account = spec.service_account_name.get_or_insert_with(|| "default".into());
             if spec.service_account.is_empty() {
-                spec.service_account = account;
+                spec.service_account = account.clone();
             }
             let default_toleration = |key: &str| Toleration { key: key.into(), operator: "Exists".into(), effect: "NoExecute".into(), toleration_seconds: Some(300), ..Default::default() };
             const TOLERATED: [&str; 2] = ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"];

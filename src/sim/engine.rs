@@ -504,7 +504,7 @@ impl Sim {
             Component::Scheduler => self.with_ctx(to, |s, ctx| s.scheduler.handle(ctx, body)),
             Component::Kubelet(n) | Component::Runtime(n) | Component::Proxy(n) => {
                 let i = n.0 as usize;
-                if !self.agents_running.get(i).is_some_and(|r| *r) {
+                if !self.kubelet_running(i) {
                     return;
                 }
                 self.with_ctx(to, |s, ctx| {

@@ -244,7 +244,7 @@ impl Kubelet {
                 }
                 if pod.metadata.deletion_timestamp.is_some() && w.stage != Stage::Stopping {
                     self.kill_pod(ctx, &uid);
-                } else if !std::rc::Rc::ptr_eq(&pod.spec, &w.pod.spec) && pod.spec.containers.iter().zip(w.pod.spec.containers.iter()).any(|(a, b)| a.image != b.image) {
+                } else if !std::rc::Rc::ptr_eq(&pod.spec, &w.pod.spec) && changed_images(&pod.spec, &w.pod.spec).next().is_some() {
                     if w.stage == Stage::Running {
                         self.restart_changed(ctx, &uid, pod);
                     } else if w.stage != Stage::Stopping {
@@ -264,7 +264,7 @@ impl Kubelet {
         let src = self.source();
         let rt = Self::runtime(ctx);
         let Some(w) = self.workers.get_mut(uid) else { return };
-        let changed: Vec<usize> = pod.spec.containers.iter().zip(w.pod.spec.containers.iter()).enumerate().filter(|(_, (a, b))| a.image != b.image).map(|(i, _)| i).collect();
+        let changed: Vec<usize> = changed_images(&pod.spec, &w.pod.spec).collect();
         w.pod.spec = pod.spec.clone();
         w.images = Self::images(ctx, &w.pod);
         let grace = w.pod.spec.termination_grace_period_seconds.unwrap_or(30).max(0);
@@ -543,6 +543,11 @@ fn no_spec() -> std::rc::Rc<PodSpec> {
         static NONE: std::rc::Rc<PodSpec> = Default::default();
     }
     NONE.with(|n| n.clone())
+}
+
+/// The containers whose image differs between two specs of one pod.
+fn changed_images<'a>(a: &'a PodSpec, b: &'a PodSpec) -> impl Iterator<Item = usize> + 'a {
+    a.containers.iter().zip(b.containers.iter()).enumerate().filter(|(_, (x, y))| x.image != y.image).map(|(i, _)| i)
 }
 
 fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
