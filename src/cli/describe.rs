@@ -30,9 +30,304 @@ fn label_lines(l: &Labels) -> String {
     super::kubectl::format_labels(l, "\n")
 }
 
-/// Annotations one per line, as `key: value`.
+/// Longest `key: value` printed on one line (kubectl's maxAnnotationLen); longer values, and
+/// values of several lines, go below their key, indented, each line cut to that length.
+const MAX_ANNOTATION_LEN: usize = 140;
+
+/// Annotations one per line, as printAnnotationsMultiline prints them (for `block`, which
+/// indents the further lines).
 fn annotation_lines(a: &Labels) -> String {
-    if a.is_empty() { "<none>".into() } else { a.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n") }
+    if a.is_empty() {
+        return "<none>".into();
+    }
+    let mut lines = Vec::new();
+    for (k, v) in a.iter() {
+        let v = v.strip_suffix('\n').unwrap_or(v);
+        if v.len() + k.len() + 2 > MAX_ANNOTATION_LEN || v.contains('\n') {
+            lines.push(format!("{k}:"));
+            for l in v.split('\n') {
+                let cut = l.char_indices().nth(MAX_ANNOTATION_LEN).map_or(l.to_string(), |(i, _)| format!("{}...", &l[..i]));
+                lines.push(format!("  {cut}"));
+            }
+        } else {
+            lines.push(format!("{k}: {v}"));
+        }
+    }
+    lines.join("\n")
+}
+
+/// `Title:\tfirst` and then `\tnext` for each further line: a multi-line value as kubectl's
+/// describers write it for the tabwriter.
+fn tabbed(title: &str, value: &str) -> String {
+    format!("{title}:\t{}\n", value.replace('\n', "\n\t"))
+}
+
+/// printPodTolerationsMultiline: sorted by key; `op=Exists` only where it matters.
+fn toleration_lines(tolerations: &[Toleration]) -> String {
+    if tolerations.is_empty() {
+        return "<none>".into();
+    }
+    let mut sorted: Vec<&Toleration> = tolerations.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    let line = |t: &Toleration| {
+        let mut l = t.key.to_string();
+        if !t.value.is_empty() {
+            l += &format!("={}", t.value);
+        }
+        if !t.effect.is_empty() {
+            l += &format!(":{}", t.effect);
+        }
+        if t.operator == "Exists" && t.value.is_empty() {
+            l += if t.key.is_empty() && t.effect.is_empty() { "op=Exists" } else { " op=Exists" };
+        }
+        if let Some(s) = t.toleration_seconds {
+            l += &format!(" for {s}s");
+        }
+        l
+    };
+    sorted.into_iter().map(line).collect::<Vec<_>>().join("\n")
+}
+
+/// The entries of a list kept as opaque JSON (env, volumes, volume mounts).
+fn json_items(v: &Option<serde_json::Value>) -> &[serde_json::Value] {
+    v.as_ref().and_then(|v| v.as_array()).map_or(&[], |a| a.as_slice())
+}
+
+/// A JSON field as kubectl's `%v` prints it: strings bare, absent ones as Go's nil pointer.
+fn json_str(v: &serde_json::Value, field: &str) -> String {
+    match v.get(field) {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// describeStatus: a container state at LEVEL_2 with its details at LEVEL_3.
+fn container_state(out: &mut String, title: &str, state: &ContainerState) {
+    match state {
+        ContainerState { running: Some(r), .. } => out.push_str(&format!("    {title}:\tRunning\n      Started:\t{}\n", ts_go(Some(r.started_at)))),
+        ContainerState { waiting: Some(w), .. } => {
+            out.push_str(&format!("    {title}:\tWaiting\n"));
+            if !w.reason.is_empty() {
+                out.push_str(&format!("      Reason:\t{}\n", w.reason));
+            }
+        }
+        ContainerState { terminated: Some(t), .. } => {
+            out.push_str(&format!("    {title}:\tTerminated\n"));
+            if !t.reason.is_empty() {
+                out.push_str(&format!("      Reason:\t{}\n", t.reason));
+            }
+            out.push_str(&format!("      Exit Code:\t{}\n      Started:\t{}\n      Finished:\t{}\n", t.exit_code, ts_go(t.started_at), ts_go(t.finished_at)));
+        }
+        _ => out.push_str(&format!("    {title}:\tWaiting\n")),
+    }
+}
+
+/// A time as Go formats a `metav1.Time` with RFC1123Z: an unset one is Go's zero time.
+fn ts_go(t: Option<crate::sim::SimTime>) -> String {
+    t.map(|t| t.rfc1123z()).unwrap_or_else(|| "Mon, 01 Jan 0001 00:00:00 +0000".into())
+}
+
+/// What `kubectl describe` shows of an env var's `valueFrom.fieldRef` (EnvValueRetriever).
+fn field_ref_value(p: &Pod, path: &str) -> String {
+    match path {
+        "metadata.name" => p.metadata.name.to_string(),
+        "metadata.namespace" => p.metadata.namespace.to_string(),
+        "metadata.uid" => p.metadata.uid.to_string(),
+        "spec.nodeName" => p.spec.node_name.to_string(),
+        "spec.serviceAccountName" => p.spec.service_account_name.as_deref().unwrap_or("").to_string(),
+        "status.hostIP" => p.status.host_ip.to_string(),
+        "status.podIP" => p.status.pod_ip.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// describeContainers: one container's lines, tab-separated for the tabwriter.
+fn describe_container(out: &mut String, p: &Pod, c: &Container) {
+    let st = p.status.container_statuses.iter().find(|s| s.name == c.name);
+    out.push_str(&format!("  {}:\n", c.name));
+    if let Some(st) = st {
+        out.push_str(&format!("    Container ID:\t{}\n", st.container_id));
+    }
+    out.push_str(&format!("    Image:\t{}\n", c.image));
+    if let Some(st) = st {
+        out.push_str(&format!("    Image ID:\t{}\n", st.image_id));
+    }
+    let proto = |p: &ContainerPort| if p.protocol.is_empty() { "TCP".to_string() } else { p.protocol.to_string() };
+    let ports: Vec<String> = c.ports.iter().map(|p| format!("{}/{}", p.container_port, proto(p))).collect();
+    let host_ports: Vec<String> = c.ports.iter().map(|p| format!("0/{}", proto(p))).collect();
+    let or_none = |v: &[String]| if v.is_empty() { "<none>".to_string() } else { v.join(", ") };
+    out.push_str(&format!("    {}:\t{}\n", if ports.len() > 1 { "Ports" } else { "Port" }, or_none(&ports)));
+    out.push_str(&format!("    {}:\t{}\n", if host_ports.len() > 1 { "Host Ports" } else { "Host Port" }, or_none(&host_ports)));
+    for (title, words) in [("Command", &c.command), ("Args", &c.args)] {
+        if let Some(words) = words.as_ref().filter(|w| !w.is_empty()) {
+            out.push_str(&format!("    {title}:\n"));
+            for l in words.iter().flat_map(|w| w.split('\n')) {
+                out.push_str(&format!("      {l}\n"));
+            }
+        }
+    }
+    if let Some(st) = st {
+        container_state(out, "State", &st.state);
+        if st.last_state.terminated.is_some() {
+            container_state(out, "Last State", &st.last_state);
+        }
+        out.push_str(&format!("    Ready:\t{}\n    Restart Count:\t{}\n", if st.ready { "True" } else { "False" }, st.restart_count));
+    }
+    for (title, list) in [("Limits", &c.resources.limits), ("Requests", &c.resources.requests)] {
+        if !list.is_empty() {
+            out.push_str(&format!("    {title}:\n"));
+            for (k, v) in list {
+                out.push_str(&format!("      {k}:\t{v}\n"));
+            }
+        }
+    }
+    let env = json_items(&c.env);
+    out.push_str(if env.is_empty() { "    Environment:\t<none>\n" } else { "    Environment:\n" });
+    for e in env {
+        let name = json_str(e, "name");
+        let from = e.get("valueFrom");
+        let field = |k: &str| from.and_then(|f| f.get(k));
+        if let Some(r) = field("fieldRef") {
+            let path = json_str(r, "fieldPath");
+            let version = json_str(r, "apiVersion");
+            out.push_str(&format!("      {name}:\t{} ({}:{path})\n", field_ref_value(p, &path), if version.is_empty() { "v1".into() } else { version }));
+        } else if let Some(r) = field("secretKeyRef") {
+            out.push_str(&format!("      {name}:\t<set to the key '{}' in secret '{}'>\tOptional: {}\n", json_str(r, "key"), json_str(r, "name"), r.get("optional").and_then(|o| o.as_bool()).unwrap_or(false)));
+        } else if let Some(r) = field("configMapKeyRef") {
+            out.push_str(&format!("      {name}:\t<set to the key '{}' of config map '{}'>\tOptional: {}\n", json_str(r, "key"), json_str(r, "name"), r.get("optional").and_then(|o| o.as_bool()).unwrap_or(false)));
+        } else if let Some(r) = field("resourceFieldRef") {
+            out.push_str(&format!("      {name}:\t ({})\n", json_str(r, "resource")));
+        } else {
+            for (i, l) in json_str(e, "value").split('\n').enumerate() {
+                out.push_str(&if i == 0 { format!("      {name}:\t{l}\n") } else { format!("      \t{l}\n") });
+            }
+        }
+    }
+    let mut mounts: Vec<&serde_json::Value> = json_items(&c.volume_mounts).iter().collect();
+    mounts.sort_by_key(|m| json_str(m, "mountPath"));
+    out.push_str(if mounts.is_empty() { "    Mounts:\t<none>\n" } else { "    Mounts:\n" });
+    for m in mounts {
+        let mut flags = vec![if m.get("readOnly").and_then(|r| r.as_bool()).unwrap_or(false) { "ro".to_string() } else { "rw".to_string() }];
+        let sub = json_str(m, "subPath");
+        if !sub.is_empty() {
+            flags.push(format!("path={sub:?}"));
+        }
+        out.push_str(&format!("      {} from {} ({})\n", json_str(m, "mountPath"), json_str(m, "name"), flags.join(",")));
+    }
+}
+
+/// describeVolumes, for the volume types people write most; others are `<unknown>`, as
+/// kubectl prints a type it has no printer for.
+fn describe_volumes(out: &mut String, volumes: &[serde_json::Value]) {
+    if volumes.is_empty() {
+        out.push_str("Volumes:\t<none>\n");
+        return;
+    }
+    out.push_str("Volumes:\n");
+    let optional = |v: &serde_json::Value| v.get("optional").and_then(|o| o.as_bool()).unwrap_or(false);
+    for v in volumes {
+        out.push_str(&format!("  {}:\n", json_str(v, "name")));
+        let lines = if let Some(s) = v.get("emptyDir") {
+            let limit = json_str(s, "sizeLimit");
+            format!("Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\nMedium:\t{}\nSizeLimit:\t{}", json_str(s, "medium"), if limit.is_empty() { "<unset>".into() } else { limit })
+        } else if let Some(s) = v.get("hostPath") {
+            format!("Type:\tHostPath (bare host directory volume)\nPath:\t{}\nHostPathType:\t{}", json_str(s, "path"), json_str(s, "type"))
+        } else if let Some(s) = v.get("configMap") {
+            format!("Type:\tConfigMap (a volume populated by a ConfigMap)\nName:\t{}\nOptional:\t{}", json_str(s, "name"), optional(s))
+        } else if let Some(s) = v.get("secret") {
+            format!("Type:\tSecret (a volume populated by a Secret)\nSecretName:\t{}\nOptional:\t{}", json_str(s, "secretName"), optional(s))
+        } else if let Some(s) = v.get("persistentVolumeClaim") {
+            format!("Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\nClaimName:\t{}\nReadOnly:\t{}", json_str(s, "claimName"), s.get("readOnly").and_then(|r| r.as_bool()).unwrap_or(false))
+        } else if let Some(s) = v.get("projected") {
+            let mut l = String::from("Type:\tProjected (a volume that contains injected data from multiple sources)");
+            for src in s.get("sources").and_then(|s| s.as_array()).map_or(&[][..], |a| a.as_slice()) {
+                let nil = |f: &serde_json::Value| f.get("optional").map_or("<nil>".to_string(), |o| format!("{o}"));
+                if let Some(x) = src.get("secret") {
+                    l += &format!("\nSecretName:\t{}\nSecretOptionalName:\t{}", json_str(x, "name"), nil(x));
+                } else if src.get("downwardAPI").is_some() {
+                    l += "\nDownwardAPI:\ttrue";
+                } else if let Some(x) = src.get("configMap") {
+                    l += &format!("\nConfigMapName:\t{}\nConfigMapOptional:\t{}", json_str(x, "name"), nil(x));
+                } else if let Some(x) = src.get("serviceAccountToken") {
+                    l += &format!("\nTokenExpirationSeconds:\t{}", x.get("expirationSeconds").and_then(|e| e.as_i64()).unwrap_or(3600));
+                }
+            }
+            l
+        } else {
+            out.push_str("  <unknown>\n");
+            continue;
+        };
+        for l in lines.lines() {
+            out.push_str(&format!("    {l}\n"));
+        }
+    }
+}
+
+/// describePod, field by field in kubectl's order, through the tabwriter; then the Events.
+fn describe_pod(sim: &Sim, o: &ObjectRc, p: &Pod, events: &[ObjectRc]) -> String {
+    let m = &p.metadata;
+    let mut t = format!("Name:\t{}\nNamespace:\t{}\n", m.name, m.namespace);
+    if let Some(prio) = p.spec.priority {
+        t += &format!("Priority:\t{prio}\n");
+    }
+    if let Some(sa) = p.spec.service_account_name.as_ref().filter(|s| !s.is_empty()) {
+        t += &format!("Service Account:\t{sa}\n");
+    }
+    t += &if p.spec.node_name.is_empty() { "Node:\t<none>\n".to_string() } else { format!("Node:\t{}/{}\n", p.spec.node_name, p.status.host_ip) };
+    if let Some(start) = p.status.start_time {
+        t += &format!("Start Time:\t{}\n", start.rfc1123z());
+    }
+    t += &tabbed("Labels", &label_lines(&m.labels));
+    t += &tabbed("Annotations", &annotation_lines(&m.annotations));
+    match m.deletion_timestamp {
+        Some(at) if !matches!(p.status.phase.as_str(), "Failed" | "Succeeded") => {
+            t += &format!("Status:\tTerminating (lasts {})\n", human_duration(sim.now().since(at)));
+            t += &format!("Termination Grace Period:\t{}s\n", m.deletion_grace_period_seconds.unwrap_or(0));
+        }
+        _ => t += &format!("Status:\t{}\n", p.status.phase),
+    }
+    if !p.status.reason.is_empty() {
+        t += &format!("Reason:\t{}\n", p.status.reason);
+    }
+    if !p.status.message.is_empty() {
+        t += &format!("Message:\t{}\n", p.status.message);
+    }
+    t += &format!("IP:\t{}\n", p.status.pod_ip);
+    if p.status.pod_ips.is_empty() {
+        t += "IPs:\t<none>\n";
+    } else {
+        t += "IPs:\n";
+        for ip in p.status.pod_ips.iter() {
+            t += &format!("  IP:\t{}\n", ip.ip);
+        }
+    }
+    if let Some(r) = p.controller_ref() {
+        t += &format!("Controlled By:\t{}/{}\n", r.kind, r.name);
+    }
+    if !p.status.nominated_node_name.is_empty() {
+        t += &format!("NominatedNodeName:\t{}\n", p.status.nominated_node_name);
+    }
+    t += if p.spec.containers.is_empty() { "Containers: <none>\n" } else { "Containers:\n" };
+    for c in p.spec.containers.iter() {
+        describe_container(&mut t, p, c);
+    }
+    if !p.status.conditions.is_empty() {
+        t += "Conditions:\n  Type\tStatus\n";
+        for c in p.status.conditions.iter() {
+            t += &format!("  {} \t{} \n", c.type_, c.status);
+        }
+    }
+    describe_volumes(&mut t, json_items(&p.spec.volumes));
+    t += &format!("QoS Class:\t{}\n", p.status.qos_class);
+    t += &tabbed("Node-Selectors", &if p.spec.node_selector.is_empty() { "<none>".to_string() } else { label_lines(&p.spec.node_selector) });
+    t += &tabbed("Tolerations", &toleration_lines(&p.spec.tolerations));
+    let events = events_block(sim, o, events);
+    if events.starts_with(EVENTS_NONE) {
+        t += "Events:\t<none>";
+        return super::tabwriter::align(&t);
+    }
+    super::tabwriter::align(&t) + &events
 }
 
 /// The description's last block, then its events; without events, "Events:\t<none>" is one
@@ -129,46 +424,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
         }
     };
     match &**o {
-        Object::Pod(p) => {
-            names(&mut out);
-            kv(&mut out, "Priority", p.spec.priority.unwrap_or(0));
-            kv(&mut out, "Service Account", "default");
-            kv(&mut out, "Node", if p.spec.node_name.is_empty() { "<none>".to_string() } else { format!("{}/{}", p.spec.node_name, p.status.host_ip) });
-            kv(&mut out, "Start Time", ts(p.status.start_time));
-            kv(&mut out, "Labels", labels(&m.labels));
-            kv(&mut out, "Status", p.display_status());
-            kv(&mut out, "IP", if p.status.pod_ip.is_empty() { "" } else { &p.status.pod_ip });
-            if let Some(r) = p.controller_ref() {
-                kv(&mut out, "Controlled By", format!("{}/{}", r.kind, r.name));
-            }
-            out.push_str("Containers:\n");
-            for c in &p.spec.containers {
-                let st = p.status.container_statuses.iter().find(|s| s.name == c.name);
-                out.push_str(&format!("  {}:\n", c.name));
-                out.push_str(&format!("    Container ID:   {}\n", st.map(|s| s.container_id.as_str()).unwrap_or("")));
-                out.push_str(&format!("    Image:          {}\n", c.image));
-                out.push_str(&format!("    Image ID:       {}\n", st.map(|s| s.image_id.as_str()).unwrap_or("")));
-                let state = match st.map(|s| &s.state) {
-                    Some(ContainerState { running: Some(r), .. }) => format!("Running\n      Started:      {}", ts(Some(r.started_at))),
-                    Some(ContainerState { waiting: Some(w), .. }) => format!("Waiting\n      Reason:       {}", w.reason),
-                    _ => "Waiting".into(),
-                };
-                out.push_str(&format!("    State:          {state}\n"));
-                if let Some(t) = st.and_then(|s| s.last_state.terminated.as_ref()) {
-                    out.push_str(&format!("    Last State:     Terminated\n      Reason:       {}\n      Exit Code:    {}\n      Started:      {}\n      Finished:     {}\n", t.reason, t.exit_code, ts(t.started_at), ts(t.finished_at)));
-                }
-                out.push_str(&format!("    Ready:          {}\n", st.is_some_and(|s| s.ready).to_string().replace('t', "T").replace('f', "F")));
-                out.push_str(&format!("    Restart Count:  {}\n", st.map_or(0, |s| s.restart_count)));
-            }
-            out.push_str("Conditions:\n  Type                        Status\n");
-            for c in &p.status.conditions {
-                out.push_str(&format!("  {:<28}{}\n", c.type_, c.status));
-            }
-            kv(&mut out, "QoS Class", &p.status.qos_class);
-            kv(&mut out, "Node-Selectors", if p.spec.node_selector.is_empty() { "<none>".to_string() } else { labels(&p.spec.node_selector) });
-            let tols: Vec<String> = p.spec.tolerations.iter().map(|t| format!("{}:{} op={} for {}s", t.key, t.effect, t.operator, t.toleration_seconds.unwrap_or(0))).collect();
-            kv(&mut out, "Tolerations", if tols.is_empty() { "<none>".into() } else { tols.join("\n                  ") });
-        }
+        Object::Pod(p) => return describe_pod(sim, o, p, events),
         Object::Deployment(d) => {
             let s = &d.status;
             let mut head = vec![
@@ -295,4 +551,26 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
     }
     out.push_str(&events_block(sim, o, events));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerations_print_as_kubectl_prints_them() {
+        let t = |key: &str, operator: &str, value: &str, effect: &str, secs: Option<i64>| Toleration { key: key.into(), operator: operator.into(), value: value.into(), effect: effect.into(), toleration_seconds: secs };
+        let list = [t("node.kubernetes.io/unreachable", "Exists", "", "NoExecute", Some(300)), t("dedicated", "Equal", "gpu", "NoSchedule", None), t("", "Exists", "", "", None)];
+        // Sorted by key; `op=Exists` only for Exists without a value, glued on when nothing precedes it.
+        assert_eq!(toleration_lines(&list), "op=Exists\ndedicated=gpu:NoSchedule\nnode.kubernetes.io/unreachable:NoExecute op=Exists for 300s");
+        assert_eq!(toleration_lines(&[]), "<none>");
+    }
+
+    #[test]
+    fn long_annotations_go_below_their_key_cut_to_140_characters() {
+        let mut a = Labels::new();
+        a.insert("short".into(), "yes".into());
+        a.insert("long".into(), "x".repeat(200).into());
+        assert_eq!(annotation_lines(&a), format!("long:\n  {}...\nshort: yes", "x".repeat(140)));
+    }
 }

@@ -9,6 +9,7 @@ pub mod help;
 pub mod kubectl;
 mod kubectl_ops;
 pub mod printers;
+mod tabwriter;
 pub mod yaml;
 
 use crate::sim::{Sim, SimConfig, SimDuration};

@@ -60,7 +60,8 @@ struct Restarts {
 pub struct Kubelet {
     pub node: String,
     index: u32,
-    node_ip: Str,
+    /// The node's address (one: kubesim's nodes are single-stack), shared by its pods' statuses.
+    node_ips: SharedVec<PodIP>,
     /// Who this kubelet's Events come from (built once: one is recorded per pod step).
     source: EventSource,
     pub informers: Informers,
@@ -124,7 +125,7 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.into());
-        Kubelet { node: node.into(), index, node_ip: node_ip(index).into(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default() }
+        Kubelet { node: node.into(), index, node_ips: std::iter::once(PodIP { ip: node_ip(index).into() }).collect(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default() }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -309,7 +310,7 @@ impl Kubelet {
         let images = Self::images(ctx, &pod);
         let mut w = Box::new(PodWorker { pod, stage: Stage::Sandbox, sandbox_id: Str::EMPTY, pod_ip: Str::EMPTY, container_ids: vec![Str::EMPTY; n], started_at: vec![None; n], images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None, newer_spec: None });
         w.pod.status.start_time = Some(ctx.now);
-        report(ctx, &self.node_ip, &mut w, "ContainerCreating", "");
+        report(ctx, &self.node_ips, &mut w, "ContainerCreating", "");
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::RunPodSandbox { pod_uid: uid.clone(), pod: Str::concat(&[&w.pod.metadata.namespace, "/", &w.pod.metadata.name]) }));
         self.workers.insert(uid, w);
     }
@@ -335,7 +336,7 @@ impl Kubelet {
         let (container_ids, started_at) = info.containers.into_iter().unzip();
         let mut w = Box::new(PodWorker { pod, stage: Stage::Running, sandbox_id: info.sandbox_id, pod_ip: info.pod_ip, container_ids, started_at, images, pull_started: ctx.now, backoff: IMAGE_BACKOFF_INITIAL, stopping: 0, restarted: None, newer_spec: None });
         if w.pod.metadata.deletion_timestamp.is_none() {
-            report(ctx, &self.node_ip, &mut w, "", "");
+            report(ctx, &self.node_ips, &mut w, "", "");
         }
         self.workers.insert(uid, w);
         true
@@ -417,7 +418,7 @@ impl Kubelet {
                         w.stage = Stage::ImagePullBackOff(container);
                         let delay = w.backoff;
                         w.backoff = SimDuration((w.backoff.0 * 2).min(IMAGE_BACKOFF_MAX.0));
-                        report(ctx, &self.node_ip, w, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
+                        report(ctx, &self.node_ips, w, "ErrImagePull", &format!("failed to pull image {image:?}: {e}"));
                         ctx.timer(delay, Timer::RetryPod(pod_uid.clone()));
                     }
                 }
@@ -447,7 +448,7 @@ impl Kubelet {
                     self.ensure_image(ctx, &pod_uid, next);
                 } else {
                     w.stage = Stage::Running;
-                    report(ctx, &self.node_ip, w, "", "");
+                    report(ctx, &self.node_ips, w, "", "");
                     // An image changed while the containers were starting: now they restart.
                     if let Some(spec) = w.newer_spec.take() {
                         let pod = Pod { metadata: w.pod.metadata.clone(), spec, status: Default::default() };
@@ -468,7 +469,7 @@ impl Kubelet {
                     w.container_ids[i] = Str::EMPTY;
                 }
                 if w.stopping == 0 {
-                    report(ctx, &self.node_ip, w, "", "");
+                    report(ctx, &self.node_ips, w, "", "");
                     if let Some(first) = w.started_at.iter().position(|s| s.is_none()) {
                         self.ensure_image(ctx, &pod_uid, first);
                     }
@@ -504,7 +505,7 @@ impl Kubelet {
         let Stage::ImagePullBackOff(c) = w.stage else { return };
         let image = w.pod.spec.containers[c].image.clone();
         ctx.event(src, Kind::Pod, &w.pod.metadata, "Normal", "BackOff", format!("Back-off pulling image {image:?}").into());
-        report(ctx, &self.node_ip, w, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
+        report(ctx, &self.node_ips, w, "ImagePullBackOff", &format!("Back-off pulling image {image:?}"));
         self.ensure_image(ctx, uid, c);
     }
 
@@ -550,15 +551,38 @@ fn changed_images<'a>(a: &'a PodSpec, b: &'a PodSpec) -> impl Iterator<Item = us
     a.containers.iter().zip(b.containers.iter()).enumerate().filter(|(_, (x, y))| x.image != y.image).map(|(i, _)| i)
 }
 
-fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
+/// The conditions the kubelet owns, in the order its status manager writes them.
+const KUBELET_CONDITIONS: [&str; 5] = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
+
+/// A pod's conditions as the kubelet writes them (generateAPIPodStatus, then the status
+/// manager's mergePodStatus): the ones other components own first, as they were, then the
+/// kubelet's own in its order (`KUBELET_CONDITIONS`), each keeping its lastTransitionTime while
+/// its status stays the same. (So PodScheduled, which the scheduler wrote first, ends up last.)
+fn kubelet_conditions(old: &[Condition], wanted: [(&str, &str, &str, &Str); 5], now: SimTime) -> SharedVec<Condition> {
+    let mut conditions: Vec<Condition> = Vec::with_capacity(old.len().max(wanted.len()));
+    conditions.extend(old.iter().filter(|c| !KUBELET_CONDITIONS.contains(&c.type_.as_str())).cloned());
+    for (type_, status, reason, message) in wanted {
+        if let Some(c) = old.iter().find(|c| c.type_ == type_) {
+            conditions.push(c.clone());
+        }
+        set_condition(&mut conditions, type_, status, reason, message.clone(), now);
+    }
+    conditions.into()
+}
+
+fn report(ctx: &mut Ctx, node_ips: &SharedVec<PodIP>, w: &mut PodWorker, waiting_reason: &str, waiting_message: &str) {
     let now = ctx.now;
     let p = &mut w.pod;
     let all_running = w.started_at.iter().all(|s| s.is_some());
     let s = &mut p.status;
     s.host_ip = Str::EMPTY;
+    s.host_ips = SharedVec::new();
     // (A pod that has run stays Running while a container restarts.)
     s.phase = if all_running || w.restarted.is_some() { "Running".into() } else { "Pending".into() };
-    s.pod_ip = w.pod_ip.clone();
+    if s.pod_ip != w.pod_ip {
+        s.pod_ip = w.pod_ip.clone();
+        s.pod_ips = if w.pod_ip.is_empty() { SharedVec::new() } else { std::iter::once(PodIP { ip: w.pod_ip.clone() }).collect() };
+    }
     let not_ready: Vec<&Str> = p.spec.containers.iter().zip(&w.started_at).filter(|(_, st)| st.is_none()).map(|(c, _)| &c.name).collect();
     let ready = not_ready.is_empty();
     let unready = |names: &str| Str::concat(&["containers with unready status: [", names, "]"]);
@@ -567,14 +591,18 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
         [one] => ctx.phrase("unready", one, unready),
         _ => unready(&not_ready.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" ")),
     };
-    // Room for the five conditions, not the eight a doubling vector would keep.
-    let have = s.conditions.len();
-    s.conditions.reserve_exact(5usize.saturating_sub(have));
-    set_condition(&mut s.conditions, "PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", "", now);
-    set_condition(&mut s.conditions, "Initialized", "True", "", "", now);
-    set_condition(&mut s.conditions, "Ready", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, &unready_msg, now);
-    set_condition(&mut s.conditions, "ContainersReady", if ready { "True" } else { "False" }, if ready { "" } else { "ContainersNotReady" }, &unready_msg, now);
-    set_condition(&mut s.conditions, "PodScheduled", "True", "", "", now);
+    let (ready_status, ready_reason) = if ready { ("True", "") } else { ("False", "ContainersNotReady") };
+    s.conditions = kubelet_conditions(
+        &s.conditions,
+        [
+            ("PodReadyToStartContainers", if w.pod_ip.is_empty() { "False" } else { "True" }, "", &Str::EMPTY),
+            ("Initialized", "True", "", &Str::EMPTY),
+            ("Ready", ready_status, ready_reason, &unready_msg),
+            ("ContainersReady", ready_status, ready_reason, &unready_msg),
+            ("PodScheduled", "True", "", &Str::EMPTY),
+        ],
+        now,
+    );
     s.container_statuses = p
         .spec
         .containers
@@ -605,7 +633,8 @@ fn report(ctx: &mut Ctx, node_ip: &Str, w: &mut PodWorker, waiting_reason: &str,
         .collect();
     // The status manager patches status only; the API server's status subresource ignores the rest.
     let mut status = p.status.clone();
-    status.host_ip = node_ip.clone();
+    status.host_ip = node_ips.first().map(|a| a.ip.clone()).unwrap_or_default();
+    status.host_ips = node_ips.clone();
     let meta = ObjectMeta { name: p.metadata.name.clone(), namespace: p.metadata.namespace.clone(), ..Default::default() };
     ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Pod(Pod { metadata: meta, spec: no_spec(), status })));
 }

@@ -307,12 +307,20 @@ impl Toleration {
 pub struct PodStatus {
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub phase: Str,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Written with `lastProbeTime: null`, as a pod's conditions are (a Go `metav1.Time` that
+    /// is never set still prints).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", serialize_with = "pod_conditions")]
     pub conditions: SharedVec<Condition>,
     #[serde(default, rename = "hostIP", skip_serializing_if = "Str::is_empty")]
     pub host_ip: Str,
+    /// The node's addresses, of which `host_ip` is the first (kubesim's nodes have one).
+    #[serde(default, rename = "hostIPs", skip_serializing_if = "Vec::is_empty")]
+    pub host_ips: SharedVec<PodIP>,
     #[serde(default, rename = "podIP", skip_serializing_if = "Str::is_empty")]
     pub pod_ip: Str,
+    /// The pod's addresses, of which `pod_ip` is the first (kubesim's networks are single-stack).
+    #[serde(default, rename = "podIPs", skip_serializing_if = "Vec::is_empty")]
+    pub pod_ips: SharedVec<PodIP>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -327,6 +335,34 @@ pub struct PodStatus {
     pub nominated_node_name: Str,
 }
 
+/// One address of a pod or of its node (the API's `PodIP` and `HostIP`, which are alike).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodIP {
+    pub ip: Str,
+}
+
+fn pod_conditions<S: serde::Serializer>(conditions: &SharedVec<Condition>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PodCondition<'a> {
+        last_probe_time: (),
+        #[serde(flatten)]
+        condition: &'a Condition,
+    }
+    s.collect_seq(conditions.iter().map(|condition| PodCondition { last_probe_time: (), condition }))
+}
+
+/// A field a manifest may carry that kubesim reads and drops (it takes no room).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Ignored;
+
+impl<'de> Deserialize<'de> for Ignored {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Ignored)
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Condition {
@@ -339,6 +375,9 @@ pub struct Condition {
     pub last_update_time: Option<SimTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_heartbeat_time: Option<SimTime>,
+    /// A pod condition's, never set (kubelet probes do not write it); see `pod_conditions`.
+    #[serde(default, skip_serializing)]
+    pub last_probe_time: Ignored,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub reason: Str,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
