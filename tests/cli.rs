@@ -184,6 +184,36 @@ fn a_new_image_restarts_the_container_and_any_other_change_to_a_pod_is_forbidden
 }
 
 #[test]
+fn pods_get_the_service_account_token_volume_unless_they_opt_out() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    let pod = |name: &str, extra: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n{extra}  containers:\n  - name: c\n    image: nginx:1.27\n");
+    let spec = |s: &Session, name: &str| s.sim.get(Kind::Pod, "default", name).and_then(|o| o.as_pod().map(|p| p.spec.clone())).expect("stored");
+    assert!(!s.execute("kubectl apply -f -", Some(&pod("p", ""))).is_error);
+    let p = spec(&s, "p");
+    let volume = p.volumes.first().expect("the token volume").name.to_string();
+    assert!(volume.starts_with("kube-api-access-") && volume.len() == "kube-api-access-".len() + 5, "{volume}");
+    let mount = p.containers[0].volume_mounts.first().expect("mounted");
+    assert_eq!((mount.name.as_str(), mount.mount_path.as_str(), mount.read_only), (volume.as_str(), "/var/run/secrets/kubernetes.io/serviceaccount", true));
+    let yaml = s.execute("kubectl get pod p -o yaml", None).text;
+    assert!(yaml.contains("    projected:\n      defaultMode: 420\n      sources:\n      - serviceAccountToken:\n          expirationSeconds: 3607\n          path: token\n"), "{yaml}");
+    let described = s.execute("kubectl describe pod p", None).text;
+    assert!(described.contains(&format!("    Mounts:\n      /var/run/secrets/kubernetes.io/serviceaccount from {volume} (ro)\n")), "{described}");
+    assert!(described.contains("    TokenExpirationSeconds:  3607\n    ConfigMapName:           kube-root-ca.crt\n"), "{described}");
+    // Applying the same manifest again keeps what admission added: nothing to change.
+    assert_eq!(s.execute("kubectl apply -f -", Some(&pod("p", ""))).text, "pod/p unchanged");
+    assert_eq!(spec(&s, "p").volumes.len(), 1);
+    // Opting out: no volume, no mount.
+    assert!(!s.execute("kubectl apply -f -", Some(&pod("q", "  automountServiceAccountToken: false\n"))).is_error);
+    let q = spec(&s, "q");
+    assert!(q.volumes.is_empty() && q.containers[0].volume_mounts.is_empty());
+    // A mount must name one of the pod's volumes.
+    let bad = format!("{}    volumeMounts:\n    - name: data\n      mountPath: /data\n", pod("r", ""));
+    let out = s.execute("kubectl apply -f -", Some(&bad));
+    assert!(out.is_error && out.text.contains("spec.containers[0].volumeMounts[0].name: Not found: \"data\""), "{}", out.text);
+    assert!(s.sim.get(Kind::Pod, "default", "r").is_none());
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

@@ -23,6 +23,7 @@ const MANIFESTS: &[&str] = &[
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: team\nspec:\n  replicas: 2\n  paused: false\n  minReadySeconds: 5\n  progressDeadlineSeconds: 60\n  revisionHistoryLimit: 1\n  strategy: {type: Recreate}\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n      annotations: {note: x}\n    spec:\n      priority: 10\n      restartPolicy: Always\n      containers:\n      - name: app\n        image: nginx:1.28\n        command: [nginx]\n        args: [-g, daemon off;]\n        resources:\n          requests: {cpu: '2', memory: 1Gi, pods: '1'}\n",
     "apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: pinned-\nspec:\n  nodeName: node-2\n  schedulerName: default-scheduler\n  restartPolicy: Never\n  containers:\n  - name: c\n    image: nginx\n    resources:\n      requests: {cpu: '64', memory: 1Ti}\n",
     "apiVersion: v1\nkind: Service\nmetadata:\n  name: np\nspec:\n  type: NodePort\n  sessionAffinity: ClientIP\n  internalTrafficPolicy: Local\n  selector: {app: web}\n  ports:\n  - {name: http, port: 8080, targetPort: 80, nodePort: 30080}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: vols\nspec:\n  automountServiceAccountToken: true\n  volumes:\n  - {name: data, emptyDir: {}}\n  - name: conf\n    configMap: {name: app-config, optional: true}\n  containers:\n  - name: c\n    image: nginx:1.27\n    env:\n    - {name: MODE, value: fast}\n    - name: POD\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n    volumeMounts:\n    - {name: data, mountPath: /data}\n    - {name: conf, mountPath: /etc/app, readOnly: true, subPath: app.conf}\n",
 ];
 
 /// Field names the API knows, to insert where they do not belong (or where they do).
@@ -33,6 +34,7 @@ const KEYS: &[&str] = &[
     "rollingUpdate", "maxSurge", "maxUnavailable", "paused", "minReadySeconds", "revisionHistoryLimit", "terminationGracePeriodSeconds", "type",
     "clusterIP", "unschedulable", "kind", "apiVersion", "controller", "name", "containers", "template", "metadata", "spec", "status", "phase", "effect",
     "key", "value", "protocol", "priority", "schedulerName", "initContainers", "command", "args",
+    "volumes", "volumeMounts", "mountPath", "readOnly", "subPath", "emptyDir", "configMap", "projected", "automountServiceAccountToken", "env", "valueFrom",
 ];
 
 const STRINGS: &[&str] = &[

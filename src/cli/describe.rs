@@ -204,22 +204,21 @@ fn describe_container(out: &mut String, p: &Pod, c: &Container) {
             }
         }
     }
-    let mut mounts: Vec<&serde_json::Value> = json_items(&c.volume_mounts).iter().collect();
-    mounts.sort_by_key(|m| json_str(m, "mountPath"));
+    let mut mounts: Vec<&VolumeMount> = c.volume_mounts.iter().collect();
+    mounts.sort_by(|a, b| a.mount_path.cmp(&b.mount_path));
     out.push_str(if mounts.is_empty() { "    Mounts:\t<none>\n" } else { "    Mounts:\n" });
     for m in mounts {
-        let mut flags = vec![if m.get("readOnly").and_then(|r| r.as_bool()).unwrap_or(false) { "ro".to_string() } else { "rw".to_string() }];
-        let sub = json_str(m, "subPath");
-        if !sub.is_empty() {
-            flags.push(format!("path={sub:?}"));
+        let mut flags = vec![if m.read_only { "ro".to_string() } else { "rw".to_string() }];
+        if !m.sub_path.is_empty() {
+            flags.push(format!("path={:?}", m.sub_path.as_str()));
         }
-        out.push_str(&format!("      {} from {} ({})\n", json_str(m, "mountPath"), json_str(m, "name"), flags.join(",")));
+        out.push_str(&format!("      {} from {} ({})\n", m.mount_path, m.name, flags.join(",")));
     }
 }
 
 /// describeVolumes, for the volume types people write most; others are `<unknown>`, as
 /// kubectl prints a type it has no printer for.
-fn describe_volumes(out: &mut String, volumes: &[serde_json::Value]) {
+fn describe_volumes(out: &mut String, volumes: &[Volume]) {
     if volumes.is_empty() {
         out.push_str("Volumes:\t<none>\n");
         return;
@@ -227,7 +226,8 @@ fn describe_volumes(out: &mut String, volumes: &[serde_json::Value]) {
     out.push_str("Volumes:\n");
     let optional = |v: &serde_json::Value| v.get("optional").and_then(|o| o.as_bool()).unwrap_or(false);
     for v in volumes {
-        out.push_str(&format!("  {}:\n", json_str(v, "name")));
+        out.push_str(&format!("  {}:\n", v.name));
+        let v = &*v.source;
         let lines = if let Some(s) = v.get("emptyDir") {
             let limit = json_str(s, "sizeLimit");
             format!("Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\nMedium:\t{}\nSizeLimit:\t{}", json_str(s, "medium"), if limit.is_empty() { "<unset>".into() } else { limit })
@@ -318,7 +318,7 @@ fn describe_pod(sim: &Sim, o: &ObjectRc, p: &Pod, events: &[ObjectRc]) -> String
             t += &format!("  {} \t{} \n", c.type_, c.status);
         }
     }
-    describe_volumes(&mut t, json_items(&p.spec.volumes));
+    describe_volumes(&mut t, &p.spec.volumes);
     t += &format!("QoS Class:\t{}\n", p.status.qos_class);
     t += &tabbed("Node-Selectors", &if p.spec.node_selector.is_empty() { "<none>".to_string() } else { label_lines(&p.spec.node_selector) });
     t += &tabbed("Tolerations", &toleration_lines(&p.spec.tolerations));

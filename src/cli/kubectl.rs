@@ -476,9 +476,10 @@ fn set_last_applied(v: &mut Value, modified: &Value) {
 /// Client-side apply's three-way merge of the live object (`current`), the manifest applied
 /// last time (`original`, from the annotation) and the new one (`modified`): what the manifest
 /// sets wins; what the last manifest set and this one no longer does is removed; what neither
-/// set (a `kubectl scale`, labels others added, the server's defaults) stays. Maps merge key by
-/// key; lists are replaced whole (kubesim does not merge lists by key, as a strategic merge
-/// patch does for containers or ports).
+/// set (a `kubectl scale`, labels others added, the server's defaults and admission's
+/// additions, such as the service account token's volume and mounts) stays. Maps merge key by
+/// key. Lists a strategic merge patch merges by key (`merge_key`) merge item by item; other
+/// lists are replaced whole.
 fn three_way_merge(current: &Value, original: Option<&Value>, modified: &Value) -> Value {
     match (current, modified) {
         (Value::Object(cur), Value::Object(m)) => {
@@ -488,9 +489,14 @@ fn three_way_merge(current: &Value, original: Option<&Value>, modified: &Value) 
                     out.remove(k);
                     continue;
                 }
-                let next = match cur.get(k) {
-                    Some(cv) => three_way_merge(cv, original.and_then(|o| o.get(k)), mv),
-                    None => mv.clone(),
+                let orig = original.and_then(|o| o.get(k));
+                let next = match (cur.get(k), mv) {
+                    (Some(Value::Array(cv)), Value::Array(items)) => match merge_key(k, items) {
+                        Some(key) => Value::Array(merge_list(cv, orig.and_then(|o| o.as_array()).map(|o| o.as_slice()), items, key)),
+                        None => mv.clone(),
+                    },
+                    (Some(cv), _) => three_way_merge(cv, orig, mv),
+                    (None, _) => mv.clone(),
                 };
                 out.insert(k.clone(), next);
             }
@@ -503,6 +509,37 @@ fn three_way_merge(current: &Value, original: Option<&Value>, modified: &Value) 
         }
         _ => modified.clone(),
     }
+}
+
+/// The `patchMergeKey` of a list field (k8s.io/api), for the lists kubesim's objects have.
+/// `ports` are a container's (by containerPort) or a Service's (by port).
+fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
+    match field {
+        "containers" | "initContainers" | "env" | "volumes" | "imagePullSecrets" => Some("name"),
+        "volumeMounts" => Some("mountPath"),
+        "ports" if items.iter().any(|i| i.get("containerPort").is_some()) => Some("containerPort"),
+        "ports" => Some("port"),
+        _ => None,
+    }
+}
+
+/// A list merged item by item on `key`: live items the manifest names are merged with its
+/// item; live items the last manifest had and this one dropped go; the others (the server's)
+/// stay where they are; the manifest's new items come after them.
+fn merge_list(current: &[Value], original: Option<&[Value]>, modified: &[Value], key: &str) -> Vec<Value> {
+    let id = |v: &Value| v.get(key).cloned();
+    let find = |list: &[Value], k: &Option<Value>| list.iter().position(|v| id(v) == *k);
+    let mut out = Vec::with_capacity(current.len().max(modified.len()));
+    for c in current {
+        let k = id(c);
+        match find(modified, &k) {
+            Some(i) => out.push(three_way_merge(c, original.and_then(|o| find(o, &k).map(|j| &o[j])), &modified[i])),
+            None if original.is_some_and(|o| find(o, &k).is_some()) => {}
+            None => out.push(c.clone()),
+        }
+    }
+    out.extend(modified.iter().filter(|m| find(current, &id(m)).is_none()).cloned());
+    out
 }
 
 fn age(sim: &Sim, o: &ObjectRc) -> String {

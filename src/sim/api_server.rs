@@ -175,6 +175,9 @@ impl ApiServer {
             meta.generation = if matches!(kind, Kind::Deployment | Kind::ReplicaSet) { 1 } else { 0 };
         }
         default_object(obj);
+        if let Object::Pod(p) = obj {
+            mount_service_account_token(ctx, p);
+        }
         let causes = validate(obj);
         if !causes.is_empty() {
             return Err(invalid(kind, obj.name(), &causes));
@@ -407,7 +410,48 @@ const MAX_NAME_ATTEMPTS: u8 = 8;
 /// boundary: a non-ASCII prefix is then rejected by validation.)
 fn generate_name(ctx: &mut Ctx, prefix: &str) -> Str {
     let cut = (0..=prefix.len().min(58)).rev().find(|&i| prefix.is_char_boundary(i)).unwrap_or(0);
-    Str::concat(&[&prefix[..cut], &ctx.rng.name_suffix(5)])
+    let suffix = ctx.rng.name_suffix::<5>();
+    // (The alphabet is ASCII.)
+    Str::concat(&[&prefix[..cut], std::str::from_utf8(&suffix).unwrap_or_default()])
+}
+
+/// Where the ServiceAccount admission plugin mounts a pod's API credentials.
+pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The ServiceAccount admission plugin's mountServiceAccountToken: unless the pod opts out
+/// (`automountServiceAccountToken: false`), every container that mounts nothing at
+/// `TOKEN_MOUNT_PATH` gets the `kube-api-access-<5 random characters>` volume there,
+/// read-only, and the pod gets that volume: a projected service account token, the cluster's
+/// CA (the `kube-root-ca.crt` ConfigMap) and the pod's namespace. (Kubesim has no tokens or
+/// ConfigMaps behind it: the volume is what the pod's spec says, not something it reads.)
+fn mount_service_account_token(ctx: &mut Ctx, pod: &mut Pod) {
+    fn needs(c: &Container) -> bool {
+        !c.volume_mounts.iter().any(|m| m.mount_path == TOKEN_MOUNT_PATH)
+    }
+    if pod.spec.automount_service_account_token == Some(false) || !pod.spec.containers.iter().any(needs) {
+        return;
+    }
+    let existing = pod.spec.volumes.iter().find(|v| v.name.starts_with("kube-api-access-")).map(|v| v.name.clone());
+    let name = existing.clone().unwrap_or_else(|| generate_name(ctx, "kube-api-access-"));
+    let spec = std::rc::Rc::make_mut(&mut pod.spec);
+    let mount = VolumeMount { name: name.clone(), mount_path: TOKEN_MOUNT_PATH.into(), read_only: true, ..Default::default() };
+    for c in spec.containers.iter_mut().filter(|c| needs(c)) {
+        c.volume_mounts.push(mount.clone());
+    }
+    if existing.is_none() {
+        thread_local! {
+            // TokenVolumeSource(): the same for every pod, so shared by all of them.
+            static SOURCE: std::rc::Rc<serde_json::Map<String, serde_json::Value>> = match serde_json::json!({"projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
+                {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}},
+            ]}}) {
+                serde_json::Value::Object(m) => std::rc::Rc::new(m),
+                _ => Default::default(),
+            };
+        }
+        spec.volumes.push(Volume { name, source: SOURCE.with(|s| s.clone()) });
+    }
 }
 
 fn respond(ctx: &mut Ctx, to: Component, req: &ApiRequest, result: Result<ApiReply, ApiError>) {
@@ -640,7 +684,7 @@ pub fn default_object(obj: &mut Object) {
             let spec = std::rc::Rc::make_mut(&mut p.spec);
             default_pod_spec(spec);
             // SetDefaults_Pod, then the Priority and ServiceAccount admission plugins (which
-            // also mount the service account's token: kubesim leaves that volume out).
+            // also mount the service account's token, on create: `mount_service_account_token`).
             spec.enable_service_links.get_or_insert(true);
             spec.priority.get_or_insert(0);
             if spec.preemption_policy.is_empty() {

@@ -194,14 +194,16 @@ pub struct PodSpec {
     pub priority: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_containers: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: SharedVec<Volume>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_context: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Option<bool>,
     /// The deprecated alias of serviceAccountName, which the API server still fills in.
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub service_account: Str,
@@ -209,6 +211,58 @@ pub struct PodSpec {
     pub enable_service_links: Option<bool>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub preemption_policy: Str,
+}
+
+/// A pod's volume: its name, and its source (`emptyDir: {}`, `projected: ...`) as JSON, which
+/// kubesim keeps but does not simulate. Shared, so that the service account token volume
+/// every pod gets is one value for all of them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Volume {
+    pub name: Str,
+    pub source: Rc<serde_json::Map<String, Value>>,
+}
+
+impl Serialize for Volume {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.source.len() + 1))?;
+        m.serialize_entry("name", &self.name)?;
+        for (k, v) in self.source.iter() {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Volume {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut source = serde_json::Map::<String, Value>::deserialize(d)?;
+        let name = match source.remove("name") {
+            None | Some(Value::Null) => Str::EMPTY,
+            Some(Value::String(n)) => Str::new(&n),
+            Some(other) => return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Other(&other.to_string()), &"a string")),
+        };
+        Ok(Volume { name, source: Rc::new(source) })
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeMount {
+    #[serde(default)]
+    pub name: Str,
+    #[serde(default)]
+    pub mount_path: Str,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub sub_path: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub sub_path_expr: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub mount_propagation: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub recursive_read_only: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -230,8 +284,8 @@ pub struct Container {
     pub args: Option<Vec<Str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volume_mounts: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: SharedVec<VolumeMount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

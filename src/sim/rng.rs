@@ -25,9 +25,9 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         ((self.next_u64() as u128 * n as u128) >> 64) as u64
     }
-    /// `rand.String(n)` for generateName suffixes.
-    pub fn name_suffix(&mut self, n: usize) -> String {
-        (0..n).map(|_| NAME_ALPHABET[self.below(NAME_ALPHABET.len() as u64) as usize] as char).collect()
+    /// `rand.String(N)` for generateName suffixes (5 characters), built on the stack.
+    pub fn name_suffix<const N: usize>(&mut self) -> [u8; N] {
+        std::array::from_fn(|_| NAME_ALPHABET[self.below(NAME_ALPHABET.len() as u64) as usize])
     }
     /// A version-4 UUID string: the 32 hex digits of two draws, with the version nibble 4 and
     /// the RFC 4122 variant. Built in place (one per object and Event written).
@@ -54,15 +54,15 @@ mod tests {
     #[test]
     fn same_seed_same_names_other_seed_other_names() {
         let (mut a, mut b, mut c) = (Rng::new(7), Rng::new(7), Rng::new(8));
-        let (x, y, z) = (a.name_suffix(5), b.name_suffix(5), c.name_suffix(5));
+        let (x, y, z) = (a.name_suffix::<5>(), b.name_suffix::<5>(), c.name_suffix::<5>());
         assert_eq!(x, y);
         assert_ne!(x, z);
-        assert!(x.bytes().all(|ch| NAME_ALPHABET.contains(&ch)));
+        assert!(x.iter().all(|ch| NAME_ALPHABET.contains(ch)));
         let u = a.uuid();
         assert_eq!(u.len(), 36);
         // The digits are the two draws', in order (the version and variant nibbles aside).
         let mut d = Rng::new(7);
-        d.name_suffix(5);
+        d.name_suffix::<5>();
         let (hi, lo) = (d.next_u64(), d.next_u64());
         assert_eq!(u.replace('-', "")[..12], format!("{hi:016x}")[..12]);
         assert_eq!(u.replace('-', "")[20..], format!("{lo:016x}")[4..]);

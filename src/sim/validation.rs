@@ -116,6 +116,21 @@ fn validate_labels(field: &str, labels: &Labels, causes: &mut Vec<Cause>) {
 }
 
 pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
+    // ValidateVolumes, before the containers whose mounts name them.
+    // (Lists are short: a scan of the earlier entries, not a set, finds duplicates.)
+    for (i, v) in spec.volumes.iter().enumerate() {
+        let f = format!("{field}.volumes[{i}]");
+        if v.name.is_empty() {
+            causes.push(Cause::required(&format!("{f}.name")));
+        } else if !is_dns1123_label(&v.name) {
+            causes.push(Cause::invalid(&format!("{f}.name"), quote(&v.name), DNS1123_LABEL_MSG));
+        } else if spec.volumes[..i].iter().any(|w| w.name == v.name) {
+            causes.push(Cause { field: format!("{f}.name"), message: format!("Duplicate value: {}", quote(&v.name)) });
+        }
+        if v.source.is_empty() {
+            causes.push(Cause { field: f, message: "Required value: must specify a volume type".into() });
+        }
+    }
     if spec.containers.is_empty() {
         causes.push(Cause::required(&format!("{field}.containers")));
     }
@@ -142,6 +157,21 @@ pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
         for (j, p) in c.ports.iter().enumerate() {
             if !(1..=65535).contains(&p.container_port) {
                 causes.push(Cause::invalid(&format!("{}.ports[{j}].containerPort", f()), p.container_port, "must be between 1 and 65535, inclusive"));
+            }
+        }
+        // ValidateVolumeMounts.
+        for (j, m) in c.volume_mounts.iter().enumerate() {
+            let f = || format!("{}.volumeMounts[{j}]", f());
+            if m.name.is_empty() {
+                causes.push(Cause::required(&format!("{}.name", f())));
+            }
+            if !spec.volumes.iter().any(|v| v.name == m.name) {
+                causes.push(Cause { field: format!("{}.name", f()), message: format!("Not found: {}", quote(&m.name)) });
+            }
+            if m.mount_path.is_empty() {
+                causes.push(Cause::required(&format!("{}.mountPath", f())));
+            } else if c.volume_mounts[..j].iter().any(|n| n.mount_path == m.mount_path) {
+                causes.push(Cause::invalid(&format!("{}.mountPath", f()), quote(&m.mount_path), "must be unique"));
             }
         }
         for (which, list) in [("requests", &c.resources.requests), ("limits", &c.resources.limits)] {
