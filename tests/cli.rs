@@ -214,6 +214,23 @@ fn pods_get_the_service_account_token_volume_unless_they_opt_out() {
 }
 
 #[test]
+fn describe_node_shows_its_lease_system_info_and_what_its_pods_request() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    let pod = |name: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    resources:\n      requests: {{cpu: 250m, memory: 64Mi}}\n      limits: {{cpu: '1', memory: 128Mi}}\n");
+    for name in ["a", "b"] {
+        assert!(!s.execute("kubectl apply -f -", Some(&pod(name))).is_error);
+    }
+    s.execute("sleep 10", None);
+    let d = s.execute("kubectl describe node node-1", None).text;
+    // The node has 2 CPUs and 4Gi: each pod asks 12% of the CPU and 1% of the memory.
+    assert!(d.contains("  default                     a       250m (12%)    1 (50%)     64Mi (1%)        128Mi (3%)     10s\n"), "{d}");
+    assert!(d.contains("  cpu                500m (25%)  2 (100%)\n  memory             128Mi (3%)  256Mi (6%)\n"), "{d}");
+    assert!(d.contains("Lease:\n  HolderIdentity:  node-1\n  AcquireTime:     <unset>\n"), "{d}");
+    assert!(d.contains("  Kubelet Version:            v1.32.0\n  Kube-Proxy Version:         v1.32.0\nPodCIDR:                      10.244.1.0/24\n"), "{d}");
+    assert!(d.contains("  Ready            True    Thu, 01 Jan 2026 "), "the conditions table: {d}");
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

@@ -383,7 +383,12 @@ fn ts(t: Option<crate::sim::SimTime>) -> String {
 const EVENTS_NONE: &str = "Events:            <none>";
 
 fn events_block(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
-    let mut mine: Vec<&Event> = events.iter().filter_map(|e| e.as_event()).filter(|e| e.involved_object.uid == o.meta().uid).collect();
+    events_about(sim, &[&o.meta().uid], events)
+}
+
+/// The Events whose involved object has one of `uids`, as DescribeEvents prints them.
+fn events_about(sim: &Sim, uids: &[&str], events: &[ObjectRc]) -> String {
+    let mut mine: Vec<&Event> = events.iter().filter_map(|e| e.as_event()).filter(|e| uids.contains(&e.involved_object.uid.as_str())).collect();
     // SortableEvents: by last timestamp.
     mine.sort_by_key(|e| e.last_timestamp);
     if mine.is_empty() {
@@ -484,34 +489,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             out.push_str(&events);
             return out;
         }
-        Object::Node(n) => {
-            let taints: Vec<String> = n.spec.taints.iter().map(|t| if t.value.is_empty() { format!("{}:{}", t.key, t.effect) } else { format!("{}={}:{}", t.key, t.value, t.effect) }).collect();
-            block(
-                &mut out,
-                &[
-                    ("Name", m.name.to_string()),
-                    ("Roles", "<none>".into()),
-                    ("Labels", label_lines(&m.labels)),
-                    ("Annotations", annotation_lines(&m.annotations)),
-                    ("CreationTimestamp", ts(m.creation_timestamp)),
-                    ("Taints", if taints.is_empty() { "<none>".into() } else { taints.join("\n") }),
-                    ("Unschedulable", n.spec.unschedulable.to_string()),
-                ],
-            );
-            out.push_str("Conditions:\n");
-            for c in &n.status.conditions {
-                out.push_str(&format!("  {:<16}{:<8}{}\n", c.type_, c.status, c.reason));
-            }
-            out.push_str("Capacity:\n");
-            for (k, v) in &n.status.capacity {
-                out.push_str(&format!("  {k}:  {v}\n"));
-            }
-            let pods: Vec<&Pod> = sim.pods().filter(|p| p.spec.node_name == m.name).collect();
-            out.push_str(&format!("Non-terminated Pods:          ({} in total)\n", pods.len()));
-            for p in pods {
-                out.push_str(&format!("  {:<12}{}\n", p.metadata.namespace, p.metadata.name));
-            }
-        }
+        Object::Node(n) => return describe_node(sim, n, events),
         Object::Service(s) => {
             let mut rows = vec![
                 ("Name", m.name.to_string()),
@@ -573,4 +551,137 @@ mod tests {
         a.insert("long".into(), "x".repeat(200).into());
         assert_eq!(annotation_lines(&a), format!("long:\n  {}...\nshort: yes", "x".repeat(140)));
     }
+}
+
+/// A sum of CPU as Go's resource.Quantity prints it: whole cores bare, else millicores.
+fn cpu_quantity(milli: i64) -> String {
+    if milli % 1000 == 0 { (milli / 1000).to_string() } else { format!("{milli}m") }
+}
+
+/// A sum of bytes as Go's resource.Quantity prints it: the largest binary suffix that divides
+/// it exactly (Ki, Mi, Gi, Ti), else a decimal one (k, M, G, T), else plain bytes.
+fn byte_quantity(bytes: i64) -> String {
+    if bytes == 0 {
+        return "0".into();
+    }
+    for (suffix, unit) in [("Ti", 1i64 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10), ("T", 1_000_000_000_000), ("G", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)] {
+        if bytes % unit == 0 {
+            return format!("{}{suffix}", bytes / unit);
+        }
+    }
+    bytes.to_string()
+}
+
+/// A pod's requests and limits summed over its containers (PodRequestsAndLimits), as
+/// (cpu millicores, memory bytes, ephemeral-storage bytes).
+fn pod_totals(p: &Pod) -> [(i64, i64, i64); 2] {
+    let sum = |pick: fn(&Container) -> &ResourceList| {
+        p.spec.containers.iter().map(pick).fold((0, 0, 0), |(c, m, e), list| {
+            let bytes = |k: &str| list.get(k).and_then(|q| parse_memory(q)).unwrap_or(0);
+            (c + list.get("cpu").and_then(|q| parse_cpu(q)).unwrap_or(0), m + bytes("memory"), e + bytes("ephemeral-storage"))
+        })
+    };
+    [sum(|c| &c.resources.requests), sum(|c| &c.resources.limits)]
+}
+
+/// `used` as a whole percentage of `of` (Go's int64 of the float), 0 when there is nothing.
+fn percent(used: i64, of: i64) -> i64 {
+    if of == 0 { 0 } else { (used as f64 / of as f64 * 100.0) as i64 }
+}
+
+/// describeNode, field by field in kubectl's order (with the node's Lease, which kubectl reads
+/// too), through the tabwriter; then the node's Events.
+fn describe_node(sim: &Sim, n: &Node, events: &[ObjectRc]) -> String {
+    let m = &n.metadata;
+    let mut roles: Vec<&str> = m.labels.iter().filter_map(|(k, v)| match k.strip_prefix("node-role.kubernetes.io/") {
+        Some(role) if !role.is_empty() => Some(role),
+        _ if k.as_str() == "kubernetes.io/role" && !v.is_empty() => Some(v.as_str()),
+        _ => None,
+    }).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    let mut t = format!("Name:\t{}\nRoles:\t{}\n", m.name, if roles.is_empty() { "<none>".to_string() } else { roles.join(",") });
+    t += &tabbed("Labels", &label_lines(&m.labels));
+    t += &tabbed("Annotations", &annotation_lines(&m.annotations));
+    t += &format!("CreationTimestamp:\t{}\n", ts_go(m.creation_timestamp));
+    let mut taints: Vec<&Taint> = n.spec.taints.iter().collect();
+    taints.sort_by(|a, b| (a.effect.as_str(), a.key.as_str()).cmp(&(b.effect.as_str(), b.key.as_str())));
+    let taint = |t: &Taint| match (t.value.is_empty(), t.effect.is_empty()) {
+        (true, true) => t.key.to_string(),
+        (false, true) => format!("{}={}:", t.key, t.value),
+        (true, false) => format!("{}:{}", t.key, t.effect),
+        (false, false) => format!("{}={}:{}", t.key, t.value, t.effect),
+    };
+    t += &tabbed("Taints", &if taints.is_empty() { "<none>".to_string() } else { taints.iter().map(|x| taint(x)).collect::<Vec<_>>().join("\n") });
+    t += &format!("Unschedulable:\t{}\n", n.spec.unschedulable);
+    match sim.get(Kind::Lease, "kube-node-lease", &m.name).and_then(|l| match &**l { Object::Lease(l) => Some(l), _ => None }) {
+        Some(l) => {
+            let holder = if l.spec.holder_identity.is_empty() { "<unset>" } else { l.spec.holder_identity.as_str() };
+            t += &format!("Lease:\n  HolderIdentity:\t{holder}\n  AcquireTime:\t<unset>\n  RenewTime:\t{}\n", l.spec.renew_time.map_or("<unset>".into(), |r| r.rfc1123z()));
+        }
+        None => t += &format!("Lease:\tFailed to get lease: leases.coordination.k8s.io \"{}\" not found\n", m.name),
+    }
+    if !n.status.conditions.is_empty() {
+        t += "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n  ----\t------\t-----------------\t------------------\t------\t-------\n";
+        for c in n.status.conditions.iter() {
+            t += &format!("  {} \t{} \t{} \t{} \t{} \t{}\n", c.type_, c.status, ts_go(c.last_heartbeat_time), ts_go(c.last_transition_time), c.reason, c.message);
+        }
+    }
+    t += "Addresses:\n";
+    for a in &n.status.addresses {
+        t += &format!("  {}:\t{}\n", a.type_, a.address);
+    }
+    for (title, list) in [("Capacity", &n.status.capacity), ("Allocatable", &n.status.allocatable)] {
+        if !list.is_empty() {
+            t += &format!("{title}:\n");
+            for (k, v) in list {
+                t += &format!("  {k}:\t{v}\n");
+            }
+        }
+    }
+    let info = n.status.node_info.clone().unwrap_or_default();
+    t += &format!(
+        "System Info:\n  Machine ID:\t{}\n  System UUID:\t{}\n  Boot ID:\t{}\n  Kernel Version:\t{}\n  OS Image:\t{}\n  Operating System:\t{}\n  Architecture:\t{}\n  Container Runtime Version:\t{}\n  Kubelet Version:\t{}\n  Kube-Proxy Version:\t{}\n",
+        info.machine_id, info.system_uuid, info.boot_id, info.kernel_version, info.os_image, info.operating_system, info.architecture, info.container_runtime_version, info.kubelet_version, info.kube_proxy_version
+    );
+    if !n.spec.pod_cidr.is_empty() {
+        t += &format!("PodCIDR:\t{}\n", n.spec.pod_cidr);
+    }
+    if !n.spec.pod_cidrs.is_empty() {
+        t += &format!("PodCIDRs:\t{}\n", n.spec.pod_cidrs.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","));
+    }
+    if !n.spec.provider_id.is_empty() {
+        t += &format!("ProviderID:\t{}\n", n.spec.provider_id);
+    }
+    // describeNodeResource: the pods on the node that have not finished, in the API's order.
+    let pods: Vec<&Pod> = sim.pods().filter(|p| p.spec.node_name == m.name && !matches!(p.status.phase.as_str(), "Succeeded" | "Failed")).collect();
+    let alloc_list = if n.status.allocatable.is_empty() { &n.status.capacity } else { &n.status.allocatable };
+    let alloc = n.allocatable();
+    let alloc_storage = alloc_list.get("ephemeral-storage").and_then(|q| parse_memory(q)).unwrap_or(0);
+    t += &format!("Non-terminated Pods:\t({} in total)\n", pods.len());
+    t += "  Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n  ---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n";
+    let (mut requested, mut limited) = ((0, 0, 0), (0, 0, 0));
+    for p in &pods {
+        let [req, lim] = pod_totals(p);
+        requested = (requested.0 + req.0, requested.1 + req.1, requested.2 + req.2);
+        limited = (limited.0 + lim.0, limited.1 + lim.1, limited.2 + lim.2);
+        let age = p.metadata.creation_timestamp.map_or("<unknown>".into(), |c| human_duration(sim.now().since(c)));
+        t += &format!(
+            "  {}\t{}\t\t{} ({}%)\t{} ({}%)\t{} ({}%)\t{} ({}%)\t{age}\n",
+            p.metadata.namespace, p.metadata.name,
+            cpu_quantity(req.0), percent(req.0, alloc.milli_cpu), cpu_quantity(lim.0), percent(lim.0, alloc.milli_cpu),
+            byte_quantity(req.1), percent(req.1, alloc.memory), byte_quantity(lim.1), percent(lim.1, alloc.memory),
+        );
+    }
+    t += "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n  Resource\tRequests\tLimits\n  --------\t--------\t------\n";
+    t += &format!("  cpu\t{} ({}%)\t{} ({}%)\n", cpu_quantity(requested.0), percent(requested.0, alloc.milli_cpu), cpu_quantity(limited.0), percent(limited.0, alloc.milli_cpu));
+    t += &format!("  memory\t{} ({}%)\t{} ({}%)\n", byte_quantity(requested.1), percent(requested.1, alloc.memory), byte_quantity(limited.1), percent(limited.1, alloc.memory));
+    t += &format!("  ephemeral-storage\t{} ({}%)\t{} ({}%)\n", byte_quantity(requested.2), percent(requested.2, alloc_storage), byte_quantity(limited.2), percent(limited.2, alloc_storage));
+    // Events about the node: the controllers' name it by uid, the kubelet's by name.
+    let events = events_about(sim, &[&m.uid, &m.name], events);
+    if events.starts_with(EVENTS_NONE) {
+        t += "Events:\t<none>";
+        return super::tabwriter::align(&t);
+    }
+    super::tabwriter::align(&t) + &events
 }

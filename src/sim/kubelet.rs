@@ -97,17 +97,39 @@ pub fn ready_node_status(node: &mut Node, index: u32, now: SimTime) {
             NodeAddress { type_: "Hostname".into(), address: node.metadata.name.clone() },
         ];
     }
-    node.status.node_info.get_or_insert_with(|| NodeSystemInfo {
+    if node.status.node_info.is_none() {
+        // The machine's own identities, drawn from its uid (not from the simulation's random
+        // numbers, which a node's registration would otherwise shift for everything after it).
+        let mut rng = crate::sim::rng::Rng::new(node.metadata.uid.bytes().fold(index as u64, |h, b| h.rotate_left(5) ^ b as u64));
+        let machine_id = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        node.status.node_info = Some(NodeSystemInfo {
+            machine_id: machine_id.into(),
+            system_uuid: rng.uuid(),
+            boot_id: rng.uuid(),
+            // The kubelet still reports it in 1.32 (DisableNodeKubeProxyVersion is off).
+            kube_proxy_version: "v1.32.0".into(),
+            ..ready_node_info()
+        });
+    }
+    if node.spec.pod_cidr.is_empty() {
+        let n = index + 1;
+        node.spec.pod_cidr = format!("10.{}.{}.0/24", 244 + n / 256, n % 256).into();
+    }
+    if node.spec.pod_cidrs.is_empty() {
+        node.spec.pod_cidrs = vec![node.spec.pod_cidr.clone()];
+    }
+}
+
+/// What a kind node's kubelet says of its software.
+fn ready_node_info() -> NodeSystemInfo {
+    NodeSystemInfo {
         kubelet_version: "v1.32.0".into(),
         container_runtime_version: "containerd://1.7.24".into(),
         os_image: "Debian GNU/Linux 12 (bookworm)".into(),
         kernel_version: "6.1.0-28-amd64".into(),
         architecture: "amd64".into(),
         operating_system: "linux".into(),
-    });
-    if node.spec.pod_cidr.is_empty() {
-        let n = index + 1;
-        node.spec.pod_cidr = format!("10.{}.{}.0/24", 244 + n / 256, n % 256).into();
+        ..Default::default()
     }
 }
 

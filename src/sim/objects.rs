@@ -738,6 +738,8 @@ pub struct NodeSpec {
     pub taints: Vec<Taint>,
     #[serde(rename = "podCIDR", default, skip_serializing_if = "Str::is_empty")]
     pub pod_cidr: Str,
+    #[serde(rename = "podCIDRs", default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_cidrs: Vec<Str>,
     #[serde(rename = "providerID", default, skip_serializing_if = "Str::is_empty")]
     pub provider_id: Str,
 }
@@ -781,6 +783,14 @@ pub struct NodeAddress {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeSystemInfo {
+    #[serde(default, rename = "machineID")]
+    pub machine_id: Str,
+    #[serde(default, rename = "systemUUID")]
+    pub system_uuid: Str,
+    #[serde(default, rename = "bootID")]
+    pub boot_id: Str,
+    #[serde(default)]
+    pub kube_proxy_version: Str,
     pub kubelet_version: Str,
     pub container_runtime_version: Str,
     pub os_image: Str,
