@@ -531,28 +531,6 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tolerations_print_as_kubectl_prints_them() {
-        let t = |key: &str, operator: &str, value: &str, effect: &str, secs: Option<i64>| Toleration { key: key.into(), operator: operator.into(), value: value.into(), effect: effect.into(), toleration_seconds: secs };
-        let list = [t("node.kubernetes.io/unreachable", "Exists", "", "NoExecute", Some(300)), t("dedicated", "Equal", "gpu", "NoSchedule", None), t("", "Exists", "", "", None)];
-        // Sorted by key; `op=Exists` only for Exists without a value, glued on when nothing precedes it.
-        assert_eq!(toleration_lines(&list), "op=Exists\ndedicated=gpu:NoSchedule\nnode.kubernetes.io/unreachable:NoExecute op=Exists for 300s");
-        assert_eq!(toleration_lines(&[]), "<none>");
-    }
-
-    #[test]
-    fn long_annotations_go_below_their_key_cut_to_140_characters() {
-        let mut a = Labels::new();
-        a.insert("short".into(), "yes".into());
-        a.insert("long".into(), "x".repeat(200).into());
-        assert_eq!(annotation_lines(&a), format!("long:\n  {}...\nshort: yes", "x".repeat(140)));
-    }
-}
-
 /// A sum of CPU as Go's resource.Quantity prints it: whole cores bare, else millicores.
 fn cpu_quantity(milli: i64) -> String {
     if milli % 1000 == 0 { (milli / 1000).to_string() } else { format!("{milli}m") }
@@ -684,4 +662,26 @@ fn describe_node(sim: &Sim, n: &Node, events: &[ObjectRc]) -> String {
         return super::tabwriter::align(&t);
     }
     super::tabwriter::align(&t) + &events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerations_print_as_kubectl_prints_them() {
+        let t = |key: &str, operator: &str, value: &str, effect: &str, secs: Option<i64>| Toleration { key: key.into(), operator: operator.into(), value: value.into(), effect: effect.into(), toleration_seconds: secs };
+        let list = [t("node.kubernetes.io/unreachable", "Exists", "", "NoExecute", Some(300)), t("dedicated", "Equal", "gpu", "NoSchedule", None), t("", "Exists", "", "", None)];
+        // Sorted by key; `op=Exists` only for Exists without a value, glued on when nothing precedes it.
+        assert_eq!(toleration_lines(&list), "op=Exists\ndedicated=gpu:NoSchedule\nnode.kubernetes.io/unreachable:NoExecute op=Exists for 300s");
+        assert_eq!(toleration_lines(&[]), "<none>");
+    }
+
+    #[test]
+    fn long_annotations_go_below_their_key_cut_to_140_characters() {
+        let mut a = Labels::new();
+        a.insert("short".into(), "yes".into());
+        a.insert("long".into(), "x".repeat(200).into());
+        assert_eq!(annotation_lines(&a), format!("long:\n  {}...\nshort: yes", "x".repeat(140)));
+    }
 }
