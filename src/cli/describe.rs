@@ -88,11 +88,6 @@ fn toleration_lines(tolerations: &[Toleration]) -> String {
     sorted.into_iter().map(line).collect::<Vec<_>>().join("\n")
 }
 
-/// The entries of a list kept as opaque JSON (env, volumes, volume mounts).
-fn json_items(v: &Option<serde_json::Value>) -> &[serde_json::Value] {
-    v.as_ref().and_then(|v| v.as_array()).map_or(&[], |a| a.as_slice())
-}
-
 /// A JSON field as kubectl's `%v` prints it: strings bare, absent ones as Go's nil pointer.
 fn json_str(v: &serde_json::Value, field: &str) -> String {
     match v.get(field) {
@@ -160,7 +155,7 @@ fn describe_container(out: &mut String, p: &Pod, c: &Container) {
     out.push_str(&format!("    {}:\t{}\n", if ports.len() > 1 { "Ports" } else { "Port" }, or_none(&ports)));
     out.push_str(&format!("    {}:\t{}\n", if host_ports.len() > 1 { "Host Ports" } else { "Host Port" }, or_none(&host_ports)));
     for (title, words) in [("Command", &c.command), ("Args", &c.args)] {
-        if let Some(words) = words.as_ref().filter(|w| !w.is_empty()) {
+        if !words.is_empty() {
             out.push_str(&format!("    {title}:\n"));
             for l in words.iter().flat_map(|w| w.split('\n')) {
                 out.push_str(&format!("      {l}\n"));
@@ -182,7 +177,8 @@ fn describe_container(out: &mut String, p: &Pod, c: &Container) {
             }
         }
     }
-    let env = json_items(&c.env);
+    // (Kept as JSON: its entries, if it is a list.)
+    let env = c.env.as_deref().and_then(|v| v.as_array()).map_or(&[][..], |a| a.as_slice());
     out.push_str(if env.is_empty() { "    Environment:\t<none>\n" } else { "    Environment:\n" });
     for e in env {
         let name = json_str(e, "name");

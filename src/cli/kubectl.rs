@@ -251,7 +251,7 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             labels.insert("app".into(), Str::new(&name));
             let containers = images
                 .iter()
-                .map(|img| Container { name: container_name(img).into(), image: Str::new(&img), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() })
+                .map(|img| Container { name: container_name(img).into(), image: Str::new(&img), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }].into()).unwrap_or_default(), ..Default::default() })
                 .collect();
             let d = Deployment {
                 metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), labels: labels.clone(), ..Default::default() },
@@ -312,7 +312,7 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
     let pod = Pod {
         metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), labels, ..Default::default() },
         spec: PodSpec {
-            containers: vec![Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }]).unwrap_or_default(), ..Default::default() }].into(),
+            containers: vec![Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }].into()).unwrap_or_default(), ..Default::default() }].into(),
             restart_policy: p.get("restart").unwrap_or("Always").into(),
             ..Default::default()
         }.into(),

@@ -265,6 +265,9 @@ pub struct VolumeMount {
     pub recursive_read_only: Str,
 }
 
+/// A container. Every pod of a Deployment shares its template's containers until something
+/// changes them (the service account token's mount does, at admission), so a container is kept
+/// small: the lists are shared, and the parts kubesim keeps as JSON are boxed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Container {
@@ -275,23 +278,23 @@ pub struct Container {
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub image_pull_policy: Str,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ports: Vec<ContainerPort>,
+    pub ports: SharedVec<ContainerPort>,
     #[serde(default, skip_serializing_if = "ResourceRequirements::is_empty")]
     pub resources: ResourceRequirements,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: SharedVec<Str>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: SharedVec<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<Str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<Str>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub env: Option<Value>,
+    pub env: Option<Box<Value>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volume_mounts: SharedVec<VolumeMount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub liveness_probe: Option<Value>,
+    pub liveness_probe: Option<Box<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub readiness_probe: Option<Value>,
+    pub readiness_probe: Option<Box<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub startup_probe: Option<Value>,
+    pub startup_probe: Option<Box<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

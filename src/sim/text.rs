@@ -128,6 +128,7 @@ const COMMON: &[&str] = &[
     "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "BestEffort", "Scheduled",
     "Pulling", "Pulled", "Created", "Started", "SuccessfulCreate", "ScalingReplicaSet", "app",
     "pod-template-hash", "kube-node-lease", "Available", "Progressing", "PreemptLowerPriority",
+    "/var/run/secrets/kubernetes.io/serviceaccount",
 ];
 
 /// Where a string would sit in `SLOTS`: from its length and first and last bytes.
