@@ -76,6 +76,32 @@ fn a_silent_node_goes_not_ready_and_its_pods_are_replaced_elsewhere_after_300_se
     for name in &lost {
         assert!(s.sim.get(Kind::Pod, "default", name).is_none(), "{name} is gone");
     }
+    // The kubelet says it started, and which conditions it brought back from Unknown.
+    let events = run(&mut s, "kubectl get events --field-selector involvedObject.name=node-1,source=kubelet");
+    let reasons: Vec<&str> = events.lines().skip(1).filter_map(|l| l.split_whitespace().nth(2)).collect();
+    assert_eq!(reasons, ["Starting", "NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID", "NodeAllocatableEnforced", "NodeReady"], "{events}");
+}
+
+#[test]
+fn a_node_that_joins_says_so_and_a_quick_restart_changes_no_condition() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    // The cluster's own nodes were registered before the story began: no Events about them.
+    s.sim.run_for(SimDuration::secs(6));
+    assert!(run(&mut s, "kubectl describe node node-1").ends_with("Events:              <none>"));
+    run(&mut s, "node add node-2");
+    s.sim.run_for(SimDuration::secs(6));
+    let described = run(&mut s, "kubectl describe node node-2");
+    for line in ["kubelet          Starting kubelet.", "kubelet          Node node-2 status is now: NodeHasSufficientMemory", "kubelet          Node node-2 status is now: NodeReady", "node-controller  Node node-2 event: Registered Node node-2 in Controller"] {
+        assert!(described.contains(line), "{line}: {described}");
+    }
+    // Stopped and started again before anyone noticed: nothing to report but the start.
+    run(&mut s, "kubelet stop node-1");
+    s.sim.run_for(SimDuration::secs(5));
+    run(&mut s, "kubelet start node-1");
+    s.sim.run_for(SimDuration::secs(2));
+    let events = run(&mut s, "kubectl get events --field-selector involvedObject.name=node-1");
+    let reasons: Vec<&str> = events.lines().skip(1).filter_map(|l| l.split_whitespace().nth(2)).collect();
+    assert_eq!(reasons, ["Starting", "NodeAllocatableEnforced"], "{events}");
 }
 
 #[test]

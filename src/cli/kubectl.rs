@@ -670,7 +670,7 @@ fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
 
 /// `--field-selector spec.nodeName=node-1,status.phase!=Running`: (field, value, equals).
 fn parse_field_selector(s: &str) -> Result<Vec<(String, String, bool)>, String> {
-    const KNOWN: [&str; 4] = ["metadata.name", "metadata.namespace", "spec.nodeName", "status.phase"];
+    const KNOWN: [&str; 11] = ["metadata.name", "metadata.namespace", "spec.nodeName", "status.phase", "involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid", "reason", "type", "source"];
     s.split(',')
         .map(|part| {
             let (field, value, eq) = match part.split_once("!=") {
@@ -694,6 +694,14 @@ fn field_value(o: &ObjectRc, field: &str) -> String {
         ("metadata.namespace", _) => o.namespace().into(),
         ("spec.nodeName", Object::Pod(p)) => p.spec.node_name.to_string(),
         ("status.phase", Object::Pod(p)) => p.status.phase.to_string(),
+        // Events' own fields (the API's event field selectors).
+        ("involvedObject.kind", Object::Event(e)) => e.involved_object.kind.to_string(),
+        ("involvedObject.name", Object::Event(e)) => e.involved_object.name.to_string(),
+        ("involvedObject.namespace", Object::Event(e)) => e.involved_object.namespace.to_string(),
+        ("involvedObject.uid", Object::Event(e)) => e.involved_object.uid.to_string(),
+        ("reason", Object::Event(e)) => e.reason.to_string(),
+        ("type", Object::Event(e)) => e.type_.to_string(),
+        ("source", Object::Event(e)) => e.source.component.to_string(),
         _ => String::new(),
     }
 }

@@ -10,7 +10,7 @@ use super::controllers::ControllerManager;
 use super::etcd::{Compare, Etcd, TxnOp};
 use super::events::{EventCorrelator, EventKey, Recorded};
 use super::informer::NoticeMode;
-use super::kubelet::Kubelet;
+use super::kubelet::{Kubelet, KubeletStart};
 use super::message::*;
 use super::objects::*;
 use super::proxy::KubeProxy;
@@ -277,7 +277,7 @@ impl Sim {
                 spec: LeaseSpec { holder_identity: name.into(), lease_duration_seconds: Some(40), renew_time: Some(self.now) },
             };
             self.seed_object(Object::Lease(lease));
-            self.spawn_agents(&obj);
+            self.spawn_agents(&obj, KubeletStart::Before);
         }
         self.with_ctx(Component::ControllerManager, |s, ctx| s.controller_manager.start(ctx));
         self.with_ctx(Component::Scheduler, |s, ctx| s.scheduler.start(ctx));
@@ -311,7 +311,7 @@ impl Sim {
     }
 
     /// Starts the kubelet, runtime and kube-proxy of a node that has just been registered.
-    fn spawn_agents(&mut self, node: &ObjectRc) {
+    fn spawn_agents(&mut self, node: &ObjectRc, start: KubeletStart) {
         let Some(n) = node.as_node() else { return };
         if self.nodes.iter().any(|a| a.name == n.metadata.name) {
             return;
@@ -326,7 +326,7 @@ impl Sim {
         });
         self.agents_running.push(true);
         let node_obj = n.clone();
-        self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[id.0 as usize].kubelet.register(ctx, &node_obj, index));
+        self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[id.0 as usize].kubelet.register(ctx, &node_obj, index, start));
         self.with_ctx(Component::Proxy(id), |s, ctx| s.nodes[id.0 as usize].proxy.start(ctx));
     }
 
@@ -497,7 +497,7 @@ impl Sim {
                 let mut registered = Vec::new();
                 self.with_ctx(to, |s, ctx| registered = s.api.handle(ctx, &s.etcd, from, body));
                 for node in registered {
-                    self.spawn_agents(&node);
+                    self.spawn_agents(&node, KubeletStart::Joined);
                 }
             }
             Component::ControllerManager | Component::Controller(_) => self.with_ctx(to, |s, ctx| s.controller_manager.handle(ctx, to, body)),

@@ -56,6 +56,17 @@ struct Restarts {
     last_run: Vec<Option<Box<ContainerStateTerminated>>>,
 }
 
+/// When a kubelet starts, for the Events it records (`Kubelet::register`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KubeletStart {
+    /// With the cluster the simulation starts with: before the story begins.
+    Before,
+    /// On a node that joins the cluster.
+    Joined,
+    /// Again, after `kubelet start`.
+    Again,
+}
+
 #[derive(Clone, Debug)]
 pub struct Kubelet {
     pub node: String,
@@ -158,14 +169,41 @@ impl Kubelet {
     }
 
     /// Starts on a freshly registered node: report it Ready if nobody has, then start.
-    pub fn register(&mut self, ctx: &mut Ctx, node: &Node, index: u32) {
+    /// `start`: whether the kubelet starts now (on a node that joins, or again after `kubelet
+    /// start`), and records so; the nodes of the cluster the simulation starts with were
+    /// registered before it, and their Events are not part of the story.
+    pub fn register(&mut self, ctx: &mut Ctx, node: &Node, index: u32, start: KubeletStart) {
+        let mut n = node.clone();
         if !node.is_ready() {
-            let mut n = node.clone();
             ready_node_status(&mut n, index, ctx.now);
             n.metadata.resource_version.clear();
-            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(n)));
+            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(n.clone())));
+        }
+        match start {
+            KubeletStart::Before => {}
+            // A node that joins registers with its conditions already set: all of them new.
+            KubeletStart::Joined => self.record_start(ctx, &[], &n.status.conditions),
+            KubeletStart::Again => self.record_start(ctx, &node.status.conditions, &n.status.conditions),
         }
         self.start(ctx);
+    }
+
+    /// The Events a starting kubelet records about its node (the node named by name, as the
+    /// kubelet's node reference is): "Starting kubelet.", then, in the order its status setters
+    /// run, each condition it sets for the first time or changes, with the allocatable limit it
+    /// enforces before the Ready one.
+    fn record_start(&self, ctx: &mut Ctx, before: &[Condition], after: &[Condition]) {
+        let node = ObjectMeta { name: Str::new(&self.node), uid: Str::new(&self.node), ..Default::default() };
+        ctx.event(self.source(), Kind::Node, &node, "Normal", "Starting", "Starting kubelet.".into());
+        let status = |list: &[Condition], t: &str| list.iter().find(|c| c.type_ == t).map(|c| c.status.clone());
+        for (t, ok, reason) in [("MemoryPressure", "False", "NodeHasSufficientMemory"), ("DiskPressure", "False", "NodeHasNoDiskPressure"), ("PIDPressure", "False", "NodeHasSufficientPID"), ("Ready", "True", "NodeReady")] {
+            if t == "Ready" {
+                ctx.event(self.source(), Kind::Node, &node, "Normal", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods".into());
+            }
+            if status(after, t).is_some_and(|s| s == ok) && status(before, t).is_none_or(|s| s != ok) {
+                ctx.event(self.source(), Kind::Node, &node, "Normal", reason, Str::concat(&["Node ", &self.node, " status is now: ", reason]));
+            }
+        }
     }
 
     /// After `kubelet start`: the kubelet's memory is gone, but the runtime kept the pods'
@@ -179,7 +217,7 @@ impl Kubelet {
         self.recovering = Some(Vec::new());
         ctx.send(Self::runtime(ctx), Body::Cri(CriCall::ListPodSandbox));
         match node {
-            Some(n) => self.register(ctx, n, index),
+            Some(n) => self.register(ctx, n, index, KubeletStart::Again),
             None => self.start(ctx),
         }
     }

@@ -108,6 +108,7 @@ impl ControllerManager {
             return;
         }
         let inf = &self.informers;
+        self.node_lifecycle.remember_nodes(inf);
         as_controller(ctx, ControllerKind::Deployment, |ctx| self.deployments.drain(ctx, inf));
         as_controller(ctx, ControllerKind::ReplicaSet, |ctx| self.replicasets.drain(ctx, inf));
         as_controller(ctx, ControllerKind::Endpoints, |ctx| self.endpoints.drain(ctx, inf));

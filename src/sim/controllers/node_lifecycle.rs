@@ -38,6 +38,9 @@ const NODE_CONDITIONS: [&str; 4] = ["MemoryPressure", "DiskPressure", "PIDPressu
 pub struct NodeLifecycleController {
     /// Node writes in flight: request id → node name (one at a time per node).
     writing: BTreeMap<RequestId, Str>,
+    /// The nodes it has registered (knownNodeSet), once it has seen the first list: those it
+    /// finds then were registered before the simulation began.
+    known: Option<BTreeSet<Str>>,
 }
 
 fn ready_status(n: &Node) -> Option<&str> {
@@ -75,6 +78,7 @@ impl NodeLifecycleController {
         if !informers.synced() {
             return;
         }
+        self.register_new_nodes(ctx, informers);
         let leases = informers.get(Kind::Lease);
         let mut due: Vec<(&ObjectRc, Act)> = Vec::new();
         for o in informers.get(Kind::Node).values() {
@@ -102,6 +106,32 @@ impl NodeLifecycleController {
                 Act::MarkUnknown => self.mark_unknown(ctx, informers, o, n),
                 Act::Taint(taints) => self.write_taints(ctx, n, taints),
             }
+        }
+    }
+
+    /// Once kube-controller-manager's caches have synced: the nodes they hold were registered
+    /// before the simulation began.
+    pub fn remember_nodes(&mut self, informers: &Informers) {
+        if self.known.is_none() {
+            self.known = Some(informers.get(Kind::Node).values().map(|n| n.meta().name.clone()).collect());
+        }
+    }
+
+    /// monitorNodeHealth's first step: a node it has not seen before gets a RegisteredNode
+    /// Event; one that is gone is forgotten. (Only the node count is compared on most ticks.)
+    fn register_new_nodes(&mut self, ctx: &mut Ctx, informers: &Informers) {
+        let nodes = informers.get(Kind::Node);
+        let Some(known) = &mut self.known else { return };
+        if known.len() == nodes.len() && nodes.values().all(|n| known.contains(n.name())) {
+            return;
+        }
+        known.retain(|name| nodes.get("", name).is_some());
+        let mut added: Vec<&ObjectRc> = nodes.values().filter(|n| !known.contains(n.name())).collect();
+        added.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+        for n in added {
+            known.insert(n.meta().name.clone());
+            let name = n.name();
+            ctx.event(source("node-controller"), Kind::Node, n.meta(), "Normal", "RegisteredNode", Str::concat(&["Node ", name, " event: Registered Node ", name, " in Controller"]));
         }
     }
 
