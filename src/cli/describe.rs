@@ -486,6 +486,33 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             return out;
         }
         Object::Node(n) => return describe_node(sim, n, events),
+        Object::Namespace(ns) => {
+            // describeNamespace: kubesim has no ResourceQuotas or LimitRanges.
+            let phase = ns.status.as_ref().and_then(|s| s.get("phase")).and_then(|p| p.as_str()).unwrap_or("Active");
+            let t = format!("Name:\t{}\n{}{}Status:\t{phase}\n\nNo resource quota.\n\nNo LimitRange resource.", m.name, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            return super::tabwriter::align(&t);
+        }
+        Object::Endpoints(ep) => {
+            // describeEndpoints: each subset's addresses and ports, then a blank line.
+            let mut t = format!("Name:\t{}\nNamespace:\t{}\n{}{}Subsets:\n", m.name, m.namespace, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            let ips = |list: &[EndpointAddress]| if list.is_empty() { "<none>".to_string() } else { list.iter().map(|a| a.ip.as_str()).collect::<Vec<_>>().join(",") };
+            for subset in &ep.subsets {
+                t += &format!("  Addresses:\t{}\n  NotReadyAddresses:\t{}\n", ips(&subset.addresses), ips(&subset.not_ready_addresses));
+                if !subset.ports.is_empty() {
+                    t += "  Ports:\n    Name\tPort\tProtocol\n    ----\t----\t--------\n";
+                    for p in &subset.ports {
+                        t += &format!("    {}\t{}\t{}\n", if p.name.is_empty() { "<unset>" } else { p.name.as_str() }, p.port, p.protocol);
+                    }
+                }
+                t += "\n";
+            }
+            let events = events_block(sim, o, events);
+            if events.starts_with(EVENTS_NONE) {
+                t += "Events:\t<none>";
+                return super::tabwriter::align(&t);
+            }
+            return super::tabwriter::align(&t) + &events;
+        }
         Object::Service(s) => {
             let mut rows = vec![
                 ("Name", m.name.to_string()),
