@@ -173,17 +173,21 @@ impl Kubelet {
     /// start`), and records so; the nodes of the cluster the simulation starts with were
     /// registered before it, and their Events are not part of the story.
     pub fn register(&mut self, ctx: &mut Ctx, node: &Node, index: u32, start: KubeletStart) {
-        let mut n = node.clone();
-        if !node.is_ready() {
+        let posted = (!node.is_ready()).then(|| {
+            let mut n = node.clone();
             ready_node_status(&mut n, index, ctx.now);
             n.metadata.resource_version.clear();
-            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(n.clone())));
-        }
+            n
+        });
+        let after = posted.as_ref().map_or(&node.status.conditions, |n| &n.status.conditions);
         match start {
             KubeletStart::Before => {}
             // A node that joins registers with its conditions already set: all of them new.
-            KubeletStart::Joined => self.record_start(ctx, &[], &n.status.conditions),
-            KubeletStart::Again => self.record_start(ctx, &node.status.conditions, &n.status.conditions),
+            KubeletStart::Joined => self.record_start(ctx, &[], after),
+            KubeletStart::Again => self.record_start(ctx, &node.status.conditions, after),
+        }
+        if let Some(n) = posted {
+            ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(n)));
         }
         self.start(ctx);
     }

@@ -237,10 +237,10 @@ impl Serialize for Volume {
 impl<'de> Deserialize<'de> for Volume {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut source = serde_json::Map::<String, Value>::deserialize(d)?;
+        // (A name of another type is refused as any string field refuses it.)
         let name = match source.remove("name") {
             None | Some(Value::Null) => Str::EMPTY,
-            Some(Value::String(n)) => Str::new(&n),
-            Some(other) => return Err(serde::de::Error::invalid_type(serde::de::Unexpected::Other(&other.to_string()), &"a string")),
+            Some(other) => Str::deserialize(other).map_err(serde::de::Error::custom)?,
         };
         Ok(Volume { name, source: Rc::new(source) })
     }

@@ -40,7 +40,7 @@ pub struct NodeLifecycleController {
     writing: BTreeMap<RequestId, Str>,
     /// The nodes it has registered (knownNodeSet), once it has seen the first list: those it
     /// finds then were registered before the simulation began.
-    known: Option<BTreeSet<Str>>,
+    known: Option<crate::sim::keyed::FxHashSet<Str>>,
 }
 
 fn ready_status(n: &Node) -> Option<&str> {
@@ -118,7 +118,7 @@ impl NodeLifecycleController {
     }
 
     /// monitorNodeHealth's first step: a node it has not seen before gets a RegisteredNode
-    /// Event; one that is gone is forgotten. (Only the node count is compared on most ticks.)
+    /// Event; one that is gone is forgotten.
     fn register_new_nodes(&mut self, ctx: &mut Ctx, informers: &Informers) {
         let nodes = informers.get(Kind::Node);
         let Some(known) = &mut self.known else { return };
