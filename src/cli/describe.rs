@@ -278,7 +278,10 @@ fn describe_pod(sim: &Sim, o: &ObjectRc, p: &Pod, events: &[ObjectRc]) -> String
     t += &tabbed("Annotations", &annotation_lines(&m.annotations));
     match m.deletion_timestamp {
         Some(at) if !matches!(p.status.phase.as_str(), "Failed" | "Succeeded") => {
-            t += &format!("Status:\tTerminating (lasts {})\n", human_duration(sim.now().since(at)));
+            // translateTimestampSince: a pod's deletionTimestamp is when its grace period ends,
+            // so usually still ahead, which HumanDuration calls "<invalid>" (2 s or more ahead).
+            let lasts = if at.since(sim.now()).0 >= 2_000_000 { "<invalid>".to_string() } else { human_duration(sim.now().since(at)) };
+            t += &format!("Status:\tTerminating (lasts {lasts})\n");
             t += &format!("Termination Grace Period:\t{}s\n", m.deletion_grace_period_seconds.unwrap_or(0));
         }
         _ => t += &format!("Status:\t{}\n", p.status.phase),
