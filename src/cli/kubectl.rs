@@ -527,18 +527,28 @@ fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
 /// item; live items the last manifest had and this one dropped go; the others (the server's)
 /// stay where they are; the manifest's new items come after them.
 fn merge_list(current: &[Value], original: Option<&[Value]>, modified: &[Value], key: &str) -> Vec<Value> {
-    let id = |v: &Value| v.get(key).cloned();
-    let find = |list: &[Value], k: &Option<Value>| list.iter().position(|v| id(v) == *k);
+    // Items by their key's JSON (the first of equal keys wins), so a long list costs no more
+    // than a sort: a manifest may hold thousands of env entries.
+    let index = |list: &[Value]| {
+        let mut by_key = std::collections::HashMap::new();
+        for (i, v) in list.iter().enumerate() {
+            by_key.entry(v.get(key).map(|k| k.to_string())).or_insert(i);
+        }
+        by_key
+    };
+    let id = |v: &Value| v.get(key).map(|k| k.to_string());
+    let (in_modified, in_current) = (index(modified), index(current));
+    let in_original = original.map(index).unwrap_or_default();
     let mut out = Vec::with_capacity(current.len().max(modified.len()));
     for c in current {
         let k = id(c);
-        match find(modified, &k) {
-            Some(i) => out.push(three_way_merge(c, original.and_then(|o| find(o, &k).map(|j| &o[j])), &modified[i])),
-            None if original.is_some_and(|o| find(o, &k).is_some()) => {}
+        match in_modified.get(&k) {
+            Some(&i) => out.push(three_way_merge(c, original.and_then(|o| in_original.get(&k).map(|&j| &o[j])), &modified[i])),
+            None if in_original.contains_key(&k) => {}
             None => out.push(c.clone()),
         }
     }
-    out.extend(modified.iter().filter(|m| find(current, &id(m)).is_none()).cloned());
+    out.extend(modified.iter().filter(|m| !in_current.contains_key(&id(m))).cloned());
     out
 }
 
@@ -1067,4 +1077,28 @@ fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
     };
     let o = submit(sim, Verb::Create, Object::Service(Box::new(svc)))?;
     Ok(format!("service/{} exposed", o.name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lists_with_a_merge_key_merge_item_by_item() {
+        // Live: the manifest's two env entries, and a mount admission added.
+        let current = json!({"containers": [{"name": "c", "image": "nginx:1.26", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}], "volumeMounts": [{"mountPath": "/token", "name": "t"}]}], "tolerations": [{"key": "x"}, {"key": "y"}]});
+        let original = json!({"containers": [{"name": "c", "image": "nginx:1.26", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}], "tolerations": [{"key": "x"}]});
+        // Now: a new image, B dropped, C added; tolerations (no merge key) replaced whole.
+        let modified = json!({"containers": [{"name": "c", "image": "nginx:1.27", "env": [{"name": "A", "value": "1"}, {"name": "C", "value": "3"}]}], "tolerations": [{"key": "z"}]});
+        let merged = three_way_merge(&current, Some(&original), &modified);
+        assert_eq!(
+            merged,
+            json!({"containers": [{"name": "c", "image": "nginx:1.27", "env": [{"name": "A", "value": "1"}, {"name": "C", "value": "3"}], "volumeMounts": [{"mountPath": "/token", "name": "t"}]}], "tolerations": [{"key": "z"}]})
+        );
+        // Thousands of entries cost no more than a sort.
+        let many: Vec<Value> = (0..20_000).map(|i| json!({"name": format!("V{i}"), "value": "x"})).collect();
+        let out = merge_list(&many, Some(&many), &many, "name");
+        assert_eq!(out.len(), many.len());
+    }
 }
