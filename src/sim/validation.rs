@@ -119,16 +119,17 @@ pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
     // ValidateVolumes, before the containers whose mounts name them.
     // (Lists are short: a scan of the earlier entries, not a set, finds duplicates.)
     for (i, v) in spec.volumes.iter().enumerate() {
-        let f = format!("{field}.volumes[{i}]");
+        // The field path is only spelled out for an error.
+        let f = || format!("{field}.volumes[{i}]");
         if v.name.is_empty() {
-            causes.push(Cause::required(&format!("{f}.name")));
+            causes.push(Cause::required(&format!("{}.name", f())));
         } else if !is_dns1123_label(&v.name) {
-            causes.push(Cause::invalid(&format!("{f}.name"), quote(&v.name), DNS1123_LABEL_MSG));
+            causes.push(Cause::invalid(&format!("{}.name", f()), quote(&v.name), DNS1123_LABEL_MSG));
         } else if spec.volumes[..i].iter().any(|w| w.name == v.name) {
-            causes.push(Cause { field: format!("{f}.name"), message: format!("Duplicate value: {}", quote(&v.name)) });
+            causes.push(Cause { field: format!("{}.name", f()), message: format!("Duplicate value: {}", quote(&v.name)) });
         }
         if v.source.is_empty() {
-            causes.push(Cause { field: f, message: "Required value: must specify a volume type".into() });
+            causes.push(Cause { field: f(), message: "Required value: must specify a volume type".into() });
         }
     }
     if spec.containers.is_empty() {
