@@ -231,6 +231,33 @@ fn describe_node_shows_its_lease_system_info_and_what_its_pods_request() {
 }
 
 #[test]
+fn a_limit_without_a_request_is_the_request_the_scheduler_counts() {
+    let mut s = Session::new(SimConfig { nodes: 2, node_cpu: "2".into(), ..Default::default() });
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: big\nspec:\n  replicas: 5\n  selector:\n    matchLabels: {app: big}\n  template:\n    metadata:\n      labels: {app: big}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.27\n        resources:\n          limits: {cpu: '1', memory: 256Mi}\n";
+    assert!(!s.execute("kubectl apply -f -", Some(manifest)).is_error);
+    s.execute("sleep 10", None);
+    // Two nodes of 2 CPUs hold four pods that each request the 1 CPU they are limited to.
+    let running = s.sim.pods().filter(|p| p.status.phase == "Running").count();
+    assert_eq!(running, 4);
+    let events = s.execute("kubectl get events --field-selector reason=FailedScheduling", None).text;
+    assert!(events.contains("0/2 nodes are available: 2 Insufficient cpu."), "{events}");
+    // The pods carry the requests; their template does not (SetDefaults_Pod is for pods).
+    let pod = s.sim.pods().next().expect("a pod").clone();
+    assert_eq!(pod.spec.containers[0].resources.requests.get("cpu").map(|q| q.as_str()), Some("1"));
+    assert_eq!(pod.status.qos_class.as_str(), "Guaranteed");
+    let template = s.execute("kubectl get deploy big -o yaml", None).text;
+    assert!(!template.contains("requests"), "{template}");
+    // describe by label, and by name prefix when no object has that exact name.
+    let by_label = s.execute("kubectl describe pods -l app=big", None).text;
+    let by_prefix = s.execute("kubectl describe pod big", None).text;
+    assert_eq!(by_label.matches("\nQoS Class:").count(), 5);
+    assert_eq!(by_label, by_prefix);
+    assert_eq!(s.execute("kubectl describe pods -l app=none", None).text, "No resources found in default namespace.");
+    let missing = s.execute("kubectl describe pod none", None);
+    assert!(missing.is_error && missing.text.contains("pods \"none\" not found"), "{}", missing.text);
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

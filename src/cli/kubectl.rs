@@ -840,18 +840,36 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
 }
 
 fn describe(sim: &mut Sim, args: &[String]) -> CmdResult {
-    let p = parse(args, &[NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+    let p = parse(args, &[NS_FLAGS[0], NS_FLAGS[1], flag("selector", Some('l'), true)]).map_err(|e| format!("error: {e}"))?;
     let what = p.positional.first().ok_or("error: Required resource not specified.")?;
     let (kind_s, name) = match what.split_once('/') {
         Some((k, n)) => (k.to_string(), Some(n.to_string())),
         None => (what.clone(), p.positional.get(1).cloned()),
     };
     let kind = resolve_kind(&kind_s).ok_or_else(|| unknown_resource(&kind_s))?;
-    let ns = namespace(&p);
+    let all_ns = p.has("all-namespaces");
+    let ns = if all_ns { String::new() } else { namespace(&p) };
+    let selector = p.get("selector").map(parse_selector).transpose()?;
     let objs = match name {
-        Some(n) => vec![get_one(sim, kind, &ns, &n)?],
-        None => list(sim, kind, &ns, None)?,
+        // `describe pods web`: that pod, or else (DescribeMatchingResources) every pod whose
+        // name starts with "web"; none at all is the first answer's NotFound.
+        Some(n) => match get_one(sim, kind, &ns, &n) {
+            Ok(o) => vec![o],
+            Err(e) if p.positional.len() == 2 => {
+                let matching: Vec<ObjectRc> = list(sim, kind, &ns, None)?.into_iter().filter(|o| o.name().starts_with(n.as_str())).collect();
+                if matching.is_empty() {
+                    return Err(e);
+                }
+                matching
+            }
+            Err(e) => return Err(e),
+        },
+        None => list(sim, kind, &ns, selector)?,
     };
+    if objs.is_empty() {
+        // (kubectl says so on stderr but succeeds, as `get` does.)
+        return Ok(if all_ns || !kind.namespaced() { "No resources found".into() } else { format!("No resources found in {ns} namespace.") });
+    }
     let events = list(sim, Kind::Event, "", None)?;
     let mut out = Vec::new();
     for o in objs {

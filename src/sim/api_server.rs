@@ -691,6 +691,16 @@ pub fn default_object(obj: &mut Object) {
             // Copy-on-write: a pod's spec is shared by its versions; a new pod's is its own.
             let spec = std::rc::Rc::make_mut(&mut p.spec);
             default_pod_spec(spec);
+            // SetDefaults_Pod (for pods, not their templates): a limit without a request is
+            // also the request, which the scheduler then counts.
+            let unrequested = |c: &Container| c.resources.limits.keys().any(|k| !c.resources.requests.contains_key(k));
+            if spec.containers.iter().any(unrequested) {
+                for c in spec.containers.iter_mut() {
+                    for (k, v) in c.resources.limits.clone() {
+                        c.resources.requests.entry(k).or_insert(v);
+                    }
+                }
+            }
             // SetDefaults_Pod, then the Priority and ServiceAccount admission plugins (which
             // also mount the service account's token, on create: `mount_service_account_token`).
             spec.enable_service_links.get_or_insert(true);
