@@ -258,6 +258,23 @@ fn a_limit_without_a_request_is_the_request_the_scheduler_counts() {
 }
 
 #[test]
+fn annotate_sets_and_removes_annotations_and_refuses_to_overwrite_unless_asked() {
+    let mut s = Session::new(SimConfig::default());
+    assert!(!s.execute("kubectl create deployment web --image=nginx:1.27", None).is_error);
+    let annotations = |s: &Session| s.sim.get(Kind::Deployment, "default", "web").map(|o| o.meta().annotations.get("team").map(|v| v.to_string())).expect("stored");
+    assert_eq!(s.execute("kubectl annotate deployment web team=blue", None).text, "deployment.apps/web annotated");
+    let refused = s.execute("kubectl annotate deployment web team=red", None);
+    assert!(refused.is_error && refused.text == "error: --overwrite is false but found the following declared annotation(s): 'team' already has a value (blue)", "{}", refused.text);
+    s.execute("sleep 5", None);
+    // The controllers' status writes keep it.
+    assert_eq!(annotations(&s), Some("blue".into()));
+    assert_eq!(s.execute("kubectl annotate deploy/web team=red --overwrite", None).text, "deployment.apps/web annotated");
+    assert_eq!(annotations(&s), Some("red".into()));
+    assert_eq!(s.execute("kubectl annotate deploy web team-", None).text, "deployment.apps/web annotated");
+    assert_eq!(annotations(&s), None);
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

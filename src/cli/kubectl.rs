@@ -15,7 +15,7 @@ use crate::sim::{ApiError, Sim, SimDuration};
 
 pub type CmdResult = Result<String, String>;
 
-const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "scale", "delete", "cordon", "uncordon", "drain", "taint", "label", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
+const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "scale", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
 
 /// `Error from server (NotFound): ...`, or kubectl's own wording for invalid objects.
 pub fn server_error(e: &ApiError) -> String {
@@ -39,6 +39,22 @@ fn levenshtein(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// kubectl 1.32's other commands: real ones kubesim does not simulate, which it says so of
+/// rather than calling them unknown.
+const REAL_COMMANDS: &[&str] = &[
+    "set", "explain", "edit", "autoscale", "certificate", "cluster-info", "attach", "exec", "port-forward", "proxy", "cp", "auth",
+    "debug", "events", "diff", "patch", "replace", "kustomize", "completion", "alpha", "api-versions", "config", "plugin", "options",
+];
+
+/// The answer to a real kubectl command kubesim does not simulate.
+pub fn not_simulated(cmd: &str) -> String {
+    let what = match cmd.split(' ').next().unwrap_or(cmd) {
+        "attach" | "exec" | "port-forward" | "proxy" | "cp" | "debug" => "kubesim simulates the control plane, not the processes inside containers, so there is nothing to connect to",
+        _ => "kubesim does not simulate it (yet)",
+    };
+    format!("error: kubectl {cmd}: {what}. `kubectl help` lists the commands it knows.")
 }
 
 pub fn unknown_command(cmd: &str, parent: &str, known: &[&str]) -> String {
@@ -166,6 +182,7 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         "uncordon" => cordon(sim, rest, false),
         "expose" => expose(sim, rest),
         "label" => super::kubectl_ops::label(sim, rest),
+        "annotate" => super::kubectl_ops::annotate(sim, rest),
         "taint" => super::kubectl_ops::taint(sim, rest),
         "drain" => super::kubectl_ops::drain(sim, rest),
         "wait" => super::kubectl_ops::wait(sim, rest),
@@ -174,6 +191,9 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         "version" => Ok("Client Version: v1.32.0\nKustomize Version: v5.5.0\nServer Version: v1.32.0 (kubesim)".into()),
         "api-resources" => Ok(api_resources()),
         "help" | "--help" | "-h" => Ok(help()),
+        // kind runs no metrics-server, and neither does kubesim: the answer a kind cluster gives.
+        "top" => Err("error: Metrics API not available".into()),
+        c if REAL_COMMANDS.contains(&c) => Err(not_simulated(c)),
         c => Err(unknown_command(c, "kubectl", COMMANDS)),
     }
 }
@@ -185,7 +205,7 @@ Deploy Commands:\n  rollout         Manage the rollout of a resource (status)\n 
 Cluster Management Commands:\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n  drain           Drain node in preparation for maintenance\n  taint           Update the taints on one or more nodes\n\n\
 Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n  logs            Print the logs for a container in a pod\n\n\
 Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
-Settings Commands:\n  label           Update the labels on a resource\n\n\
+Settings Commands:\n  label           Update the labels on a resource\n  annotate        Update the annotations on a resource\n\n\
 Other Commands:\n  api-resources   Print the supported API resources on the server\n  version         Print the client and server version information\n\n\
 Usage:\n  kubectl [flags] [options]".into()
 }

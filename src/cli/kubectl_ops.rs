@@ -33,32 +33,57 @@ pub(super) fn timeout_flag(p: &super::args::Parsed, default: SimDuration) -> Res
 
 /// `kubectl label TYPE NAME k=v k2- [--overwrite]`.
 pub fn label(sim: &mut Sim, args: &[String]) -> CmdResult {
+    label_or_annotate(sim, args, false)
+}
+
+/// `kubectl annotate TYPE NAME key=value | key-`: as `label`, on the annotations.
+pub fn annotate(sim: &mut Sim, args: &[String]) -> CmdResult {
+    label_or_annotate(sim, args, true)
+}
+
+fn label_or_annotate(sim: &mut Sim, args: &[String], annotate: bool) -> CmdResult {
     let p = parse(args, &[flag("overwrite", None, false), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
     let (kind, name) = resource_and_name(&p).map_err(|_| "error: one or more resources must be specified as <resource> <name> or <resource>/<name>".to_string())?;
     let skip = if p.positional.first().is_some_and(|f| f.contains('/')) { 1 } else { 2 };
     let changes = &p.positional[skip.min(p.positional.len())..];
     if changes.is_empty() {
-        return Err("error: at least one label update is required".into());
+        return Err(format!("error: at least one {} update is required", if annotate { "annotation" } else { "label" }));
     }
     let cur = get_one(sim, kind, &namespace(&p), &name)?;
     let mut next = (*cur).clone();
-    let labels = &mut next.meta_mut().labels;
+    let meta = next.meta_mut();
+    let map = if annotate { &mut meta.annotations } else { &mut meta.labels };
     let (mut added, mut removed) = (false, false);
+    let mut taken = Vec::new();
     for c in changes {
         if let Some(k) = c.strip_suffix('-') {
-            removed |= labels.remove(k).is_some();
+            removed |= map.remove(k).is_some();
         } else if let Some((k, v)) = c.split_once('=') {
-            if let Some(old) = labels.get(k) {
+            if let Some(old) = map.get(k) {
                 if old != v && !p.has("overwrite") {
-                    return Err(format!("error: '{k}' already has a value ({old}), and --overwrite is false"));
+                    if !annotate {
+                        return Err(format!("error: '{k}' already has a value ({old}), and --overwrite is false"));
+                    }
+                    taken.push(format!("'{k}' already has a value ({old})"));
+                    continue;
                 }
             }
-            added |= labels.insert(k.into(), v.into()).as_deref() != Some(v);
+            added |= map.insert(k.into(), v.into()).as_deref() != Some(v);
         } else {
-            return Err(format!("error: invalid label spec: {c}"));
+            return Err(format!("error: invalid {} spec: {c}", if annotate { "annotation" } else { "label" }));
         }
     }
+    if !taken.is_empty() {
+        return Err(format!("error: --overwrite is false but found the following declared annotation(s): {}", taken.join("; ")));
+    }
     let what = format!("{}/{}", kind.singular_group(), name);
+    if annotate {
+        // (kubectl annotate says "annotated" whether or not anything changed.)
+        if added || removed {
+            submit(sim, Verb::Update, as_patch(next))?;
+        }
+        return Ok(format!("{what} annotated"));
+    }
     if !added && !removed {
         return Ok(format!("{what} not labeled"));
     }
@@ -279,6 +304,9 @@ fn deployment_status(d: &Deployment) -> (String, bool) {
 /// `kubectl rollout status deployment/NAME`, printing each new message as the rollout moves.
 pub fn rollout(sim: &mut Sim, args: &[String]) -> CmdResult {
     let Some(sub) = args.first() else { return Err("error: required resource not specified".into()) };
+    if matches!(sub.as_str(), "history" | "pause" | "restart" | "resume" | "undo") {
+        return Err(super::kubectl::not_simulated(&format!("rollout {sub}")));
+    }
     if sub != "status" {
         return Err(super::kubectl::unknown_command(sub, "kubectl rollout", &["status"]));
     }
