@@ -489,6 +489,37 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             return out;
         }
         Object::Node(n) => return describe_node(sim, n, events),
+        Object::ServiceAccount(a) => {
+            // describeServiceAccount: its secrets by kind (kubesim keeps no Secrets: none).
+            let names = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_array()).map_or(Vec::new(), |a| a.iter().map(|s| json_str(s, "name")).collect::<Vec<_>>());
+            let mut t = format!("Name:\t{}\nNamespace:\t{}\n{}{}", m.name, m.namespace, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            for (header, list) in [("Image pull secrets:", names(&a.image_pull_secrets)), ("Mountable secrets: ", names(&a.secrets)), ("Tokens:            ", Vec::new())] {
+                t += &if list.is_empty() { format!("{header}\t<none>\n") } else { format!("{header}\t{}\n", list.join("\n                   \t")) };
+            }
+            let events = events_block(sim, o, events);
+            if events.starts_with(EVENTS_NONE) {
+                return super::tabwriter::align(&(t + "Events:\t<none>"));
+            }
+            return super::tabwriter::align(&t) + &events;
+        }
+        Object::ConfigMap(c) => {
+            // The ConfigMap describer: each key, a rule, the value.
+            let mut t = format!("Name:\t{}\nNamespace:\t{}\n{}{}\nData\n====\n", m.name, m.namespace, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            for (k, v) in &c.data {
+                t += &format!("{k}:\n----\n{v}\n\n");
+            }
+            t += "\nBinaryData\n====\n";
+            for (k, v) in c.binary_data.as_ref().and_then(|b| b.as_object()).into_iter().flatten() {
+                // Base64 on the wire: its decoded length.
+                t += &format!("{k}: {} bytes\n", v.as_str().map_or(0, |b| b.trim_end_matches('=').len() * 3 / 4));
+            }
+            t += "\n";
+            let events = events_block(sim, o, events);
+            if events.starts_with(EVENTS_NONE) {
+                return super::tabwriter::align(&(t + "Events:\t<none>"));
+            }
+            return super::tabwriter::align(&t) + &events;
+        }
         Object::Namespace(ns) => {
             // describeNamespace: kubesim has no ResourceQuotas or LimitRanges.
             let phase = ns.status.as_ref().and_then(|s| s.get("phase")).and_then(|p| p.as_str()).unwrap_or("Active");

@@ -84,6 +84,8 @@ pub fn resolve_kind(s: &str) -> Option<Kind> {
         "ns" | "namespace" | "namespaces" => Kind::Namespace,
         "ep" | "endpoints" => Kind::Endpoints,
         "lease" | "leases" => Kind::Lease,
+        "sa" | "serviceaccount" | "serviceaccounts" => Kind::ServiceAccount,
+        "cm" | "configmap" | "configmaps" => Kind::ConfigMap,
         _ => return None,
     })
 }
@@ -212,8 +214,9 @@ Usage:\n  kubectl [flags] [options]".into()
 
 fn api_resources() -> String {
     let rows: Vec<Vec<String>> = [
-        ("events", "ev", "v1", true, "Event"), ("namespaces", "ns", "v1", false, "Namespace"), ("nodes", "no", "v1", false, "Node"),
-        ("pods", "po", "v1", true, "Pod"), ("services", "svc", "v1", true, "Service"), ("endpoints", "ep", "v1", true, "Endpoints"),
+        ("configmaps", "cm", "v1", true, "ConfigMap"), ("endpoints", "ep", "v1", true, "Endpoints"), ("events", "ev", "v1", true, "Event"),
+        ("namespaces", "ns", "v1", false, "Namespace"), ("nodes", "no", "v1", false, "Node"), ("pods", "po", "v1", true, "Pod"),
+        ("serviceaccounts", "sa", "v1", true, "ServiceAccount"), ("services", "svc", "v1", true, "Service"),
         ("deployments", "deploy", "apps/v1", true, "Deployment"), ("replicasets", "rs", "apps/v1", true, "ReplicaSet"),
         ("leases", "", "coordination.k8s.io/v1", true, "Lease"),
     ]
@@ -286,12 +289,7 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             if p.get("dry-run").is_some_and(|v| v == "client") {
                 return Ok(yaml::to_yaml(&Object::Deployment(Box::new(d)).to_value()).trim_end().to_string());
             }
-            // create_deployment.go wraps whatever the server says: "failed to create deployment: %v".
-            match sim.call(ApiRequest::with_object(Verb::Create, Object::Deployment(Box::new(d)))) {
-                Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
-                Ok(_) => Err("error: unexpected answer".into()),
-                Err(e) => Err(format!("error: failed to create deployment: {}", e.message)),
-            }
+            create_one(sim, Object::Deployment(Box::new(d)), "deployment")
         }
         Some("namespace") | Some("ns") => {
             let p = parse(&args[1..], &[])?;
@@ -299,9 +297,40 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             let o = submit(sim, Verb::Create, Object::Namespace(Namespace { metadata: ObjectMeta { name: Str::new(&name), ..Default::default() }, spec: None, status: None }))?;
             Ok(created(&o, "created"))
         }
+        Some("configmap") | Some("cm") => {
+            let p = parse(&args[1..], &[flag("from-literal", None, true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+            let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
+            let mut data = std::collections::BTreeMap::new();
+            for literal in p.all("from-literal") {
+                // (kubectl: "invalid literal source a, expected key=value".)
+                let (k, v) = literal.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| format!("error: invalid literal source {literal}, expected key=value"))?;
+                if data.insert(Str::new(k), Str::new(v)).is_some() {
+                    return Err(format!("error: cannot add key {k:?}, another key by that name already exists in Data for ConfigMap {name:?}"));
+                }
+            }
+            let cm = ConfigMap { metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), ..Default::default() }, data, ..Default::default() };
+            create_one(sim, Object::ConfigMap(cm), "configmap")
+        }
+        Some("serviceaccount") | Some("sa") => {
+            let p = parse(&args[1..], &[NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+            let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
+            let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
+            create_one(sim, Object::ServiceAccount(sa), "serviceaccount")
+        }
         Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, false),
-        Some(other) if !other.starts_with('-') => Err(unknown_command(other, "kubectl create", &["deployment", "namespace"])),
+        Some(other @ ("clusterrole" | "clusterrolebinding" | "cronjob" | "ingress" | "job" | "poddisruptionbudget" | "priorityclass" | "quota" | "role" | "rolebinding" | "secret" | "service" | "token")) => Err(not_simulated(&format!("create {other}"))),
+        Some(other) if !other.starts_with('-') => Err(unknown_command(other, "kubectl create", &["configmap", "deployment", "namespace", "serviceaccount"])),
         _ => apply(sim, args, stdin, false),
+    }
+}
+
+/// `kubectl create deployment|configmap|serviceaccount`: their commands wrap whatever the
+/// server says, "failed to create deployment: %v".
+fn create_one(sim: &mut Sim, o: Object, what: &str) -> CmdResult {
+    match sim.call(ApiRequest::with_object(Verb::Create, o)) {
+        Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
+        Ok(_) => Err("error: unexpected answer".into()),
+        Err(e) => Err(format!("error: failed to create {what}: {}", e.message)),
     }
 }
 
@@ -638,6 +667,9 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
         Object::Namespace(_) => vec![name, "Active".into(), age(sim, o)],
         Object::Endpoints(e) => vec![name, format_endpoints(e), age(sim, o)],
         Object::Lease(l) => vec![name, l.spec.holder_identity.to_string(), age(sim, o)],
+        // (Tokens are no longer kept as Secrets since 1.24: SECRETS is 0.)
+        Object::ServiceAccount(a) => vec![name, a.secrets.as_ref().and_then(|s| s.as_array()).map_or(0, |s| s.len()).to_string(), age(sim, o)],
+        Object::ConfigMap(c) => vec![name, (c.data.len() + c.binary_data.as_ref().and_then(|b| b.as_object()).map_or(0, |b| b.len())).to_string(), age(sim, o)],
     }
 }
 
@@ -690,6 +722,8 @@ fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
         Kind::Namespace => (&["NAME", "STATUS", "AGE"], &[]),
         Kind::Endpoints => (&["NAME", "ENDPOINTS", "AGE"], &[]),
         Kind::Lease => (&["NAME", "HOLDER", "AGE"], &[]),
+        Kind::ServiceAccount => (&["NAME", "SECRETS", "AGE"], &[]),
+        Kind::ConfigMap => (&["NAME", "DATA", "AGE"], &[]),
     };
     let mut h = base.to_vec();
     if wide {

@@ -58,6 +58,9 @@ impl Default for SimConfig {
     }
 }
 
+/// The cluster CA the `kube-root-ca.crt` ConfigMaps publish (its shape only: kubesim has no TLS).
+const CLUSTER_CA: &str = "-----BEGIN CERTIFICATE-----\nMIIDBTCCAe2gAwIBAgIIHo9kqWpWbS8wDQYJKoZIhvcNAQELBQAwFTETMBEGA1UE\nAxMKa3ViZXJuZXRlczAeFw0yNjAxMDEwMDAwMDBaFw0zNTEyMzAwMDAwMDBaMBUx\nEzARBgNVBAMTCmt1YmVybmV0ZXMwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEK\nAoIBAQDKa3ViZXNpbS1zaW11bGF0ZWQtY2x1c3Rlci1jYS1ub3QtYS1yZWFsLWtl\neQ==\n-----END CERTIFICATE-----\n";
+
 /// Largest cluster the engine accepts, Kubernetes' own documented limit.
 pub const MAX_NODES: u32 = 5_000;
 
@@ -247,10 +250,23 @@ impl Sim {
     /// Writes what a freshly installed cluster has (namespaces, the `kubernetes` Service, the
     /// worker nodes and their leases) straight into etcd, then starts every component.
     fn bootstrap(&mut self) {
-        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+        const NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+        for ns in NAMESPACES {
             let mut meta = self.new_meta(ns, "");
             meta.labels.insert("kubernetes.io/metadata.name".into(), ns.into());
             self.seed_object(Object::Namespace(Namespace { metadata: meta, spec: None, status: None }));
+        }
+        // What kube-controller-manager's serviceaccount controller and root CA publisher put in
+        // every namespace (kubesim runs neither: namespaces created later do without).
+        for ns in NAMESPACES {
+            let metadata = self.new_meta("default", ns);
+            self.seed_object(Object::ServiceAccount(ServiceAccount { metadata, ..Default::default() }));
+        }
+        for ns in NAMESPACES {
+            let mut metadata = self.new_meta("kube-root-ca.crt", ns);
+            metadata.annotations.insert("kubernetes.io/description".into(), "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.".into());
+            let data = [(Str::from("ca.crt"), Str::from(CLUSTER_CA))].into_iter().collect();
+            self.seed_object(Object::ConfigMap(ConfigMap { metadata, data, ..Default::default() }));
         }
         let mut svc_meta = self.new_meta("kubernetes", "default");
         svc_meta.labels.insert("component".into(), "apiserver".into());

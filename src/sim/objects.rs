@@ -971,6 +971,36 @@ pub struct Namespace {
     pub status: Option<Value>,
 }
 
+/// Every namespace has a `default` one (the serviceaccount controller makes it), which pods
+/// run as unless they name another.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAccount {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_pull_secrets: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automount_service_account_token: Option<bool>,
+}
+
+/// Configuration data. Every namespace has `kube-root-ca.crt` (the root CA publisher
+/// makes it), which the service account token volume projects into pods.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigMap {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<Str, Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_data: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub immutable: Option<bool>,
+}
+
 // ---------------------------------------------------------------- the sum type
 
 /// The resources the simulated API server serves.
@@ -985,12 +1015,14 @@ pub enum Kind {
     Endpoints,
     Event,
     Lease,
+    ServiceAccount,
+    ConfigMap,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Namespace, Kind::Node, Kind::Pod, Kind::Deployment, Kind::ReplicaSet,
-        Kind::Service, Kind::Endpoints, Kind::Event, Kind::Lease,
+        Kind::Service, Kind::Endpoints, Kind::Event, Kind::Lease, Kind::ServiceAccount, Kind::ConfigMap,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -1003,6 +1035,8 @@ impl Kind {
             Kind::Endpoints => "Endpoints",
             Kind::Event => "Event",
             Kind::Lease => "Lease",
+            Kind::ServiceAccount => "ServiceAccount",
+            Kind::ConfigMap => "ConfigMap",
         }
     }
     pub fn from_name(s: &str) -> Option<Kind> {
@@ -1027,6 +1061,8 @@ impl Kind {
             Kind::Endpoints => "endpoints",
             Kind::Event => "events",
             Kind::Lease => "leases",
+            Kind::ServiceAccount => "serviceaccounts",
+            Kind::ConfigMap => "configmaps",
         }
     }
     /// `deployments.apps`, the group-qualified resource used in kubectl's messages.
@@ -1060,6 +1096,8 @@ impl Kind {
             Kind::Endpoints => "/registry/services/endpoints/",
             Kind::Event => "/registry/events/",
             Kind::Lease => "/registry/leases/",
+            Kind::ServiceAccount => "/registry/serviceaccounts/",
+            Kind::ConfigMap => "/registry/configmaps/",
         }
     }
     /// Calls `f` with the etcd key, built on the stack: for lookups.
@@ -1088,6 +1126,8 @@ pub enum Object {
     Endpoints(Endpoints),
     Event(Event),
     Lease(Lease),
+    ServiceAccount(ServiceAccount),
+    ConfigMap(ConfigMap),
 }
 
 /// Objects are immutable once stored; everyone who holds one shares it.
@@ -1105,6 +1145,8 @@ macro_rules! each_object {
             Object::Endpoints($o) => $body,
             Object::Event($o) => $body,
             Object::Lease($o) => $body,
+            Object::ServiceAccount($o) => $body,
+            Object::ConfigMap($o) => $body,
         }
     };
 }
@@ -1121,6 +1163,8 @@ impl Object {
             Object::Endpoints(_) => Kind::Endpoints,
             Object::Event(_) => Kind::Event,
             Object::Lease(_) => Kind::Lease,
+            Object::ServiceAccount(_) => Kind::ServiceAccount,
+            Object::ConfigMap(_) => Kind::ConfigMap,
         }
     }
     pub fn meta(&self) -> &ObjectMeta {
@@ -1166,6 +1210,8 @@ impl Object {
             Kind::Endpoints => Object::Endpoints(de(v)?),
             Kind::Event => Object::Event(de(v)?),
             Kind::Lease => Object::Lease(de(v)?),
+            Kind::ServiceAccount => Object::ServiceAccount(de(v)?),
+            Kind::ConfigMap => Object::ConfigMap(de(v)?),
         })
     }
     pub fn as_pod(&self) -> Option<&Pod> {
