@@ -15,7 +15,7 @@ use crate::sim::{ApiError, Sim, SimDuration};
 
 pub type CmdResult = Result<String, String>;
 
-const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "scale", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
+const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "events", "scale", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
 
 /// `Error from server (NotFound): ...`, or kubectl's own wording for invalid objects.
 pub fn server_error(e: &ApiError) -> String {
@@ -45,7 +45,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// rather than calling them unknown.
 const REAL_COMMANDS: &[&str] = &[
     "set", "explain", "edit", "autoscale", "certificate", "cluster-info", "attach", "exec", "port-forward", "proxy", "cp", "auth",
-    "debug", "events", "diff", "patch", "replace", "kustomize", "completion", "alpha", "api-versions", "config", "plugin", "options",
+    "debug", "diff", "patch", "replace", "kustomize", "completion", "alpha", "api-versions", "config", "plugin", "options",
 ];
 
 /// The answer to a real kubectl command kubesim does not simulate.
@@ -190,6 +190,7 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         "wait" => super::kubectl_ops::wait(sim, rest),
         "rollout" => super::kubectl_ops::rollout(sim, rest),
         "logs" => super::kubectl_ops::logs(sim, rest),
+        "events" => events(sim, rest),
         "version" => Ok("Client Version: v1.32.0\nKustomize Version: v5.5.0\nServer Version: v1.32.0 (kubesim)".into()),
         "api-resources" => Ok(api_resources()),
         "help" | "--help" | "-h" => Ok(help()),
@@ -205,7 +206,7 @@ pub fn help() -> String {
 Basic Commands:\n  create          Create a resource from a file or from stdin, or a deployment\n  expose          Take a deployment or pod and expose it as a new Kubernetes service\n  run             Run a particular image on the cluster (creates a Pod)\n  get             Display one or many resources\n  delete          Delete resources by file names, stdin, resources and names, or by label selector\n\n\
 Deploy Commands:\n  rollout         Manage the rollout of a resource (status)\n  scale           Set a new size for a deployment or replica set\n\n\
 Cluster Management Commands:\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n  drain           Drain node in preparation for maintenance\n  taint           Update the taints on one or more nodes\n\n\
-Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n  logs            Print the logs for a container in a pod\n\n\
+Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n  logs            Print the logs for a container in a pod\n  events          List events\n\n\
 Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
 Settings Commands:\n  label           Update the labels on a resource\n  annotate        Update the annotations on a resource\n\n\
 Other Commands:\n  api-resources   Print the supported API resources on the server\n  version         Print the client and server version information\n\n\
@@ -322,6 +323,54 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         Some(other) if !other.starts_with('-') => Err(unknown_command(other, "kubectl create", &["configmap", "deployment", "namespace", "serviceaccount"])),
         _ => apply(sim, args, stdin, false),
     }
+}
+
+/// `kubectl events [--for TYPE/NAME] [--types=Normal,Warning] [-A]`: the Events, oldest first
+/// (by last timestamp), each object as Kind/name.
+fn events(sim: &mut Sim, args: &[String]) -> CmdResult {
+    let p = parse(args, &[NS_FLAGS[0], NS_FLAGS[1], flag("for", None, true), flag("types", None, true), flag("watch", Some('w'), false)]).map_err(|e| format!("error: {e}"))?;
+    if p.has("watch") {
+        return Err("error: kubesim does not stream `events --watch`; press Play and watch the diagram, or run `kubectl events` again".into());
+    }
+    let types: Vec<String> = p.get("types").map_or(Vec::new(), |t| t.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect());
+    if types.iter().any(|t| !t.eq_ignore_ascii_case("Normal") && !t.eq_ignore_ascii_case("Warning")) {
+        return Err("error: valid --types are Normal or Warning".into());
+    }
+    let target = match p.get("for") {
+        None => None,
+        Some(f) => {
+            let (k, n) = f.split_once('/').filter(|(k, n)| !k.is_empty() && !n.is_empty()).ok_or("error: --for must be in resource/name form")?;
+            Some((resolve_kind(k).ok_or_else(|| unknown_resource(k))?, n.to_string()))
+        }
+    };
+    let all_ns = p.has("all-namespaces");
+    let ns = namespace(&p);
+    let mut found: Vec<ObjectRc> = list(sim, Kind::Event, if all_ns { "" } else { &ns }, None)?
+        .into_iter()
+        .filter(|o| {
+            let Some(e) = o.as_event() else { return false };
+            let of = |(k, n): &(Kind, String)| e.involved_object.kind == k.name() && e.involved_object.name == n.as_str();
+            target.as_ref().is_none_or(of) && (types.is_empty() || types.iter().any(|t| t.eq_ignore_ascii_case(&e.type_)))
+        })
+        .collect();
+    if found.is_empty() {
+        // (On stderr, and not an error.)
+        return Ok(if all_ns { "No events found.".into() } else { format!("No events found in {ns} namespace.") });
+    }
+    found.sort_by_key(|o| o.as_event().map(|e| e.last_timestamp));
+    let since = |t| human_duration(sim.now().since(t));
+    let rows: Vec<Vec<String>> = found
+        .iter()
+        .filter_map(|o| o.as_event())
+        .map(|e| {
+            let interval = if e.count > 1 { format!("{} (x{} over {})", since(e.last_timestamp), e.count, since(e.first_timestamp)) } else { since(e.first_timestamp) };
+            let mut row = if all_ns { vec![e.metadata.namespace.to_string()] } else { Vec::new() };
+            row.extend([interval, e.type_.to_string(), e.reason.to_string(), format!("{}/{}", e.involved_object.kind, e.involved_object.name), e.message.trim().to_string()]);
+            row
+        })
+        .collect();
+    let header: &[&str] = if all_ns { &["NAMESPACE", "LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"] } else { &["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"] };
+    Ok(table(header, &rows).trim_end().to_string())
 }
 
 /// `kubectl create deployment|configmap|serviceaccount`: their commands wrap whatever the
@@ -826,9 +875,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
                 if let Some(f) = &fields {
                     v.retain(|o| f.iter().all(|(field, want, eq)| (field_value(o, field) == *want) == *eq));
                 }
-                if kind == Kind::Event {
-                    v.sort_by_key(|e| e.as_event().map(|e| e.last_timestamp));
-                }
+                // (Events come in the API's order, by name: `kubectl events` sorts them by time.)
                 v
             }
         };
