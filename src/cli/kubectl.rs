@@ -309,13 +309,13 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                     return Err(format!("error: cannot add key {k:?}, another key by that name already exists in Data for ConfigMap {name:?}"));
                 }
             }
-            let cm = ConfigMap { metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), ..Default::default() }, data, ..Default::default() };
+            let cm = ConfigMap { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, data, ..Default::default() };
             create_one(sim, Object::ConfigMap(cm), "configmap")
         }
         Some("serviceaccount") | Some("sa") => {
             let p = parse(&args[1..], &[NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
-            let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
+            let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
             create_one(sim, Object::ServiceAccount(sa), "serviceaccount")
         }
         Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, false),
