@@ -275,6 +275,22 @@ fn annotate_sets_and_removes_annotations_and_refuses_to_overwrite_unless_asked()
 }
 
 #[test]
+fn configmaps_and_service_accounts_exist_and_apply_compares_their_data() {
+    let mut s = Session::new(SimConfig::default());
+    // What every namespace of a fresh cluster has, and pods' token volumes name.
+    assert_eq!(s.execute("kubectl get sa", None).text, "NAME      SECRETS   AGE\ndefault   0         0s");
+    assert!(s.execute("kubectl get cm -n kube-system kube-root-ca.crt -o yaml", None).text.contains("ca.crt: |\n    -----BEGIN CERTIFICATE-----"));
+    let cm = |mode: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  mode: {mode}\n");
+    assert_eq!(s.execute("kubectl apply -f -", Some(&cm("fast"))).text, "configmap/app created");
+    assert_eq!(s.execute("kubectl apply -f -", Some(&cm("fast"))).text, "configmap/app unchanged");
+    assert_eq!(s.execute("kubectl apply -f -", Some(&cm("slow"))).text, "configmap/app configured");
+    let data = s.sim.get(Kind::ConfigMap, "default", "app").map(|o| o.to_value()["data"]["mode"].clone());
+    assert_eq!(data, Some(serde_json::json!("slow")));
+    assert_eq!(s.execute("kubectl create configmap env --from-literal=a=1 --from-literal=b=2", None).text, "configmap/env created");
+    assert!(s.execute("kubectl get cm env", None).text.contains("env    2      "), "{}", s.execute("kubectl get cm env", None).text);
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

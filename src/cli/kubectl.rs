@@ -531,9 +531,13 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) ->
     if errors.is_empty() { Ok(out.join("\n")) } else { Err(out.join("\n")) }
 }
 
+/// Whether an update would change nothing kubectl apply sends: every field but metadata and
+/// status (a Deployment's spec, a ConfigMap's data), and the labels, annotations and
+/// finalizers.
 fn spec_eq(a: &Object, b: &Object) -> bool {
     let (va, vb) = (a.to_value(), b.to_value());
-    va.get("spec") == vb.get("spec") && ["labels", "annotations", "finalizers"].iter().all(|f| va["metadata"].get(f) == vb["metadata"].get(f))
+    let content = |v: &Value| v.as_object().map(|m| m.iter().filter(|(k, _)| !matches!(k.as_str(), "metadata" | "status")).map(|(k, v)| (k.clone(), v.clone())).collect::<serde_json::Map<_, _>>());
+    content(&va) == content(&vb) && ["labels", "annotations", "finalizers"].iter().all(|f| va["metadata"].get(f) == vb["metadata"].get(f))
 }
 
 /// The annotation in which client-side `kubectl apply` keeps the manifest it last applied.
