@@ -126,10 +126,11 @@ fn owner_references_of_kinds_the_controllers_do_not_watch_do_not_stop_the_simula
     apply(&mut s, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  ownerReferences:\n  - {apiVersion: v1, kind: Namespace, name: nowhere, uid: u-1}\n  - {apiVersion: v1, kind: Node, name: node-1, uid: u-2}\n  - {apiVersion: example.com/v1, kind: Widget, name: w, uid: u-3}\nspec:\n  containers:\n  - {name: c, image: nginx:1.27}\n");
     settle(&mut s);
     assert!(run(&mut s, "kubectl get pods").contains("p "));
-    // The Node is there, but not with that uid: that one reference is dropped. The GC cannot
-    // see Namespaces or Widgets and leaves those.
+    // The Node is there, but not with that uid, and there is no Namespace "nowhere" (kube-
+    // controller-manager watches both): those references are dropped. The GC cannot see
+    // Widgets and leaves that one.
     let owners: Vec<&str> = s.sim.get(Kind::Pod, "default", "p").expect("kept").meta().owner_references.iter().map(|r| r.kind.as_str()).collect();
-    assert_eq!(owners, vec!["Namespace", "Widget"]);
+    assert_eq!(owners, vec!["Widget"]);
     let out = s.execute("kubectl apply -f -", Some("apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\n  ownerReferences:\n  - {apiVersion: '', kind: '', name: '', uid: ''}\nspec:\n  containers:\n  - {name: c, image: nginx:1.27}\n"));
     assert!(out.is_error);
     for field in ["apiVersion: Invalid value: \"\": version must not be empty", "kind: Invalid value: \"\": must not be empty", "uid: Invalid value: \"\": must not be empty"] {

@@ -58,9 +58,6 @@ impl Default for SimConfig {
     }
 }
 
-/// The cluster CA the `kube-root-ca.crt` ConfigMaps publish (its shape only: kubesim has no TLS).
-const CLUSTER_CA: &str = "-----BEGIN CERTIFICATE-----\nMIIDBTCCAe2gAwIBAgIIHo9kqWpWbS8wDQYJKoZIhvcNAQELBQAwFTETMBEGA1UE\nAxMKa3ViZXJuZXRlczAeFw0yNjAxMDEwMDAwMDBaFw0zNTEyMzAwMDAwMDBaMBUx\nEzARBgNVBAMTCmt1YmVybmV0ZXMwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEK\nAoIBAQDKa3ViZXNpbS1zaW11bGF0ZWQtY2x1c3Rlci1jYS1ub3QtYS1yZWFsLWtl\neQ==\n-----END CERTIFICATE-----\n";
-
 /// Largest cluster the engine accepts, Kubernetes' own documented limit.
 pub const MAX_NODES: u32 = 5_000;
 
@@ -256,17 +253,16 @@ impl Sim {
             meta.labels.insert("kubernetes.io/metadata.name".into(), ns.into());
             self.seed_object(Object::Namespace(Namespace { metadata: meta, spec: None, status: None }));
         }
-        // What kube-controller-manager's serviceaccount controller and root CA publisher put in
-        // every namespace (kubesim runs neither: namespaces created later do without).
+        // What kube-controller-manager puts in every namespace (controllers/namespace_defaults.rs).
         for ns in NAMESPACES {
-            let metadata = self.new_meta("default", ns);
-            self.seed_object(Object::ServiceAccount(ServiceAccount { metadata, ..Default::default() }));
+            let mut sa = super::controllers::namespace_defaults::default_service_account(ns);
+            sa.metadata = ObjectMeta { uid: self.rng.uuid().into(), creation_timestamp: Some(self.now), ..sa.metadata };
+            self.seed_object(Object::ServiceAccount(sa));
         }
         for ns in NAMESPACES {
-            let mut metadata = self.new_meta("kube-root-ca.crt", ns);
-            metadata.annotations.insert("kubernetes.io/description".into(), "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.".into());
-            let data = [(Str::from("ca.crt"), Str::from(CLUSTER_CA))].into_iter().collect();
-            self.seed_object(Object::ConfigMap(ConfigMap { metadata, data, ..Default::default() }));
+            let mut cm = super::controllers::namespace_defaults::root_ca_config_map(ns);
+            cm.metadata = ObjectMeta { uid: self.rng.uuid().into(), creation_timestamp: Some(self.now), ..cm.metadata };
+            self.seed_object(Object::ConfigMap(cm));
         }
         let mut svc_meta = self.new_meta("kubernetes", "default");
         svc_meta.labels.insert("component".into(), "apiserver".into());

@@ -21,6 +21,7 @@ pub struct ControllerManager {
     pub gc: GarbageCollector,
     pub node_lifecycle: NodeLifecycleController,
     pub taint_eviction: TaintEvictionController,
+    pub namespace_defaults: super::namespace_defaults::NamespaceDefaults,
 }
 
 impl Default for ControllerManager {
@@ -41,13 +42,14 @@ fn as_controller<R>(ctx: &mut Ctx, k: ControllerKind, f: impl FnOnce(&mut Ctx) -
 impl ControllerManager {
     pub fn new() -> Self {
         ControllerManager {
-            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::Node, Kind::Lease]),
+            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::Node, Kind::Lease, Kind::Namespace]),
             deployments: DeploymentController::new(),
             replicasets: ReplicaSetController::new(),
             endpoints: EndpointsController::new(),
             gc: GarbageCollector::new(),
             node_lifecycle: NodeLifecycleController::default(),
             taint_eviction: TaintEvictionController::default(),
+            namespace_defaults: Default::default(),
         }
     }
 
@@ -96,6 +98,10 @@ impl ControllerManager {
                     if matches!(kind, Kind::Pod | Kind::Node) {
                         as_controller(ctx, ControllerKind::TaintEviction, |ctx| self.taint_eviction.on_change(ctx, inf, kind, change));
                     }
+                    if kind == Kind::Namespace {
+                        // (The serviceaccount controller and root CA publisher write as the process.)
+                        self.namespace_defaults.on_change(ctx, change);
+                    }
                 }
             }
         }
@@ -109,6 +115,7 @@ impl ControllerManager {
         }
         let inf = &self.informers;
         self.node_lifecycle.remember_nodes(inf);
+        self.namespace_defaults.synced();
         as_controller(ctx, ControllerKind::Deployment, |ctx| self.deployments.drain(ctx, inf));
         as_controller(ctx, ControllerKind::ReplicaSet, |ctx| self.replicasets.drain(ctx, inf));
         as_controller(ctx, ControllerKind::Endpoints, |ctx| self.endpoints.drain(ctx, inf));

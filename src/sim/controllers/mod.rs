@@ -7,6 +7,7 @@ mod deployment;
 mod endpoints;
 mod garbage_collector;
 mod manager;
+pub mod namespace_defaults;
 mod node_lifecycle;
 mod replicaset;
 
