@@ -288,6 +288,10 @@ fn configmaps_and_service_accounts_exist_and_apply_compares_their_data() {
     assert_eq!(data, Some(serde_json::json!("slow")));
     assert_eq!(s.execute("kubectl create configmap env --from-literal=a=1 --from-literal=b=2", None).text, "configmap/env created");
     assert!(s.execute("kubectl get cm env", None).text.contains("env    2      "), "{}", s.execute("kubectl get cm env", None).text);
+    // A namespace created now gets both from kube-controller-manager, shortly after.
+    assert_eq!(s.execute("kubectl create namespace team", None).text, "namespace/team created");
+    s.execute("sleep 1", None);
+    assert!(s.sim.get(Kind::ServiceAccount, "team", "default").is_some() && s.sim.get(Kind::ConfigMap, "team", "kube-root-ca.crt").is_some());
 }
 
 #[test]
