@@ -115,6 +115,25 @@ fn validate_labels(field: &str, labels: &Labels, causes: &mut Vec<Cause>) {
     }
 }
 
+/// ValidateAnnotations: each key a qualified name (the values are free), all of them together
+/// at most 256 KiB.
+fn validate_annotations(annotations: &Labels, causes: &mut Vec<Cause>) {
+    const FIELD: &str = "metadata.annotations";
+    const MAX_TOTAL: usize = 256 * 1024;
+    let mut total = 0;
+    for (k, v) in annotations {
+        total += k.len() + v.len();
+        let name = k.rsplit('/').next().unwrap_or(k);
+        let name_ok = !name.is_empty() && name.len() <= 63 && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && name.as_bytes()[0].is_ascii_alphanumeric() && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
+        if !name_ok {
+            causes.push(Cause::invalid(FIELD, quote(&k.to_lowercase()), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+        }
+    }
+    if total > MAX_TOTAL {
+        causes.push(Cause { field: FIELD.into(), message: format!("Too long: must have at most {MAX_TOTAL} bytes") });
+    }
+}
+
 pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
     // ValidateVolumes, before the containers whose mounts name them.
     // (Lists are short: a scan of the earlier entries, not a set, finds duplicates.)
@@ -353,6 +372,7 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
     validate_generate_name(obj.kind(), &obj.meta().generate_name, &mut causes);
     validate_name(obj.kind(), obj.name(), &mut causes);
     validate_labels("metadata.labels", &obj.meta().labels, &mut causes);
+    validate_annotations(&obj.meta().annotations, &mut causes);
     validate_owner_references(&obj.meta().owner_references, &mut causes);
     match obj {
         Object::Deployment(d) => {
