@@ -295,6 +295,29 @@ fn configmaps_and_service_accounts_exist_and_apply_compares_their_data() {
 }
 
 #[test]
+fn endpoints_record_the_time_of_the_change_that_led_to_them() {
+    let mut s = Session::new(SimConfig::default());
+    let ready_times = |s: &Session| -> Vec<String> {
+        let mut t: Vec<String> = s.sim.pods().filter_map(|p| p.status.conditions.iter().find(|c| c.type_ == "Ready").and_then(|c| c.last_transition_time)).map(|t| t.rfc3339()).collect();
+        t.sort();
+        t
+    };
+    let trigger = |s: &Session| s.sim.get(Kind::Endpoints, "default", "web").and_then(|o| o.meta().annotations.get("endpoints.kubernetes.io/last-change-trigger-time").map(|v| v.to_string()));
+    assert!(!s.execute("kubectl create deployment web --image=nginx:1.27 --replicas=2", None).is_error);
+    s.execute("sleep 10", None);
+    assert!(!s.execute("kubectl expose deployment web --port=80", None).is_error);
+    s.execute("sleep 2", None);
+    // The first sync counts every pod and the Service: the earliest is the first pod's readiness.
+    let before = ready_times(&s);
+    assert_eq!(trigger(&s), before.first().cloned());
+    assert!(!s.execute("kubectl scale deployment web --replicas=3", None).is_error);
+    s.execute("sleep 10", None);
+    // Then only what changed: the new pod becoming ready.
+    let new_one = ready_times(&s).into_iter().find(|t| !before.contains(t));
+    assert!(new_one.is_some() && trigger(&s) == new_one, "{:?} vs {new_one:?}", trigger(&s));
+}
+
+#[test]
 fn a_big_scale_up_aggregates_the_replicaset_events_like_client_go() {
     let mut s = Session::new(SimConfig { nodes: 3, ..Default::default() });
     for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=40", "kubectl rollout status deployment/web", "sleep 30"] {

@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::{object_key, split_key, WorkQueue};
+use crate::sim::keyed::FxHashMap;
+use crate::sim::time::SimTime;
 use crate::sim::engine::Ctx;
 use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
@@ -48,11 +50,63 @@ fn target_ref(pod: &Pod) -> Str {
     Str::concat(&["Pod/", &pod.metadata.name])
 }
 
+/// What the TriggerTimeTracker (pkg/controller/util/endpoint) remembers of one Service: the
+/// time of the change that led to each Endpoints write, which the controller records in the
+/// `endpoints.kubernetes.io/last-change-trigger-time` annotation. A pod's trigger time is its
+/// Ready condition's last transition, the Service's its creation.
+#[derive(Clone, Debug, Default)]
+struct Triggers {
+    /// Each selected pod's trigger time as of the last sync.
+    synced: FxHashMap<Str, SimTime>,
+    /// Pods changed since the last sync, with their trigger time now (None: gone or unselected).
+    changed: FxHashMap<Str, Option<SimTime>>,
+    /// Whether a sync has counted the Service's own creation.
+    service_counted: bool,
+}
+
+impl Triggers {
+    /// ComputeEndpointLastChangeTriggerTime: the earliest trigger time that changed since the
+    /// last sync (none: the annotation goes).
+    fn take(&mut self, svc: &Service) -> Option<SimTime> {
+        let mut earliest: Option<SimTime> = None;
+        let mut note = |t: SimTime| earliest = Some(earliest.map_or(t, |e| e.min(t)));
+        for (pod, now) in self.changed.drain() {
+            match now {
+                Some(t) => {
+                    if self.synced.get(&pod).is_none_or(|before| t > *before) {
+                        note(t);
+                    }
+                    self.synced.insert(pod, t);
+                }
+                None => {
+                    self.synced.remove(&pod);
+                }
+            }
+        }
+        if !self.service_counted {
+            self.service_counted = true;
+            if let Some(t) = svc.metadata.creation_timestamp {
+                note(t);
+            }
+        }
+        earliest
+    }
+}
+
+/// A pod's trigger time: when its Ready condition last changed.
+fn pod_trigger(pod: &Pod) -> Option<SimTime> {
+    pod.status.conditions.iter().find(|c| c.type_ == "Ready").and_then(|c| c.last_transition_time)
+}
+
+pub const LAST_CHANGE_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
+
 #[derive(Clone, Debug)]
 pub struct EndpointsController {
     queue: WorkQueue,
     /// Service key → the addresses of the pods it selects.
     members: BTreeMap<Str, Members>,
+    /// Service key → its trigger times.
+    triggers: BTreeMap<Str, Triggers>,
 }
 
 impl Default for EndpointsController {
@@ -63,7 +117,7 @@ impl Default for EndpointsController {
 
 impl EndpointsController {
     pub fn new() -> Self {
-        EndpointsController { queue: WorkQueue::default(), members: BTreeMap::new() }
+        EndpointsController { queue: WorkQueue::default(), members: BTreeMap::new(), triggers: BTreeMap::new() }
     }
 
     /// The informer handlers: a changed Service, or a pod it may select, queues the Service.
@@ -75,11 +129,16 @@ impl EndpointsController {
                 match (change, change.object().as_service()) {
                     (Change::Deleted(_), _) | (_, None) => {
                         self.members.remove(&key);
+                        self.triggers.remove(&key);
                     }
                     (_, Some(svc)) => {
                         let mut m = Members::default();
+                        let t = self.triggers.entry(key.clone()).or_default();
+                        // (A changed selector: every pod it selects now counts as changed.)
+                        t.changed.extend(t.synced.keys().map(|pod| (pod.clone(), None)));
                         for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()).filter(|p| selects(svc, p)) {
                             m.add(p);
+                            t.changed.insert(p.metadata.name.clone(), pod_trigger(p));
                         }
                         self.members.insert(key.clone(), m);
                     }
@@ -132,6 +191,10 @@ impl EndpointsController {
                     m.add(p);
                 }
             }
+            if let Some(p) = old.or(new) {
+                let now = new.filter(|p| selects(svc, p)).and_then(pod_trigger);
+                self.triggers.entry(key.clone()).or_default().changed.insert(p.metadata.name.clone(), now);
+            }
             self.queue.add(key);
         }
     }
@@ -159,7 +222,16 @@ impl EndpointsController {
         let subsets = if subset.addresses.is_empty() && subset.not_ready_addresses.is_empty() { vec![] } else { vec![subset] };
         let mut labels = svc.metadata.labels.clone();
         labels.insert("endpoints.kubernetes.io/managed-by".into(), "endpoint-controller".into());
+        let trigger = self.triggers.entry(key.clone()).or_default().take(&svc);
         let annotate = |meta: &mut ObjectMeta| {
+            match trigger {
+                Some(t) => {
+                    meta.annotations.insert(LAST_CHANGE_TRIGGER_TIME.into(), t.rfc3339().into());
+                }
+                None => {
+                    meta.annotations.remove(LAST_CHANGE_TRIGGER_TIME);
+                }
+            }
             if over_capacity {
                 meta.annotations.insert(OVER_CAPACITY.into(), "truncated".into());
             } else {
