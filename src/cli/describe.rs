@@ -321,12 +321,7 @@ fn describe_pod(sim: &Sim, o: &ObjectRc, p: &Pod, events: &[ObjectRc]) -> String
     t += &format!("QoS Class:\t{}\n", p.status.qos_class);
     t += &tabbed("Node-Selectors", &if p.spec.node_selector.is_empty() { "<none>".to_string() } else { label_lines(&p.spec.node_selector) });
     t += &tabbed("Tolerations", &toleration_lines(&p.spec.tolerations));
-    let events = events_block(sim, o, events);
-    if events.starts_with(EVENTS_NONE) {
-        t += "Events:\t<none>";
-        return super::tabwriter::align(&t);
-    }
-    super::tabwriter::align(&t) + &events
+    aligned_with_events(t, events_block(sim, o, events))
 }
 
 /// The description's last block, then its events; without events, "Events:\t<none>" is one
@@ -376,6 +371,23 @@ fn pod_template(out: &mut String, t: &PodTemplateSpec) -> usize {
 
 fn ts(t: Option<crate::sim::SimTime>) -> String {
     t.map(|t| t.rfc1123z()).unwrap_or_else(|| "<unset>".into())
+}
+
+/// A describer's tab-separated text through the tabwriter, then DescribeEvents: without
+/// events, "Events:\t<none>" is one more line of the text's last block.
+fn aligned_with_events(mut text: String, events: String) -> String {
+    if events.starts_with(EVENTS_NONE) {
+        text += "Events:\t<none>";
+        return super::tabwriter::align(&text);
+    }
+    super::tabwriter::align(&text) + &events
+}
+
+/// `Name:`, `Namespace:` (for a namespaced kind), `Labels:` and `Annotations:`, the lines most
+/// describers start with, tab-separated.
+fn identity(m: &ObjectMeta, namespaced: bool) -> String {
+    let namespace = if namespaced { format!("Namespace:\t{}\n", m.namespace) } else { String::new() };
+    format!("Name:\t{}\n{namespace}{}{}", m.name, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)))
 }
 
 /// The events line of an object without events, at the width of the pod's first block.
@@ -492,19 +504,15 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
         Object::ServiceAccount(a) => {
             // describeServiceAccount: its secrets by kind (kubesim keeps no Secrets: none).
             let names = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_array()).map_or(Vec::new(), |a| a.iter().map(|s| json_str(s, "name")).collect::<Vec<_>>());
-            let mut t = format!("Name:\t{}\nNamespace:\t{}\n{}{}", m.name, m.namespace, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            let mut t = identity(m, true);
             for (header, list) in [("Image pull secrets:", names(&a.image_pull_secrets)), ("Mountable secrets: ", names(&a.secrets)), ("Tokens:            ", Vec::new())] {
                 t += &if list.is_empty() { format!("{header}\t<none>\n") } else { format!("{header}\t{}\n", list.join("\n                   \t")) };
             }
-            let events = events_block(sim, o, events);
-            if events.starts_with(EVENTS_NONE) {
-                return super::tabwriter::align(&(t + "Events:\t<none>"));
-            }
-            return super::tabwriter::align(&t) + &events;
+            return aligned_with_events(t, events_block(sim, o, events));
         }
         Object::ConfigMap(c) => {
             // The ConfigMap describer: each key, a rule, the value.
-            let mut t = format!("Name:\t{}\nNamespace:\t{}\n{}{}\nData\n====\n", m.name, m.namespace, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            let mut t = identity(m, true) + "\nData\n====\n";
             for (k, v) in &c.data {
                 t += &format!("{k}:\n----\n{v}\n\n");
             }
@@ -514,21 +522,17 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
                 t += &format!("{k}: {} bytes\n", v.as_str().map_or(0, |b| b.trim_end_matches('=').len() * 3 / 4));
             }
             t += "\n";
-            let events = events_block(sim, o, events);
-            if events.starts_with(EVENTS_NONE) {
-                return super::tabwriter::align(&(t + "Events:\t<none>"));
-            }
-            return super::tabwriter::align(&t) + &events;
+            return aligned_with_events(t, events_block(sim, o, events));
         }
         Object::Namespace(ns) => {
             // describeNamespace: kubesim has no ResourceQuotas or LimitRanges.
             let phase = ns.status.as_ref().and_then(|s| s.get("phase")).and_then(|p| p.as_str()).unwrap_or("Active");
-            let t = format!("Name:\t{}\n{}{}Status:\t{phase}\n\nNo resource quota.\n\nNo LimitRange resource.", m.name, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            let t = identity(m, false) + &format!("Status:\t{phase}\n\nNo resource quota.\n\nNo LimitRange resource.");
             return super::tabwriter::align(&t);
         }
         Object::Endpoints(ep) => {
             // describeEndpoints: each subset's addresses and ports, then a blank line.
-            let mut t = format!("Name:\t{}\nNamespace:\t{}\n{}{}Subsets:\n", m.name, m.namespace, tabbed("Labels", &label_lines(&m.labels)), tabbed("Annotations", &annotation_lines(&m.annotations)));
+            let mut t = identity(m, true) + "Subsets:\n";
             let ips = |list: &[EndpointAddress]| if list.is_empty() { "<none>".to_string() } else { list.iter().map(|a| a.ip.as_str()).collect::<Vec<_>>().join(",") };
             for subset in &ep.subsets {
                 t += &format!("  Addresses:\t{}\n  NotReadyAddresses:\t{}\n", ips(&subset.addresses), ips(&subset.not_ready_addresses));
@@ -540,12 +544,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
                 }
                 t += "\n";
             }
-            let events = events_block(sim, o, events);
-            if events.starts_with(EVENTS_NONE) {
-                t += "Events:\t<none>";
-                return super::tabwriter::align(&t);
-            }
-            return super::tabwriter::align(&t) + &events;
+            return aligned_with_events(t, events_block(sim, o, events));
         }
         Object::Service(s) => {
             let mut rows = vec![
@@ -713,12 +712,7 @@ fn describe_node(sim: &Sim, n: &Node, events: &[ObjectRc]) -> String {
     t += &format!("  memory\t{} ({}%)\t{} ({}%)\n", byte_quantity(requested.1), percent(requested.1, alloc.memory), byte_quantity(limited.1), percent(limited.1, alloc.memory));
     t += &format!("  ephemeral-storage\t{} ({}%)\t{} ({}%)\n", byte_quantity(requested.2), percent(requested.2, alloc_storage), byte_quantity(limited.2), percent(limited.2, alloc_storage));
     // Events about the node: the controllers' name it by uid, the kubelet's by name.
-    let events = events_about(sim, &[&m.uid, &m.name], events);
-    if events.starts_with(EVENTS_NONE) {
-        t += "Events:\t<none>";
-        return super::tabwriter::align(&t);
-    }
-    super::tabwriter::align(&t) + &events
+    aligned_with_events(t, events_about(sim, &[&m.uid, &m.name], events))
 }
 
 #[cfg(test)]
