@@ -101,12 +101,17 @@ fn validate_generate_name(kind: Kind, prefix: &str, causes: &mut Vec<Cause>) {
     check_name(kind, "metadata.generateName", &masked, prefix, causes);
 }
 
+/// IsQualifiedName's check of a key's name part (after any `prefix/`), and its message.
+fn is_qualified_name_part(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    !name.is_empty() && name.len() <= 63 && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && name.as_bytes()[0].is_ascii_alphanumeric() && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+}
+const QUALIFIED_NAME_PART_MSG: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
 fn validate_labels(field: &str, labels: &Labels, causes: &mut Vec<Cause>) {
     for (k, v) in labels {
-        let name = k.rsplit('/').next().unwrap_or(k);
-        let name_ok = !name.is_empty() && name.len() <= 63 && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && name.as_bytes()[0].is_ascii_alphanumeric() && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
-        if !name_ok {
-            causes.push(Cause::invalid(field, quote(k), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+        if !is_qualified_name_part(k) {
+            causes.push(Cause::invalid(field, quote(k), QUALIFIED_NAME_PART_MSG));
         }
         let value_ok = v.is_empty() || (v.len() <= 63 && v.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && v.as_bytes()[0].is_ascii_alphanumeric() && v.as_bytes()[v.len() - 1].is_ascii_alphanumeric());
         if !value_ok {
@@ -123,10 +128,8 @@ fn validate_annotations(annotations: &Labels, causes: &mut Vec<Cause>) {
     let mut total = 0;
     for (k, v) in annotations {
         total += k.len() + v.len();
-        let name = k.rsplit('/').next().unwrap_or(k);
-        let name_ok = !name.is_empty() && name.len() <= 63 && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(&c)) && name.as_bytes()[0].is_ascii_alphanumeric() && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
-        if !name_ok {
-            causes.push(Cause::invalid(FIELD, quote(&k.to_lowercase()), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"));
+        if !is_qualified_name_part(k) {
+            causes.push(Cause::invalid(FIELD, quote(&k.to_lowercase()), QUALIFIED_NAME_PART_MSG));
         }
     }
     if total > MAX_TOTAL {
@@ -134,19 +137,24 @@ fn validate_annotations(annotations: &Labels, causes: &mut Vec<Cause>) {
     }
 }
 
+/// The name of a volume or container (at `item()`): required, a DNS-1123 label, and not one an
+/// earlier item of the list has. (Lists are short: the caller scans the earlier items.)
+fn validate_item_name(item: &dyn Fn() -> String, name: &str, duplicate: bool, causes: &mut Vec<Cause>) {
+    if name.is_empty() {
+        causes.push(Cause::required(&format!("{}.name", item())));
+    } else if !is_dns1123_label(name) {
+        causes.push(Cause::invalid(&format!("{}.name", item()), quote(name), DNS1123_LABEL_MSG));
+    } else if duplicate {
+        causes.push(Cause { field: format!("{}.name", item()), message: format!("Duplicate value: {}", quote(name)) });
+    }
+}
+
 pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
     // ValidateVolumes, before the containers whose mounts name them.
-    // (Lists are short: a scan of the earlier entries, not a set, finds duplicates.)
     for (i, v) in spec.volumes.iter().enumerate() {
         // The field path is only spelled out for an error.
         let f = || format!("{field}.volumes[{i}]");
-        if v.name.is_empty() {
-            causes.push(Cause::required(&format!("{}.name", f())));
-        } else if !is_dns1123_label(&v.name) {
-            causes.push(Cause::invalid(&format!("{}.name", f()), quote(&v.name), DNS1123_LABEL_MSG));
-        } else if spec.volumes[..i].iter().any(|w| w.name == v.name) {
-            causes.push(Cause { field: format!("{}.name", f()), message: format!("Duplicate value: {}", quote(&v.name)) });
-        }
+        validate_item_name(&f, &v.name, spec.volumes[..i].iter().any(|w| w.name == v.name), causes);
         if v.source.is_empty() {
             causes.push(Cause { field: f(), message: "Required value: must specify a volume type".into() });
         }
@@ -157,17 +165,10 @@ pub fn validate_pod_spec(field: &str, spec: &PodSpec, causes: &mut Vec<Cause>) {
     if spec.containers.len() > MAX_CONTAINERS {
         causes.push(Cause { field: format!("{field}.containers"), message: format!("Too many: {}: must have at most {MAX_CONTAINERS} items", spec.containers.len()) });
     }
-    let mut seen = std::collections::BTreeSet::new();
     for (i, c) in spec.containers.iter().enumerate() {
         // The field path is only spelled out for an error.
         let f = || format!("{field}.containers[{i}]");
-        if c.name.is_empty() {
-            causes.push(Cause::required(&format!("{}.name", f())));
-        } else if !is_dns1123_label(&c.name) {
-            causes.push(Cause::invalid(&format!("{}.name", f()), quote(&c.name), DNS1123_LABEL_MSG));
-        } else if !seen.insert(c.name.clone()) {
-            causes.push(Cause { field: format!("{}.name", f()), message: format!("Duplicate value: {}", quote(&c.name)) });
-        }
+        validate_item_name(&f, &c.name, spec.containers[..i].iter().any(|d| d.name == c.name), causes);
         if c.image.trim().is_empty() {
             causes.push(Cause::required(&format!("{}.image", f())));
         }
