@@ -823,6 +823,11 @@ fn field_value(o: &ObjectRc, field: &str) -> String {
     }
 }
 
+/// What `get` and `describe` say of an empty answer (on stderr, and not an error).
+fn no_resources_found(cluster_wide: bool, ns: &str) -> String {
+    if cluster_wide { "No resources found".into() } else { format!("No resources found in {ns} namespace.") }
+}
+
 fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
     let specs = [NS_FLAGS[0], NS_FLAGS[1], flag("output", Some('o'), true), flag("selector", Some('l'), true), flag("field-selector", None, true), flag("show-labels", None, false), flag("watch", Some('w'), false)];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}\nSee 'kubectl get --help' for usage."))?;
@@ -933,7 +938,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
     };
     if out.trim().is_empty() && errors.is_empty() && output != "json" && output != "yaml" {
-        out = if all_ns || found.iter().all(|(k, _)| !k.namespaced()) { "No resources found".into() } else { format!("No resources found in {ns} namespace.") };
+        out = no_resources_found(all_ns || found.iter().all(|(k, _)| !k.namespaced()), &ns);
     }
     if errors.is_empty() {
         Ok(out)
@@ -973,7 +978,7 @@ fn describe(sim: &mut Sim, args: &[String]) -> CmdResult {
     };
     if objs.is_empty() {
         // (kubectl says so on stderr but succeeds, as `get` does.)
-        return Ok(if all_ns || !kind.namespaced() { "No resources found".into() } else { format!("No resources found in {ns} namespace.") });
+        return Ok(no_resources_found(all_ns || !kind.namespaced(), &ns));
     }
     let events = list(sim, Kind::Event, "", None)?;
     let mut out = Vec::new();

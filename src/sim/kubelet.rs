@@ -615,16 +615,14 @@ fn changed_images<'a>(a: &'a PodSpec, b: &'a PodSpec) -> impl Iterator<Item = us
     a.containers.iter().zip(b.containers.iter()).enumerate().filter(|(_, (x, y))| x.image != y.image).map(|(i, _)| i)
 }
 
-/// The conditions the kubelet owns, in the order its status manager writes them.
-const KUBELET_CONDITIONS: [&str; 5] = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
-
 /// A pod's conditions as the kubelet writes them (generateAPIPodStatus, then the status
 /// manager's mergePodStatus): the ones other components own first, as they were, then the
-/// kubelet's own in its order (`KUBELET_CONDITIONS`), each keeping its lastTransitionTime while
-/// its status stays the same. (So PodScheduled, which the scheduler wrote first, ends up last.)
+/// kubelet's own (`wanted`: type, status, reason, message) in its order, each keeping its
+/// lastTransitionTime while its status stays the same. (So PodScheduled, which the scheduler
+/// wrote first, ends up last.)
 fn kubelet_conditions(old: &[Condition], wanted: [(&str, &str, &str, &Str); 5], now: SimTime) -> SharedVec<Condition> {
     let mut conditions: Vec<Condition> = Vec::with_capacity(old.len().max(wanted.len()));
-    conditions.extend(old.iter().filter(|c| !KUBELET_CONDITIONS.contains(&c.type_.as_str())).cloned());
+    conditions.extend(old.iter().filter(|c| !wanted.iter().any(|w| c.type_ == w.0)).cloned());
     for (type_, status, reason, message) in wanted {
         if let Some(c) = old.iter().find(|c| c.type_ == type_) {
             conditions.push(c.clone());
