@@ -1,6 +1,6 @@
 //! `kubectl describe`: the human summary of one object, ending with its Events table.
 
-use super::printers::human_duration;
+use super::printers::{event_interval, human_duration};
 use crate::sim::objects::*;
 use crate::sim::Sim;
 
@@ -408,13 +408,7 @@ fn events_about(sim: &Sim, uids: &[&str], events: &[ObjectRc]) -> String {
     let rows: Vec<Vec<String>> = mine
         .iter()
         .map(|e| {
-            // DescribeEvents: "3m (x4 over 10m)" for an event seen more than once.
-            let age = if e.count > 1 {
-                format!("{} (x{} over {})", human_duration(sim.now().since(e.last_timestamp)), e.count, human_duration(sim.now().since(e.first_timestamp)))
-            } else {
-                human_duration(sim.now().since(e.first_timestamp))
-            };
-            vec![e.type_.to_string(), e.reason.to_string(), age, e.source.component.to_string(), e.message.to_string()]
+            vec![e.type_.to_string(), e.reason.to_string(), event_interval(sim.now(), e), e.source.component.to_string(), e.message.to_string()]
         })
         .collect();
     let header = ["Type", "Reason", "Age", "From", "Message"];

@@ -358,12 +358,11 @@ fn events(sim: &mut Sim, args: &[String]) -> CmdResult {
         return Ok(if all_ns { "No events found.".into() } else { format!("No events found in {ns} namespace.") });
     }
     found.sort_by_key(|o| o.as_event().map(|e| e.last_timestamp));
-    let since = |t| human_duration(sim.now().since(t));
     let rows: Vec<Vec<String>> = found
         .iter()
         .filter_map(|o| o.as_event())
         .map(|e| {
-            let interval = if e.count > 1 { format!("{} (x{} over {})", since(e.last_timestamp), e.count, since(e.first_timestamp)) } else { since(e.first_timestamp) };
+            let interval = super::printers::event_interval(sim.now(), e);
             let mut row = if all_ns { vec![e.metadata.namespace.to_string()] } else { Vec::new() };
             row.extend([interval, e.type_.to_string(), e.reason.to_string(), format!("{}/{}", e.involved_object.kind, e.involved_object.name), e.message.trim().to_string()]);
             row

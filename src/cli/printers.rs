@@ -3,6 +3,13 @@
 
 use crate::sim::time::SimDuration;
 
+/// How long ago an Event happened, as `kubectl describe` (DescribeEvents) and `kubectl events`
+/// (getInterval) print it: "3m", or "3m (x4 over 10m)" for one seen more than once.
+pub fn event_interval(now: crate::sim::SimTime, e: &crate::sim::objects::Event) -> String {
+    let since = |t| human_duration(now.since(t));
+    if e.count > 1 { format!("{} (x{} over {})", since(e.last_timestamp), e.count, since(e.first_timestamp)) } else { since(e.first_timestamp) }
+}
+
 /// k8s.io/apimachinery/pkg/util/duration.HumanDuration.
 pub fn human_duration(d: SimDuration) -> String {
     let secs = d.0 / 1_000_000;
