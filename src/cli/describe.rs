@@ -138,9 +138,11 @@ fn field_ref_value(p: &Pod, path: &str) -> String {
 }
 
 /// describeContainers: one container's lines, tab-separated for the tabwriter.
-fn describe_container(out: &mut String, p: &Pod, c: &Container) {
-    let st = p.status.container_statuses.iter().find(|s| s.name == c.name);
-    out.push_str(&format!("  {}:\n", c.name));
+/// describeContainers for one container: a pod's (`p`, with its statuses and the values its
+/// env fields refer to) or a pod template's (`None`, whose names are one space further in).
+fn describe_container(out: &mut String, p: Option<&Pod>, c: &Container) {
+    let st = p.and_then(|p| p.status.container_statuses.iter().find(|s| s.name == c.name));
+    out.push_str(&format!("  {}{}:\n", if p.is_some() { "" } else { " " }, c.name));
     if let Some(st) = st {
         out.push_str(&format!("    Container ID:\t{}\n", st.container_id));
     }
@@ -187,7 +189,7 @@ fn describe_container(out: &mut String, p: &Pod, c: &Container) {
         if let Some(r) = field("fieldRef") {
             let path = json_str(r, "fieldPath");
             let version = json_str(r, "apiVersion");
-            out.push_str(&format!("      {name}:\t{} ({}:{path})\n", field_ref_value(p, &path), if version.is_empty() { "v1".into() } else { version }));
+            out.push_str(&format!("      {name}:\t{} ({}:{path})\n", p.map_or(String::new(), |p| field_ref_value(p, &path)), if version.is_empty() { "v1".into() } else { version }));
         } else if let Some(r) = field("secretKeyRef") {
             out.push_str(&format!("      {name}:\t<set to the key '{}' in secret '{}'>\tOptional: {}\n", json_str(r, "key"), json_str(r, "name"), r.get("optional").and_then(|o| o.as_bool()).unwrap_or(false)));
         } else if let Some(r) = field("configMapKeyRef") {
@@ -214,15 +216,18 @@ fn describe_container(out: &mut String, p: &Pod, c: &Container) {
 
 /// describeVolumes, for the volume types people write most; others are `<unknown>`, as
 /// kubectl prints a type it has no printer for.
-fn describe_volumes(out: &mut String, volumes: &[Volume]) {
+/// `space` is "" for a pod's and "  " for a pod template's (whose volume names are one space
+/// further in).
+fn describe_volumes(out: &mut String, volumes: &[Volume], space: &str) {
     if volumes.is_empty() {
-        out.push_str("Volumes:\t<none>\n");
+        out.push_str(&format!("{space}Volumes:\t<none>\n"));
         return;
     }
-    out.push_str("Volumes:\n");
+    out.push_str(&format!("{space}Volumes:\n"));
     let optional = |v: &serde_json::Value| v.get("optional").and_then(|o| o.as_bool()).unwrap_or(false);
+    let name_indent = if space.is_empty() { "" } else { " " };
     for v in volumes {
-        out.push_str(&format!("  {}:\n", v.name));
+        out.push_str(&format!("  {name_indent}{}:\n", v.name));
         let v = &*v.source;
         let lines = if let Some(s) = v.get("emptyDir") {
             let limit = json_str(s, "sizeLimit");
@@ -309,7 +314,7 @@ fn describe_pod(sim: &Sim, o: &ObjectRc, p: &Pod, events: &[ObjectRc]) -> String
     }
     t += if p.spec.containers.is_empty() { "Containers: <none>\n" } else { "Containers:\n" };
     for c in p.spec.containers.iter() {
-        describe_container(&mut t, p, c);
+        describe_container(&mut t, Some(p), c);
     }
     if !p.status.conditions.is_empty() {
         t += "Conditions:\n  Type\tStatus\n";
@@ -317,7 +322,7 @@ fn describe_pod(sim: &Sim, o: &ObjectRc, p: &Pod, events: &[ObjectRc]) -> String
             t += &format!("  {} \t{} \n", c.type_, c.status);
         }
     }
-    describe_volumes(&mut t, &p.spec.volumes);
+    describe_volumes(&mut t, &p.spec.volumes, "");
     t += &format!("QoS Class:\t{}\n", p.status.qos_class);
     t += &tabbed("Node-Selectors", &if p.spec.node_selector.is_empty() { "<none>".to_string() } else { label_lines(&p.spec.node_selector) });
     t += &tabbed("Tolerations", &toleration_lines(&p.spec.tolerations));
@@ -337,36 +342,25 @@ fn last_block_and_events(mut out: String, mut rows: Vec<(&str, String)>, events:
     out
 }
 
-/// describePodTemplate: the template's labels and containers, as describe deployment and
-/// describe replicaset print them. A container's name line ends a tabwriter block, so each
-/// container's fields align among themselves, and the template's own fields join the last one's.
-/// Returns the width of its last block (an empty Events line joins it).
-fn pod_template(out: &mut String, t: &PodTemplateSpec) -> usize {
-    out.push_str("Pod Template:\n");
-    out.push_str(&format!("  Labels:  {}\n  Containers:\n", label_lines(&t.metadata.labels).replace('\n', "\n           ")));
-    let own = [
-        ("  Volumes", "<none>".to_string()),
-        ("  Node-Selectors", super::kubectl::format_labels(&t.spec.node_selector, ",")),
-        ("  Tolerations", if t.spec.tolerations.is_empty() { "<none>".into() } else { t.spec.tolerations.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect::<Vec<_>>().join(",") }),
-    ];
-    let n = t.spec.containers.len();
-    for (i, c) in t.spec.containers.iter().enumerate() {
-        out.push_str(&format!("   {}:\n", c.name));
-        let port = c.ports.first().map(|p| (p.container_port, if p.protocol.is_empty() { "TCP".to_string() } else { p.protocol.to_string() }));
-        let mut rows = vec![
-            ("    Image", c.image.to_string()),
-            ("    Port", port.as_ref().map_or("<none>".into(), |(p, proto)| format!("{p}/{proto}"))),
-            ("    Host Port", port.as_ref().map_or("<none>".into(), |(_, proto)| format!("0/{proto}"))),
-            ("    Environment", "<none>".to_string()),
-            ("    Mounts", "<none>".to_string()),
-        ];
-        if i + 1 == n {
-            rows.extend(own.iter().cloned());
-            return block(out, &rows);
-        }
-        block(out, &rows);
+/// DescribePodTemplate, tab-separated for the tabwriter (`kubectl rollout history
+/// --revision` prints it as it is, tabs and all, as kubectl does).
+pub fn pod_template_text(t: &PodTemplateSpec) -> String {
+    let mut out = String::from("Pod Template:\n");
+    out += &tabbed("  Labels", &label_lines(&t.metadata.labels));
+    if !t.metadata.annotations.is_empty() {
+        out += &tabbed("  Annotations", &annotation_lines(&t.metadata.annotations));
     }
-    block(out, &own)
+    if let Some(sa) = t.spec.service_account_name.as_ref().filter(|s| !s.is_empty()) {
+        out += &format!("  Service Account:\t{sa}\n");
+    }
+    out += if t.spec.containers.is_empty() { "  Containers: <none>\n" } else { "  Containers:\n" };
+    for c in t.spec.containers.iter() {
+        describe_container(&mut out, None, c);
+    }
+    describe_volumes(&mut out, &t.spec.volumes, "  ");
+    out += &tabbed("  Node-Selectors", &if t.spec.node_selector.is_empty() { "<none>".to_string() } else { label_lines(&t.spec.node_selector) });
+    out += &tabbed("  Tolerations", &toleration_lines(&t.spec.tolerations));
+    out
 }
 
 fn ts(t: Option<crate::sim::SimTime>) -> String {
@@ -453,7 +447,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
                 head.push(("RollingUpdateStrategy", format!("{} max unavailable, {} max surge", f(&ru.max_unavailable), f(&ru.max_surge))));
             }
             block(&mut out, &head);
-            pod_template(&mut out, &d.spec.template);
+            out += &super::tabwriter::align(&pod_template_text(&d.spec.template));
             out.push_str("Conditions:\n  Type           Status  Reason\n  ----           ------  ------\n");
             for c in &s.conditions {
                 out.push_str(&format!("  {:<15}{:<8}{}\n", c.type_, c.status, c.reason));
@@ -484,15 +478,8 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             head.push(("Replicas", format!("{} current / {} desired", r.status.replicas, r.spec.replicas.unwrap_or(1))));
             head.push(("Pods Status", format!("{} Running / {} Waiting / 0 Succeeded / 0 Failed", r.status.ready_replicas, r.status.replicas - r.status.ready_replicas)));
             block(&mut out, &head);
-            let width = pod_template(&mut out, &r.spec.template);
-            let events = events_block(sim, o, events);
-            if events.starts_with(EVENTS_NONE) {
-                // Joins the template's last block, as in kubectl's output.
-                out.push_str(&format!("{:<width$}<none>", "Events:"));
-                return out;
-            }
-            out.push_str(&events);
-            return out;
+            // (Without events, "Events: <none>" joins the template's last block.)
+            return out + &aligned_with_events(pod_template_text(&r.spec.template), events_block(sim, o, events));
         }
         Object::Node(n) => return describe_node(sim, n, events),
         Object::ServiceAccount(a) => {

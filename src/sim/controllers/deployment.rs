@@ -21,6 +21,14 @@ use crate::sim::rng::NAME_ALPHABET;
 use serde_json::Value;
 
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
+/// The revisions a ReplicaSet had before a rollback made it the new one again.
+pub const REVISION_HISTORY_ANNOTATION: &str = "deployment.kubernetes.io/revision-history";
+/// What `kubectl rollout history` prints as CHANGE-CAUSE, copied from the Deployment.
+pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
+const DESIRED_REPLICAS_ANNOTATION: &str = "deployment.kubernetes.io/desired-replicas";
+const MAX_REPLICAS_ANNOTATION: &str = "deployment.kubernetes.io/max-replicas";
+/// The controller's maxRevHistoryLengthInChars.
+const MAX_REVISION_HISTORY_CHARS: usize = 2000;
 
 #[derive(Clone, Debug)]
 pub struct DeploymentController {
@@ -76,6 +84,64 @@ fn resolve(v: &Option<Value>, replicas: i32, round_up: bool) -> i32 {
 
 fn replicas_of(rs: &ReplicaSet) -> i32 {
     rs.spec.replicas.unwrap_or(0)
+}
+
+fn revision_of(rs: &ReplicaSet) -> i64 {
+    rs.metadata.annotations.get(REVISION_ANNOTATION).and_then(|r| r.parse::<i64>().ok()).unwrap_or(0)
+}
+
+/// SetNewReplicaSetAnnotations: the Deployment's annotations copied onto its new ReplicaSet
+/// (but those of kubectl apply and of the controller itself), and the revision raised to
+/// `new_revision` if it is below it. A ReplicaSet that had a revision and gets a higher one is
+/// an old one made new again (a rollback, or a template changed back): its earlier revisions
+/// are kept in `deployment.kubernetes.io/revision-history`. True if anything changed.
+fn set_new_replica_set_annotations(d: &Deployment, rs: &mut ReplicaSet, new_revision: i64) -> bool {
+    const SKIP: [&str; 6] = ["kubectl.kubernetes.io/last-applied-configuration", REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, "deprecated.deployment.rollback.to"];
+    let mut changed = false;
+    let annotations = &mut rs.metadata.annotations;
+    for (k, v) in d.metadata.annotations.iter() {
+        if !SKIP.contains(&k.as_str()) && annotations.get(k) != Some(v) {
+            annotations.insert(k.clone(), v.clone());
+            changed = true;
+        }
+    }
+    let old = annotations.get(REVISION_ANNOTATION).cloned();
+    let old_revision = match &old {
+        None => 0,
+        Some(r) => match r.parse::<i64>() {
+            Ok(n) => n,
+            // (Upstream gives up on a revision that is not a number.)
+            Err(_) => return changed,
+        },
+    };
+    if old_revision < new_revision {
+        annotations.insert(REVISION_ANNOTATION.into(), new_revision.to_string().into());
+        changed = true;
+        if let Some(old) = old {
+            let history = annotations.get(REVISION_HISTORY_ANNOTATION).map(|h| h.to_string()).unwrap_or_default();
+            let next = if history.is_empty() {
+                Some(old.to_string())
+            } else {
+                // The oldest revisions are dropped to keep the list within its limit.
+                let mut kept: Vec<&str> = history.split(',').collect();
+                let mut total = history.len() + old.len() + 1;
+                let mut start = 0;
+                while total > MAX_REVISION_HISTORY_CHARS && start < kept.len() {
+                    total -= kept[start].len() + 1;
+                    start += 1;
+                }
+                (total <= MAX_REVISION_HISTORY_CHARS).then(|| {
+                    kept.drain(..start);
+                    kept.push(&old);
+                    kept.join(",")
+                })
+            };
+            if let Some(next) = next {
+                annotations.insert(REVISION_HISTORY_ANNOTATION.into(), next.into());
+            }
+        }
+    }
+    changed
 }
 
 impl DeploymentController {
@@ -140,6 +206,21 @@ impl DeploymentController {
         let new_rs = owned.iter().find(|rs| templates_equal(&rs.spec.template, &d.spec.template)).cloned();
         let old: Vec<ReplicaSet> = owned.iter().filter(|rs| new_rs.as_ref().is_none_or(|n| n.metadata.uid != rs.metadata.uid)).cloned().collect();
         let replicas = d.spec.replicas.unwrap_or(1);
+        // getNewReplicaSet, for a new ReplicaSet that exists: its annotations follow the
+        // Deployment's and its revision is raised above the old ones' (a template changed back
+        // to an old one makes that ReplicaSet the newest revision again), and its
+        // minReadySeconds follows the Deployment's. The sync goes on when the update comes back
+        // through the watch.
+        if let Some(rs) = &new_rs {
+            let mut next = rs.clone();
+            let new_revision = old.iter().map(revision_of).max().unwrap_or(0) + 1;
+            let changed = set_new_replica_set_annotations(d, &mut next, new_revision);
+            if changed || next.spec.min_ready_seconds != d.spec.min_ready_seconds {
+                next.spec.min_ready_seconds = d.spec.min_ready_seconds;
+                self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
+                return;
+            }
+        }
 
         if d.spec.paused || deleting {
             // syncStatusOnly, for a paused Deployment and one being deleted.
@@ -163,7 +244,7 @@ impl DeploymentController {
                 let (surge, _) = self.surge_and_unavailable(d);
                 (replicas + surge - old_active).clamp(0, replicas)
             };
-            let revision = old.iter().filter_map(|rs| rs.metadata.annotations.get(REVISION_ANNOTATION)?.parse::<i64>().ok()).max().unwrap_or(0) + 1;
+            let revision = old.iter().map(revision_of).max().unwrap_or(0) + 1;
             let rs = self.new_replica_set(&d_obj, d, &rs_name, &hash, start, revision);
             let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::ReplicaSet(rs)));
             self.pending_creates.insert(rs_key, id);
@@ -259,7 +340,12 @@ impl DeploymentController {
         }
         let mut next = rs.clone();
         next.spec.replicas = Some(to);
-        next.metadata.annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d_obj.as_deployment().and_then(|d| d.spec.replicas).unwrap_or(1).to_string().into());
+        // SetReplicasAnnotations: the Deployment's size, and with its surge.
+        if let Some(d) = d_obj.as_deployment() {
+            let (desired, (surge, _)) = (d.spec.replicas.unwrap_or(1), self.surge_and_unavailable(d));
+            next.metadata.annotations.insert(DESIRED_REPLICAS_ANNOTATION.into(), desired.to_string().into());
+            next.metadata.annotations.insert(MAX_REPLICAS_ANNOTATION.into(), (desired + surge).to_string().into());
+        }
         self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
         let dir = if to > from { "up" } else { "down" };
         ctx.event(source("deployment-controller"), d_obj.kind(), d_obj.meta(), "Normal", "ScalingReplicaSet", format!("Scaled {dir} replica set {} from {from} to {to}", rs.metadata.name).into());
@@ -273,22 +359,22 @@ impl DeploymentController {
         let mut labels = d.spec.template.metadata.labels.clone();
         labels.insert("pod-template-hash".into(), hash.into());
         let (surge, _) = self.surge_and_unavailable(d);
-        let mut annotations = Labels::new();
-        annotations.insert("deployment.kubernetes.io/desired-replicas".into(), d.spec.replicas.unwrap_or(1).to_string().into());
-        annotations.insert("deployment.kubernetes.io/max-replicas".into(), (d.spec.replicas.unwrap_or(1) + surge).to_string().into());
-        annotations.insert(REVISION_ANNOTATION.into(), revision.to_string().into());
-        ReplicaSet {
+        let mut rs = ReplicaSet {
             metadata: ObjectMeta {
                 name: name.into(),
                 namespace: d.metadata.namespace.clone(),
                 labels,
-                annotations,
                 owner_references: vec![controller_ref("Deployment", d_obj)].into(),
                 ..Default::default()
             },
             spec: ReplicaSetSpec { replicas: Some(replicas), selector, template, min_ready_seconds: d.spec.min_ready_seconds },
             status: ReplicaSetStatus::default(),
-        }
+        };
+        set_new_replica_set_annotations(d, &mut rs, revision);
+        let annotations = &mut rs.metadata.annotations;
+        annotations.insert(DESIRED_REPLICAS_ANNOTATION.into(), d.spec.replicas.unwrap_or(1).to_string().into());
+        annotations.insert(MAX_REPLICAS_ANNOTATION.into(), (d.spec.replicas.unwrap_or(1) + surge).to_string().into());
+        rs
     }
 
     /// cleanupDeployment: old ReplicaSets with no pods, beyond revisionHistoryLimit, are deleted.
@@ -298,7 +384,7 @@ impl DeploymentController {
         if idle.len() <= limit {
             return;
         }
-        idle.sort_by_key(|rs| rs.metadata.annotations.get(REVISION_ANNOTATION).and_then(|r| r.parse::<i64>().ok()).unwrap_or(0));
+        idle.sort_by_key(|rs| revision_of(rs));
         for rs in idle.iter().take(idle.len() - limit) {
             self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::ReplicaSet, &rs.metadata.namespace, &rs.metadata.name));
         }
