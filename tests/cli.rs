@@ -162,6 +162,123 @@ fn apply_merges_three_ways_like_client_side_kubectl_apply() {
 }
 
 #[test]
+fn set_image_rolls_out_and_changing_back_makes_the_old_replica_set_the_newest_revision() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    let ok = |s: &mut Session, l: &str| {
+        let o = s.execute(l, None);
+        assert!(!o.is_error, "{l}: {}", o.text);
+        o.text
+    };
+    ok(&mut s, "kubectl create deployment web --image=nginx:1.26 --replicas=3");
+    ok(&mut s, "kubectl rollout status deployment/web");
+    let first = s.sim.objects(Kind::ReplicaSet).map(|o| o.name().to_string()).next().expect("a ReplicaSet");
+    assert_eq!(ok(&mut s, "kubectl set image deployment/web nginx=nginx:1.27"), "deployment.apps/web image updated");
+    // Changing nothing prints nothing, as kubectl does.
+    assert_eq!(ok(&mut s, "kubectl set image deployment/web nginx=nginx:1.27"), "");
+    ok(&mut s, "kubectl rollout status deployment/web");
+    let rs = |s: &Session| {
+        let mut v: Vec<(String, i32, String, String)> = s
+            .sim
+            .objects(Kind::ReplicaSet)
+            .filter_map(|o| o.as_replica_set())
+            .map(|r| {
+                let a = |k: &str| r.metadata.annotations.get(k).map(|v| v.to_string()).unwrap_or_default();
+                (r.metadata.name.to_string(), r.spec.replicas.unwrap_or(0), a("deployment.kubernetes.io/revision"), a("deployment.kubernetes.io/revision-history"))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let pods_on = |s: &Session, image: &str| s.sim.pods().filter(|p| p.spec.containers[0].image == image && p.status.phase == "Running" && p.metadata.deletion_timestamp.is_none()).count();
+    assert_eq!(pods_on(&s, "nginx:1.27"), 3);
+    assert_eq!(ok(&mut s, "kubectl rollout history deployment/web"), "deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n");
+    // A change cause on the Deployment is copied to its current ReplicaSet.
+    ok(&mut s, "kubectl annotate deployment web kubernetes.io/change-cause=rollback");
+    ok(&mut s, "kubectl set image deployment web nginx=nginx:1.26");
+    ok(&mut s, "kubectl rollout status deployment/web");
+    assert_eq!(pods_on(&s, "nginx:1.26"), 3);
+    let now = rs(&s);
+    assert_eq!(now.len(), 2, "the first ReplicaSet is reused, not a third made: {now:?}");
+    let old = now.iter().find(|r| r.0 == first).expect("first");
+    assert_eq!((old.1, old.2.as_str(), old.3.as_str()), (3, "3", "1"), "{now:?}");
+    let history = ok(&mut s, "kubectl rollout history deployment web");
+    assert!(history.ends_with("REVISION  CHANGE-CAUSE\n2         rollback\n3         rollback\n"), "{history}");
+    let revision = ok(&mut s, "kubectl rollout history deployment web --revision=3");
+    assert!(revision.starts_with("deployment.apps/web with revision #3\nPod Template:\n  Labels:\tapp=web\n\tpod-template-hash=") && revision.contains("    Image:\tnginx:1.26\n"), "{revision}");
+    assert_eq!(s.execute("kubectl rollout history deployment web --revision=1", None).text, "error: unable to find the specified revision");
+    assert_eq!(s.sim.get(Kind::Deployment, "default", "web").and_then(|o| o.meta().annotations.get("deployment.kubernetes.io/revision").cloned()).as_deref(), Some("3"));
+
+    // Paused, a new image waits; resumed, it rolls out.
+    assert_eq!(ok(&mut s, "kubectl rollout pause deployment/web"), "deployment.apps/web paused");
+    assert_eq!(s.execute("kubectl rollout pause deployment/web", None).text, "error: deployments.apps \"web\" is already paused");
+    ok(&mut s, "kubectl set image deployment/web nginx=nginx:1.25");
+    ok(&mut s, "sleep 10");
+    assert_eq!(pods_on(&s, "nginx:1.26"), 3);
+    assert_eq!(rs(&s).len(), 2);
+    assert!(s.execute("kubectl rollout restart deployment/web", None).text.contains("can't restart paused deployment (run rollout resume first)"));
+    assert_eq!(ok(&mut s, "kubectl rollout resume deployment/web"), "deployment.apps/web resumed");
+    ok(&mut s, "kubectl rollout status deployment/web");
+    assert_eq!(pods_on(&s, "nginx:1.25"), 3);
+
+    // A restart changes the template's annotation: new pods from a new ReplicaSet.
+    let before: Vec<String> = s.sim.pods().map(|p| p.metadata.name.to_string()).collect();
+    assert_eq!(ok(&mut s, "kubectl rollout restart deployment/web"), "deployment.apps/web restarted");
+    assert!(s.execute("kubectl rollout restart deployment/web", None).text.contains("if restart has already been triggered within the past second"));
+    ok(&mut s, "kubectl rollout status deployment/web");
+    let after: Vec<String> = s.sim.pods().filter(|p| p.status.phase == "Running" && p.metadata.deletion_timestamp.is_none()).map(|p| p.metadata.name.to_string()).collect();
+    assert_eq!(after.len(), 3);
+    assert!(after.iter().all(|p| !before.contains(p)), "{before:?} {after:?}");
+    assert_eq!(rs(&s).len(), 4);
+
+    // kubectl's own errors.
+    let err = |s: &mut Session, l: &str| {
+        let o = s.execute(l, None);
+        assert!(o.is_error, "{l} should fail: {}", o.text);
+        o.text
+    };
+    assert_eq!(err(&mut s, "kubectl set image deployment/web nope=x"), "error: unable to find container named \"nope\"");
+    assert_eq!(err(&mut s, "kubectl set image deployment/web"), "error: at least one image update is required");
+    assert_eq!(err(&mut s, "kubectl set image deployment/nope nginx=x"), "Error from server (NotFound): deployments.apps \"nope\" not found");
+    assert!(err(&mut s, "kubectl set image svc/kubernetes a=b").contains("the object is not a pod or does not have a pod template"));
+    assert_eq!(err(&mut s, "kubectl rollout history pod/web"), "Error from server (NotFound): pods \"web\" not found");
+    assert!(err(&mut s, "kubectl set env deployment/web A=B").contains("does not simulate it"));
+    assert_eq!(rs(&s).len(), 4, "errors change nothing");
+}
+
+#[test]
+fn patch_takes_strategic_merge_and_json_patches() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    let run = |s: &mut Session, l: &str| s.execute(l, None).text;
+    run(&mut s, "kubectl create deployment web --image=nginx:1.26 --replicas=2");
+    let d = |s: &Session| s.sim.get(Kind::Deployment, "default", "web").and_then(|o| o.as_deployment().cloned()).expect("web");
+    assert_eq!(run(&mut s, r#"kubectl patch deployment web -p '{"spec":{"replicas":3}}'"#), "deployment.apps/web patched");
+    assert_eq!(run(&mut s, r#"kubectl patch deployment web -p '{"spec":{"replicas":3}}'"#), "deployment.apps/web patched (no change)");
+    assert_eq!(d(&s).spec.replicas, Some(3));
+    // A container is merged by its name: the image changes, the rest of it stays.
+    run(&mut s, r#"kubectl patch deployment web -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}'"#);
+    let c = d(&s).spec.template.spec.containers[0].clone();
+    assert_eq!((c.name.as_str(), c.image.as_str(), c.image_pull_policy.as_str()), ("nginx", "nginx:1.27", "IfNotPresent"));
+    assert_eq!(run(&mut s, r#"kubectl patch deployment web -p '{"spec":{"template":{"spec":{"containers":[{"image":"x"}]}}}}'"#), "Error from server: map: map[image:x] does not contain declared merge key: name");
+    // A merge patch replaces lists; null removes a field.
+    run(&mut s, r#"kubectl patch deployment web --type=merge -p '{"metadata":{"labels":{"tier":"web"}}}'"#);
+    assert_eq!(d(&s).metadata.labels.get("tier").map(|v| v.as_str()), Some("web"));
+    run(&mut s, r#"kubectl patch deployment web --type merge -p '{"metadata":{"labels":{"tier":null}}}'"#);
+    assert_eq!(d(&s).metadata.labels.get("tier"), None);
+    // A JSON patch, operation by operation.
+    assert_eq!(run(&mut s, r#"kubectl patch deployment web --type=json -p '[{"op":"replace","path":"/spec/replicas","value":1},{"op":"add","path":"/metadata/labels/a","value":"b"}]'"#), "deployment.apps/web patched");
+    assert_eq!((d(&s).spec.replicas, d(&s).metadata.labels.get("a").map(|v| v.to_string())), (Some(1), Some("b".to_string())));
+    assert_eq!(run(&mut s, r#"kubectl patch deployment web --type=json -p '[{"op":"replace","path":"/spec/nope","value":1}]'"#), "Error from server (BadRequest): replace operation does not apply: doc is missing key: /spec/nope: missing value");
+    assert_eq!(run(&mut s, r#"kubectl patch deployment web --type=json -p '{"op":"remove"}'"#), "Error from server (BadRequest): json: cannot unmarshal object into Go value of type jsonpatch.Patch");
+    assert_eq!(run(&mut s, "kubectl patch deployment web --type=xml -p '{}'"), "error: --type must be one of [json merge strategic], not \"xml\"");
+    assert_eq!(run(&mut s, "kubectl patch deployment web"), "error: must specify --patch or --patch-file containing the contents of the patch");
+    assert!(run(&mut s, r#"kubectl patch deployment web -p '{"spec":{"replicas":"x"}}'"#).starts_with("Error from server (BadRequest): Deployment in version \"v1\" cannot be handled as a Deployment"));
+    assert_eq!(d(&s).spec.replicas, Some(1), "a rejected patch changes nothing");
+    // A node, through the same patch: cordoned.
+    assert_eq!(run(&mut s, r#"kubectl patch node node-1 -p '{"spec":{"unschedulable":true}}'"#), "node/node-1 patched");
+    assert!(run(&mut s, "kubectl get nodes").contains("node-1   Ready,SchedulingDisabled"));
+}
+
+#[test]
 fn a_new_image_restarts_the_container_and_any_other_change_to_a_pod_is_forbidden() {
     let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
     let pod = |image: &str, extra: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n{extra}");

@@ -15,7 +15,7 @@ use crate::sim::{ApiError, Sim, SimDuration};
 
 pub type CmdResult = Result<String, String>;
 
-const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "events", "scale", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
+const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "events", "scale", "set", "patch", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
 
 /// `Error from server (NotFound): ...`, or kubectl's own wording for invalid objects.
 pub fn server_error(e: &ApiError) -> String {
@@ -44,8 +44,8 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// kubectl 1.32's other commands: real ones kubesim does not simulate, which it says so of
 /// rather than calling them unknown.
 const REAL_COMMANDS: &[&str] = &[
-    "set", "explain", "edit", "autoscale", "certificate", "cluster-info", "attach", "exec", "port-forward", "proxy", "cp", "auth",
-    "debug", "diff", "patch", "replace", "kustomize", "completion", "alpha", "api-versions", "config", "plugin", "options",
+    "explain", "edit", "autoscale", "certificate", "cluster-info", "attach", "exec", "port-forward", "proxy", "cp", "auth",
+    "debug", "diff", "replace", "kustomize", "completion", "alpha", "api-versions", "config", "plugin", "options",
 ];
 
 /// The answer to a real kubectl command kubesim does not simulate.
@@ -179,6 +179,8 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         "get" => get(sim, rest),
         "describe" => describe(sim, rest),
         "scale" => scale(sim, rest),
+        "set" => super::kubectl_update::set(sim, rest),
+        "patch" => super::kubectl_update::patch(sim, rest),
         "delete" => delete(sim, rest, stdin),
         "cordon" => cordon(sim, rest, true),
         "uncordon" => cordon(sim, rest, false),
@@ -204,11 +206,11 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
 pub fn help() -> String {
     "kubectl controls the (simulated) Kubernetes cluster manager.\n\n\
 Basic Commands:\n  create          Create a resource from a file or from stdin, or a deployment\n  expose          Take a deployment or pod and expose it as a new Kubernetes service\n  run             Run a particular image on the cluster (creates a Pod)\n  get             Display one or many resources\n  delete          Delete resources by file names, stdin, resources and names, or by label selector\n\n\
-Deploy Commands:\n  rollout         Manage the rollout of a resource (status)\n  scale           Set a new size for a deployment or replica set\n\n\
+Deploy Commands:\n  rollout         Manage the rollout of a resource (status, history, pause, resume, restart)\n  scale           Set a new size for a deployment or replica set\n\n\
 Cluster Management Commands:\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n  drain           Drain node in preparation for maintenance\n  taint           Update the taints on one or more nodes\n\n\
 Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n  logs            Print the logs for a container in a pod\n  events          List events\n\n\
-Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
-Settings Commands:\n  label           Update the labels on a resource\n  annotate        Update the annotations on a resource\n\n\
+Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  patch           Update fields of a resource\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
+Settings Commands:\n  label           Update the labels on a resource\n  set             Set specific features on objects (image)\n  annotate        Update the annotations on a resource\n\n\
 Other Commands:\n  api-resources   Print the supported API resources on the server\n  version         Print the client and server version information\n\n\
 Usage:\n  kubectl [flags] [options]".into()
 }
@@ -227,7 +229,7 @@ fn api_resources() -> String {
     table(&["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"], &rows).trim_end().to_string()
 }
 
-fn created(o: &ObjectRc, verb: &str) -> String {
+pub(super) fn created(o: &ObjectRc, verb: &str) -> String {
     format!("{}/{} {verb}", o.kind().singular_group(), o.name())
 }
 
@@ -621,6 +623,79 @@ fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
         "ports" if items.iter().any(|i| i.get("containerPort").is_some()) => Some("containerPort"),
         "ports" => Some("port"),
         _ => None,
+    }
+}
+
+/// A strategic merge patch applied to `current` (`kubectl patch`'s default): what the patch sets
+/// wins and a `null` removes a field, as in a merge patch, but the lists Kubernetes merges by a
+/// key (`merge_key`) merge item by item, and each of their items must carry its key. An item
+/// with `$patch: delete` is removed, a map with `$patch: replace` replaces the live one; the
+/// ordering directives are not kept.
+pub(super) fn strategic_merge(current: &Value, patch: &Value) -> Result<Value, String> {
+    match (current, patch) {
+        (Value::Object(cur), Value::Object(p)) => {
+            let replace = p.get("$patch").and_then(|v| v.as_str()) == Some("replace");
+            let mut out = if replace { Default::default() } else { cur.clone() };
+            for (k, pv) in p.iter().filter(|(k, _)| !k.starts_with('$')) {
+                if pv.is_null() {
+                    out.remove(k);
+                    continue;
+                }
+                let live = if replace { None } else { cur.get(k) };
+                let next = match (live, pv) {
+                    (live, Value::Array(items)) => {
+                        let live_items = live.and_then(|l| l.as_array()).map_or(&[][..], |a| a.as_slice());
+                        let both: Vec<Value> = live_items.iter().chain(items).cloned().collect();
+                        match merge_key(k, &both) {
+                            Some(key) => Value::Array(strategic_list(live_items, items, key)?),
+                            None => pv.clone(),
+                        }
+                    }
+                    (Some(cv), _) => strategic_merge(cv, pv)?,
+                    (None, _) => strategic_merge(&Value::Null, pv)?,
+                };
+                out.insert(k.clone(), next);
+            }
+            Ok(Value::Object(out))
+        }
+        (_, Value::Object(_)) => strategic_merge(&Value::Object(Default::default()), patch),
+        _ => Ok(patch.clone()),
+    }
+}
+
+fn strategic_list(current: &[Value], patch: &[Value], key: &str) -> Result<Vec<Value>, String> {
+    let mut out = current.to_vec();
+    for item in patch {
+        let Some(k) = item.get(key) else {
+            return Err(format!("map: {} does not contain declared merge key: {key}", go_format(item)));
+        };
+        let at = out.iter().position(|c| c.get(key) == Some(k));
+        if item.get("$patch").and_then(|v| v.as_str()) == Some("delete") {
+            if let Some(i) = at {
+                out.remove(i);
+            }
+            continue;
+        }
+        match at {
+            Some(i) => out[i] = strategic_merge(&out[i], item)?,
+            None => out.push(strategic_merge(&Value::Null, item)?),
+        }
+    }
+    Ok(out)
+}
+
+/// A JSON value as Go's `%v` prints what it decoded into interface{} (`map[name:web port:80]`).
+fn go_format(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            format!("map[{}]", keys.iter().map(|k| format!("{k}:{}", go_format(&m[k.as_str()]))).collect::<Vec<_>>().join(" "))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(go_format).collect::<Vec<_>>().join(" ")),
+        Value::String(s) => s.clone(),
+        Value::Null => "<nil>".into(),
+        other => other.to_string(),
     }
 }
 

@@ -304,11 +304,13 @@ fn deployment_status(d: &Deployment) -> (String, bool) {
 /// `kubectl rollout status deployment/NAME`, printing each new message as the rollout moves.
 pub fn rollout(sim: &mut Sim, args: &[String]) -> CmdResult {
     let Some(sub) = args.first() else { return Err("error: required resource not specified".into()) };
-    if matches!(sub.as_str(), "history" | "pause" | "restart" | "resume" | "undo") {
-        return Err(super::kubectl::not_simulated(&format!("rollout {sub}")));
-    }
-    if sub != "status" {
-        return Err(super::kubectl::unknown_command(sub, "kubectl rollout", &["status"]));
+    match sub.as_str() {
+        "status" => {}
+        "history" | "pause" | "restart" | "resume" => return super::kubectl_update::rollout(sim, sub, &args[1..]),
+        // (Rollbacks are not simulated yet: changing the template back, with `set image` or
+        // `apply`, rolls the old ReplicaSet out again as the newest revision.)
+        "undo" => return Err(super::kubectl::not_simulated("rollout undo")),
+        _ => return Err(super::kubectl::unknown_command(sub, "kubectl rollout", &["history", "pause", "restart", "resume", "status"])),
     }
     let p = parse(&args[1..], &[flag("timeout", None, true), flag("watch", Some('w'), true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
     let (kind, name) = resource_and_name(&p)?;

@@ -8,6 +8,7 @@ pub mod etcdctl;
 pub mod help;
 pub mod kubectl;
 mod kubectl_ops;
+mod kubectl_update;
 pub mod printers;
 mod tabwriter;
 pub mod yaml;

@@ -11,7 +11,7 @@ pub mod namespace_defaults;
 mod node_lifecycle;
 mod replicaset;
 
-pub use deployment::{pod_template_hash, DeploymentController};
+pub use deployment::{pod_template_hash, DeploymentController, CHANGE_CAUSE_ANNOTATION, REVISION_ANNOTATION};
 pub use endpoints::EndpointsController;
 pub use garbage_collector::GarbageCollector;
 pub use manager::ControllerManager;
