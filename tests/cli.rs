@@ -215,10 +215,16 @@ fn set_image_rolls_out_and_changing_back_makes_the_old_replica_set_the_newest_re
     ok(&mut s, "sleep 10");
     assert_eq!(pods_on(&s, "nginx:1.26"), 3);
     assert_eq!(rs(&s).len(), 2);
+    // checkPausedConditions: Progressing is Unknown while paused.
+    let described = ok(&mut s, "kubectl describe deployment web");
+    assert!(described.contains("  Progressing    Unknown  DeploymentPaused\nOldReplicaSets:  "), "{described}");
+    let timed_out = s.execute("kubectl rollout status deployment/web --timeout=2s", None).text;
+    assert!(timed_out.starts_with("Waiting for deployment \"web\" rollout to finish: 0 out of 3 new replicas have been updated...") && timed_out.ends_with("error: timed out waiting for the condition"), "{timed_out}");
     assert!(s.execute("kubectl rollout restart deployment/web", None).text.contains("can't restart paused deployment (run rollout resume first)"));
     assert_eq!(ok(&mut s, "kubectl rollout resume deployment/web"), "deployment.apps/web resumed");
     ok(&mut s, "kubectl rollout status deployment/web");
     assert_eq!(pods_on(&s, "nginx:1.25"), 3);
+    assert!(ok(&mut s, "kubectl describe deployment web").contains("  Progressing    True    NewReplicaSetAvailable\n"));
 
     // A restart changes the template's annotation: new pods from a new ReplicaSet.
     let before: Vec<String> = s.sim.pods().map(|p| p.metadata.name.to_string()).collect();

@@ -342,6 +342,76 @@ fn last_block_and_events(mut out: String, mut rows: Vec<(&str, String)>, events:
     out
 }
 
+/// The Conditions table of describe deployment and replicaset (it lines up with what follows).
+fn conditions_table(conditions: &[Condition]) -> String {
+    if conditions.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from("Conditions:\n  Type\tStatus\tReason\n  ----\t------\t------\n");
+    for c in conditions {
+        t += &format!("  {} \t{}\t{}\n", c.type_, c.status, c.reason);
+    }
+    t
+}
+
+/// describeDeployment, through the tabwriter: its Conditions line up with OldReplicaSets and
+/// NewReplicaSet below them, as in kubectl's output.
+fn describe_deployment(sim: &Sim, o: &ObjectRc, d: &Deployment, events: &[ObjectRc]) -> String {
+    let (m, s) = (&d.metadata, &d.status);
+    let mut t = format!("Name:\t{}\nNamespace:\t{}\nCreationTimestamp:\t{}\n", m.name, m.namespace, ts(m.creation_timestamp));
+    t += &tabbed("Labels", &label_lines(&m.labels));
+    t += &tabbed("Annotations", &annotation_lines(&m.annotations));
+    t += &format!("Selector:\t{}\n", d.spec.selector.to_selector_string());
+    t += &format!("Replicas:\t{} desired | {} updated | {} total | {} available | {} unavailable\n", d.spec.replicas.unwrap_or(1), s.updated_replicas, s.replicas, s.available_replicas, s.unavailable_replicas);
+    t += &format!("StrategyType:\t{}\nMinReadySeconds:\t{}\n", d.spec.strategy.type_, d.spec.min_ready_seconds.unwrap_or(0));
+    if let Some(ru) = &d.spec.strategy.rolling_update {
+        let f = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+        t += &format!("RollingUpdateStrategy:\t{} max unavailable, {} max surge\n", f(&ru.max_unavailable), f(&ru.max_surge));
+    }
+    t += &pod_template_text(&d.spec.template);
+    t += &conditions_table(&s.conditions);
+    // GetAllReplicaSets: the new ReplicaSet runs this template; the old ones are the others
+    // that still have pods.
+    let hash = crate::sim::controllers::pod_template_hash(&d.spec.template);
+    let owned: Vec<&ReplicaSet> = sim.objects(Kind::ReplicaSet).filter_map(|r| r.as_replica_set()).filter(|r| r.metadata.owner_references.iter().any(|o| o.controller && o.uid == m.uid)).collect();
+    let created = |r: &&ReplicaSet| format!("{} ({}/{} replicas created)", r.metadata.name, r.status.replicas, r.spec.replicas.unwrap_or(0));
+    let is_new = |r: &&ReplicaSet| r.metadata.labels.get("pod-template-hash").is_some_and(|h| h.as_str() == hash);
+    let old: Vec<String> = owned.iter().filter(|r| !is_new(r) && r.spec.replicas.unwrap_or(0) > 0).map(created).collect();
+    let new: Vec<String> = owned.iter().filter(|r| is_new(r)).map(created).collect();
+    if !old.is_empty() || !new.is_empty() {
+        let or_none = |v: Vec<String>| if v.is_empty() { "<none>".to_string() } else { v.join(", ") };
+        t += &format!("OldReplicaSets:\t{}\nNewReplicaSet:\t{}\n", or_none(old), or_none(new));
+    }
+    aligned_with_events(t, events_block(sim, o, events))
+}
+
+/// describeReplicaSet, through the tabwriter; its pods counted by phase.
+fn describe_replica_set(sim: &Sim, o: &ObjectRc, r: &ReplicaSet, events: &[ObjectRc]) -> String {
+    let m = &r.metadata;
+    let mut t = format!("Name:\t{}\nNamespace:\t{}\nSelector:\t{}\n", m.name, m.namespace, r.spec.selector.to_selector_string());
+    t += &tabbed("Labels", &label_lines(&m.labels));
+    t += &tabbed("Annotations", &annotation_lines(&m.annotations));
+    if let Some(c) = m.owner_references.iter().find(|o| o.controller) {
+        t += &format!("Controlled By:\t{}/{}\n", c.kind, c.name);
+    }
+    t += &format!("Replicas:\t{} current / {} desired\n", r.status.replicas, r.spec.replicas.unwrap_or(1));
+    // getPodStatusForController: the pods it controls, by phase.
+    let mut phases = [0; 4];
+    for p in sim.pods().filter(|p| p.metadata.namespace == m.namespace && p.controller_ref().is_some_and(|c| c.uid == m.uid)) {
+        match p.status.phase.as_str() {
+            "Running" => phases[0] += 1,
+            "Pending" => phases[1] += 1,
+            "Succeeded" => phases[2] += 1,
+            "Failed" => phases[3] += 1,
+            _ => {}
+        }
+    }
+    t += &format!("Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n", phases[0], phases[1], phases[2], phases[3]);
+    t += &pod_template_text(&r.spec.template);
+    // (kubesim's ReplicaSets have no conditions: ReplicaFailure is for quota and the like.)
+    aligned_with_events(t, events_block(sim, o, events))
+}
+
 /// DescribePodTemplate, tab-separated for the tabwriter (`kubectl rollout history
 /// --revision` prints it as it is, tabs and all, as kubectl does).
 pub fn pod_template_text(t: &PodTemplateSpec) -> String {
@@ -429,58 +499,8 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
     };
     match &**o {
         Object::Pod(p) => return describe_pod(sim, o, p, events),
-        Object::Deployment(d) => {
-            let s = &d.status;
-            let mut head = vec![
-                ("Name", m.name.to_string()),
-                ("Namespace", m.namespace.to_string()),
-                ("CreationTimestamp", ts(m.creation_timestamp)),
-                ("Labels", label_lines(&m.labels)),
-                ("Annotations", annotation_lines(&m.annotations)),
-                ("Selector", d.spec.selector.to_selector_string()),
-                ("Replicas", format!("{} desired | {} updated | {} total | {} available | {} unavailable", d.spec.replicas.unwrap_or(1), s.updated_replicas, s.replicas, s.available_replicas, s.unavailable_replicas)),
-                ("StrategyType", d.spec.strategy.type_.to_string()),
-                ("MinReadySeconds", d.spec.min_ready_seconds.unwrap_or(0).to_string()),
-            ];
-            if let Some(ru) = &d.spec.strategy.rolling_update {
-                let f = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
-                head.push(("RollingUpdateStrategy", format!("{} max unavailable, {} max surge", f(&ru.max_unavailable), f(&ru.max_surge))));
-            }
-            block(&mut out, &head);
-            out += &super::tabwriter::align(&pod_template_text(&d.spec.template));
-            out.push_str("Conditions:\n  Type           Status  Reason\n  ----           ------  ------\n");
-            for c in &s.conditions {
-                out.push_str(&format!("  {:<15}{:<8}{}\n", c.type_, c.status, c.reason));
-            }
-            // The new ReplicaSet is the one running this template; old ones still have pods.
-            let hash = crate::sim::controllers::pod_template_hash(&d.spec.template);
-            let owned: Vec<&ReplicaSet> = sim.objects(Kind::ReplicaSet).filter_map(|r| r.as_replica_set()).filter(|r| r.metadata.owner_references.iter().any(|o| o.uid == m.uid)).collect();
-            let created = |r: &ReplicaSet| format!("{} ({}/{} replicas created)", r.metadata.name, r.status.replicas, r.spec.replicas.unwrap_or(0));
-            let is_new = |r: &ReplicaSet| r.metadata.labels.get("pod-template-hash").is_some_and(|h| h.as_str() == hash);
-            let old: Vec<String> = owned.iter().filter(|r| !is_new(r) && r.spec.replicas.unwrap_or(0) > 0).map(|r| created(r)).collect();
-            let tail = vec![
-                ("OldReplicaSets", if old.is_empty() { "<none>".into() } else { old.join(", ") }),
-                ("NewReplicaSet", owned.iter().find(|r| is_new(r)).map(|r| created(r)).unwrap_or_else(|| "<none>".into())),
-            ];
-            return last_block_and_events(out, tail, events_block(sim, o, events));
-        }
-        Object::ReplicaSet(r) => {
-            let mut head = vec![
-                ("Name", m.name.to_string()),
-                ("Namespace", m.namespace.to_string()),
-                ("Selector", r.spec.selector.to_selector_string()),
-                ("Labels", label_lines(&m.labels)),
-                ("Annotations", annotation_lines(&m.annotations)),
-            ];
-            if let Some(o) = m.owner_references.iter().find(|o| o.controller) {
-                head.push(("Controlled By", format!("{}/{}", o.kind, o.name)));
-            }
-            head.push(("Replicas", format!("{} current / {} desired", r.status.replicas, r.spec.replicas.unwrap_or(1))));
-            head.push(("Pods Status", format!("{} Running / {} Waiting / 0 Succeeded / 0 Failed", r.status.ready_replicas, r.status.replicas - r.status.ready_replicas)));
-            block(&mut out, &head);
-            // (Without events, "Events: <none>" joins the template's last block.)
-            return out + &aligned_with_events(pod_template_text(&r.spec.template), events_block(sim, o, events));
-        }
+        Object::Deployment(d) => return describe_deployment(sim, o, d, events),
+        Object::ReplicaSet(r) => return describe_replica_set(sim, o, r, events),
         Object::Node(n) => return describe_node(sim, n, events),
         Object::ServiceAccount(a) => {
             // describeServiceAccount: its secrets by kind (kubesim keeps no Secrets: none).

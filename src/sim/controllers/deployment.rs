@@ -224,7 +224,8 @@ impl DeploymentController {
 
         if d.spec.paused || deleting {
             // syncStatusOnly, for a paused Deployment and one being deleted.
-            self.sync_status(ctx, key, d, new_rs.as_ref(), &owned);
+            // (checkPausedConditions runs for a paused Deployment, not for one being deleted.)
+            self.sync_status(ctx, key, d, new_rs.as_ref(), &owned, if deleting { Progress::Kept } else { Progress::Paused });
             return;
         }
         let Some(new_rs) = new_rs else {
@@ -272,7 +273,7 @@ impl DeploymentController {
             self.rollout_rolling(ctx, key, &d_obj, d, &new_rs, &old_active);
         }
         self.cleanup_old(ctx, key, d, &old);
-        self.sync_status(ctx, key, d, Some(&new_rs), &owned);
+        self.sync_status(ctx, key, d, Some(&new_rs), &owned, Progress::Rollout);
     }
 
     /// ClaimReplicaSets: patches adopting the orphans the selector matches and releasing owned
@@ -391,7 +392,7 @@ impl DeploymentController {
     }
 
     /// syncRolloutStatus: counts from the ReplicaSets, and the Available/Progressing conditions.
-    fn sync_status(&mut self, ctx: &mut Ctx, key: &Str, d: &Deployment, new_rs: Option<&ReplicaSet>, all: &[ReplicaSet]) {
+    fn sync_status(&mut self, ctx: &mut Ctx, key: &Str, d: &Deployment, new_rs: Option<&ReplicaSet>, all: &[ReplicaSet], progress: Progress) {
         let replicas = d.spec.replicas.unwrap_or(1);
         let (_, max_unavailable) = self.surge_and_unavailable(d);
         let mut s = d.status.clone();
@@ -405,7 +406,19 @@ impl DeploymentController {
         let now = ctx.now;
         let (status, reason, msg) = if available { ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.") } else { ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.") };
         set_condition_keep_time(&mut s.conditions, "Available", status, reason, msg, now);
-        if let Some(rs) = new_rs {
+        // checkPausedConditions: Progressing is Unknown while the Deployment is paused, and
+        // says so once it is resumed (a rollout then sets it again), so that the pause does
+        // not count against its progress deadline. (Not over ProgressDeadlineExceeded.)
+        let current = s.conditions.iter().find(|c| c.type_ == "Progressing").map(|c| c.reason.clone());
+        if progress != Progress::Kept && d.spec.progress_deadline_seconds.is_none_or(|p| p != i32::MAX) && current.as_deref() != Some("ProgressDeadlineExceeded") {
+            let paused = current.as_deref() == Some("DeploymentPaused");
+            if d.spec.paused && !paused {
+                set_condition_keep_time(&mut s.conditions, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", now);
+            } else if !d.spec.paused && paused {
+                set_condition_keep_time(&mut s.conditions, "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed", now);
+            }
+        }
+        if let Some(rs) = new_rs.filter(|_| progress == Progress::Rollout) {
             let complete = s.updated_replicas == replicas && s.replicas == replicas && s.available_replicas == replicas;
             let (reason, msg) = if complete {
                 ("NewReplicaSetAvailable", format!("ReplicaSet \"{}\" has successfully progressed.", rs.metadata.name))
@@ -430,6 +443,17 @@ impl DeploymentController {
             self.queue.request(ctx, key, ApiRequest::with_object(Verb::UpdateStatus, Object::Deployment(Box::new(next))));
         }
     }
+}
+
+/// What a sync does with the Progressing condition.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    /// A rollout or scale: it follows the new ReplicaSet's progress.
+    Rollout,
+    /// A paused Deployment: only the pause itself is recorded.
+    Paused,
+    /// A Deployment being deleted (syncStatusOnly): left as it is.
+    Kept,
 }
 
 /// Deployment conditions also carry lastUpdateTime, bumped only when the reason changes.
