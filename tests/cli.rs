@@ -285,6 +285,46 @@ fn patch_takes_strategic_merge_and_json_patches() {
 }
 
 #[test]
+fn node_port_services_get_a_port_from_the_range_and_keep_it() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    let run = |s: &mut Session, l: &str| s.execute(l, None).text;
+    run(&mut s, "kubectl create deployment web --image=nginx --replicas=2");
+    run(&mut s, "kubectl expose deployment web --port=80 --type=NodePort");
+    run(&mut s, "kubectl expose deployment web --port=8080 --type=LoadBalancer --name=lb");
+    let svc = |s: &Session, n: &str| s.sim.get(Kind::Service, "default", n).and_then(|o| o.as_service().cloned()).expect("service");
+    let (web, lb) = (svc(&s, "web"), svc(&s, "lb"));
+    let (np, lb_np) = (web.spec.ports[0].node_port.expect("allocated"), lb.spec.ports[0].node_port.expect("allocated"));
+    // Dynamic ports come from above the static band, and no two Services share one.
+    assert!((30086..=32767).contains(&np) && (30086..=32767).contains(&lb_np) && np != lb_np, "{np} {lb_np}");
+    assert_eq!((web.spec.external_traffic_policy.as_str(), lb.spec.allocate_load_balancer_node_ports), ("Cluster", Some(true)));
+    let listed = run(&mut s, "kubectl get svc");
+    assert!(listed.contains(&format!("<pending>     8080:{lb_np}/TCP")) && listed.contains(&format!("<none>        80:{np}/TCP")), "{listed}");
+    let yaml = run(&mut s, "kubectl get svc web -o yaml");
+    assert!(yaml.contains(&format!("  - nodePort: {np}\n    port: 80\n")) && yaml.contains("  externalTrafficPolicy: Cluster\n") && yaml.ends_with("status:\n  loadBalancer: {}"), "{yaml}");
+    let described = run(&mut s, "kubectl describe svc web");
+    assert!(described.contains(&format!("NodePort:                 <unset>  {np}/TCP\n")) && described.contains("External Traffic Policy:  Cluster\n"), "{described}");
+    // An update that names no node port keeps the one it has.
+    run(&mut s, "kubectl label svc web tier=web");
+    assert_eq!(svc(&s, "web").spec.ports[0].node_port, Some(np));
+    // The API server's refusals.
+    let out = run(&mut s, &format!(r#"kubectl patch svc lb --type=json -p '[{{"op":"replace","path":"/spec/ports/0/nodePort","value":{np}}}]'"#));
+    assert_eq!(out, format!("The Service \"lb\" is invalid: spec.ports[0].nodePort: Invalid value: {np}: provided port is already allocated"));
+    let out = run(&mut s, r#"kubectl patch svc lb --type=json -p '[{"op":"replace","path":"/spec/ports/0/nodePort","value":80}]'"#);
+    assert_eq!(out, "The Service \"lb\" is invalid: spec.ports[0].nodePort: Invalid value: 80: provided port is not in the valid range. The range of valid ports is 30000-32767");
+    assert_eq!(svc(&s, "lb").spec.ports[0].node_port, Some(lb_np), "refused: unchanged");
+    // Back to ClusterIP: the allocated port and the traffic policy go (dropTypeDependentFields).
+    assert_eq!(run(&mut s, r#"kubectl patch svc web -p '{"spec":{"type":"ClusterIP"}}'"#), "service/web patched");
+    let web = svc(&s, "web");
+    assert_eq!((web.spec.ports[0].node_port, web.spec.external_traffic_policy.as_str()), (None, ""));
+    // A port chosen by hand, in the range and free, is taken as it is; the freed one is free.
+    assert_eq!(run(&mut s, &format!(r#"kubectl patch svc web -p '{{"spec":{{"type":"NodePort","ports":[{{"port":80,"nodePort":{np}}}]}}}}'"#)), "service/web patched");
+    assert_eq!(svc(&s, "web").spec.ports[0].node_port, Some(np));
+    let manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: plain\nspec:\n  ports:\n  - port: 80\n    nodePort: 30001\n";
+    let out = s.execute("kubectl apply -f -", Some(manifest));
+    assert!(out.is_error && out.text.contains("spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"), "{}", out.text);
+}
+
+#[test]
 fn a_new_image_restarts_the_container_and_any_other_change_to_a_pod_is_forbidden() {
     let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
     let pod = |image: &str, extra: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n{extra}");

@@ -105,6 +105,31 @@ fn a_node_that_joins_says_so_and_a_quick_restart_changes_no_condition() {
 }
 
 #[test]
+fn a_node_owns_its_lease_and_a_removed_node_takes_it_along() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    run(&mut s, "node add node-2");
+    s.sim.run_for(SimDuration::secs(12));
+    let lease = |s: &Session, n: &str| s.sim.get(Kind::Lease, "kube-node-lease", n).cloned();
+    for n in ["node-1", "node-2"] {
+        let l = lease(&s, n).expect("lease");
+        let owner = l.meta().owner_references.first().cloned().expect("owned");
+        assert_eq!((owner.kind.as_str(), owner.name.as_str(), owner.uid.clone(), owner.controller), ("Node", n, node(&s, n).metadata.uid, false));
+    }
+    // Its renewTime is a MicroTime, with microseconds.
+    let yaml = run(&mut s, "kubectl get lease node-1 -n kube-node-lease -o yaml");
+    let renew = yaml.lines().find(|l| l.trim_start().starts_with("renewTime:")).expect("renewTime");
+    assert!(renew.len() == "  renewTime: \"2026-01-01T00:00:08.000000Z\"".len() && renew.contains('.'), "{yaml}");
+    let described = run(&mut s, "kubectl describe lease node-1 -n kube-node-lease");
+    assert!(described.contains("API Version:  coordination.k8s.io/v1\nKind:         Lease\nMetadata:\n") && described.contains("  Owner References:\n    API Version:     v1\n    Kind:            Node\n") && described.contains("Spec:\n  Holder Identity:         node-1\n  Lease Duration Seconds:  40\n"), "{described}");
+    run(&mut s, "node remove node-2");
+    s.sim.run_for(SimDuration::secs(6));
+    assert!(lease(&s, "node-2").is_none(), "the garbage collector deletes the Lease of a removed node");
+    assert!(lease(&s, "node-1").is_some());
+    let events = run(&mut s, "kubectl get events --field-selector involvedObject.name=node-2");
+    assert!(events.lines().last().is_some_and(|l| l.contains("RemovingNode") && l.ends_with("Node node-2 event: Removing Node node-2 from Controller")), "{events}");
+}
+
+#[test]
 fn tolerations_decide_how_long_a_pod_stays_on_an_unreachable_node() {
     let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
     let pod = |name: &str, toleration: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - {{name: c, image: nginx:1.27}}\n  tolerations:\n  - {toleration}\n");

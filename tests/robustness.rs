@@ -177,7 +177,7 @@ fn random_command(rng: &mut Rng) -> String {
             _ => format!("kubectl rollout history {kind} {name} --revision={n}"),
         },
         8 => format!("kubectl create deployment {name} --image=nginx:1.27 --replicas={n}"),
-        9 => format!("kubectl expose deployment {name} --port=80"),
+        9 => format!("kubectl expose deployment {name} --port=80{}", ["", " --type=NodePort", " --type=LoadBalancer"][rng.below(3) as usize]),
         10 => format!("kubectl delete pods -l app={} --now", ["web", "api"][rng.below(2) as usize]),
         11 => ["node add node-9", "node remove node-1", "node remove node-9", "kubelet stop node-2", "kubelet start node-2", "node add node-2"][rng.below(6) as usize].into(),
         _ => format!("kubectl get {kind} -o yaml"),

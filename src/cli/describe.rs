@@ -4,28 +4,7 @@ use super::printers::{event_interval, human_duration};
 use crate::sim::objects::*;
 use crate::sim::Sim;
 
-fn kv(out: &mut String, k: &str, v: impl std::fmt::Display) {
-    out.push_str(&format!("{:<18}{}\n", format!("{k}:  "), v));
-}
-
-/// Key/value lines aligned as kubectl's tabwriter aligns a block of `Key:\tvalue` lines: every
-/// value starts two columns after the longest key; a value's further lines start there too.
-/// Returns the width, for lines the caller aligns with the block.
-fn block(out: &mut String, rows: &[(&str, String)]) -> usize {
-    let width = rows.iter().map(|(k, _)| k.len() + 1).max().unwrap_or(0) + 2;
-    for (k, v) in rows {
-        let v = v.replace('\n', &format!("\n{}", " ".repeat(width)));
-        out.push_str(&format!("{:<width$}{v}\n", format!("{k}:")));
-    }
-    width
-}
-
-/// Labels one per line, the further ones under the first at the fixed width of `kv`.
-fn labels(l: &Labels) -> String {
-    label_lines(l).replace('\n', "\n                  ")
-}
-
-/// Labels one per line (for `block`, which indents the further lines).
+/// Labels one per line (`tabbed` puts the further ones in the value's column).
 fn label_lines(l: &Labels) -> String {
     super::kubectl::format_labels(l, "\n")
 }
@@ -34,8 +13,7 @@ fn label_lines(l: &Labels) -> String {
 /// values of several lines, go below their key, indented, each line cut to that length.
 const MAX_ANNOTATION_LEN: usize = 140;
 
-/// Annotations one per line, as printAnnotationsMultiline prints them (for `block`, which
-/// indents the further lines).
+/// Annotations one per line, as printAnnotationsMultiline prints them.
 fn annotation_lines(a: &Labels) -> String {
     if a.is_empty() {
         return "<none>".into();
@@ -329,19 +307,6 @@ fn describe_pod(sim: &Sim, o: &ObjectRc, p: &Pod, events: &[ObjectRc]) -> String
     aligned_with_events(t, events_block(sim, o, events))
 }
 
-/// The description's last block, then its events; without events, "Events:\t<none>" is one
-/// more line of that block.
-fn last_block_and_events(mut out: String, mut rows: Vec<(&str, String)>, events: String) -> String {
-    if events.starts_with(EVENTS_NONE) {
-        rows.push(("Events", "<none>".into()));
-        block(&mut out, &rows);
-        return out.trim_end().to_string();
-    }
-    block(&mut out, &rows);
-    out.push_str(&events);
-    out
-}
-
 /// The Conditions table of describe deployment and replicaset (it lines up with what follows).
 fn conditions_table(conditions: &[Condition]) -> String {
     if conditions.is_empty() {
@@ -381,6 +346,41 @@ fn describe_deployment(sim: &Sim, o: &ObjectRc, d: &Deployment, events: &[Object
     if !old.is_empty() || !new.is_empty() {
         let or_none = |v: Vec<String>| if v.is_empty() { "<none>".to_string() } else { v.join(", ") };
         t += &format!("OldReplicaSets:\t{}\nNewReplicaSet:\t{}\n", or_none(old), or_none(new));
+    }
+    aligned_with_events(t, events_block(sim, o, events))
+}
+
+/// describeService, through the tabwriter.
+fn describe_service(sim: &Sim, o: &ObjectRc, s: &Service, events: &[ObjectRc]) -> String {
+    let (m, spec) = (&s.metadata, &s.spec);
+    let mut t = identity(m, true);
+    t += &format!("Selector:\t{}\nType:\t{}\n", super::kubectl::format_labels(&spec.selector, ","), spec.type_);
+    if !spec.ip_family_policy.is_empty() {
+        t += &format!("IP Family Policy:\t{}\n", spec.ip_family_policy);
+    }
+    let joined = |v: &[Str]| if v.is_empty() { "<none>".to_string() } else { v.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(",") };
+    t += &format!("IP Families:\t{}\nIP:\t{}\nIPs:\t{}\n", joined(&spec.ip_families), spec.cluster_ip, joined(&spec.cluster_ips));
+    let eps = sim.get(Kind::Endpoints, &m.namespace, &m.name).and_then(|e| e.as_endpoints()).map(super::kubectl::format_endpoints).unwrap_or_else(|| "<none>".into());
+    for p in &spec.ports {
+        let name = if p.name.is_empty() { "<unset>" } else { &p.name };
+        t += &format!("Port:\t{name}\t{}/{}\n", p.port, p.protocol);
+        let target = match &p.target_port {
+            Some(serde_json::Value::String(t)) => t.clone(),
+            Some(v) => v.to_string(),
+            None => p.port.to_string(),
+        };
+        t += &format!("TargetPort:\t{target}/{}\n", p.protocol);
+        if let Some(np) = p.node_port {
+            t += &format!("NodePort:\t{name}\t{np}/{}\n", p.protocol);
+        }
+        t += &format!("Endpoints:\t{eps}\n");
+    }
+    t += &format!("Session Affinity:\t{}\n", spec.session_affinity);
+    if !spec.external_traffic_policy.is_empty() {
+        t += &format!("External Traffic Policy:\t{}\n", spec.external_traffic_policy);
+    }
+    if !spec.internal_traffic_policy.is_empty() {
+        t += &format!("Internal Traffic Policy:\t{}\n", spec.internal_traffic_policy);
     }
     aligned_with_events(t, events_block(sim, o, events))
 }
@@ -486,17 +486,10 @@ fn events_about(sim: &Sim, uids: &[&str], events: &[ObjectRc]) -> String {
     out.trim_end().to_string()
 }
 
+/// The describer of the object's kind, each written tab-separated as kubectl's are and lined
+/// up by the tabwriter.
 pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
-    let mut out = String::new();
     let m = o.meta();
-    // The kinds kubesim lays out with the pod's fixed width start with their names that way;
-    // the others (`block`) put the names in their first block.
-    let names = |out: &mut String| {
-        kv(out, "Name", &m.name);
-        if o.kind().namespaced() {
-            kv(out, "Namespace", &m.namespace);
-        }
-    };
     match &**o {
         Object::Pod(p) => return describe_pod(sim, o, p, events),
         Object::Deployment(d) => return describe_deployment(sim, o, d, events),
@@ -547,45 +540,98 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             }
             return aligned_with_events(t, events_block(sim, o, events));
         }
-        Object::Service(s) => {
-            let mut rows = vec![
-                ("Name", m.name.to_string()),
-                ("Namespace", m.namespace.to_string()),
-                ("Labels", label_lines(&m.labels)),
-                ("Annotations", annotation_lines(&m.annotations)),
-                ("Selector", super::kubectl::format_labels(&s.spec.selector, ",")),
-                ("Type", s.spec.type_.to_string()),
-                ("IP Family Policy", s.spec.ip_family_policy.to_string()),
-                ("IP Families", s.spec.ip_families.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
-                ("IP", s.spec.cluster_ip.to_string()),
-                ("IPs", s.spec.cluster_ips.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")),
-            ];
-            let eps = sim.get(Kind::Endpoints, &m.namespace, &m.name).and_then(|e| e.as_endpoints()).map(super::kubectl::format_endpoints).unwrap_or_else(|| "<none>".into());
-            for p in &s.spec.ports {
-                let name = if p.name.is_empty() { "<unset>" } else { &p.name };
-                rows.push(("Port", format!("{name}  {}/{}", p.port, p.protocol)));
-                let target = match &p.target_port {
-                    Some(serde_json::Value::String(t)) => t.clone(),
-                    Some(v) => v.to_string(),
-                    None => p.port.to_string(),
-                };
-                rows.push(("TargetPort", format!("{target}/{}", p.protocol)));
-                if let Some(np) = p.node_port {
-                    rows.push(("NodePort", format!("{name}  {np}/{}", p.protocol)));
-                }
-                rows.push(("Endpoints", eps.clone()));
-            }
-            rows.push(("Session Affinity", s.spec.session_affinity.to_string()));
-            rows.push(("Internal Traffic Policy", s.spec.internal_traffic_policy.to_string()));
-            return last_block_and_events(out, rows, events_block(sim, o, events));
+        Object::Service(s) => return describe_service(sim, o, s, events),
+        // (A kind kubectl has no describer for: its generic one.)
+        _ => return generic_describe(sim, o, events),
+    }
+}
+
+/// genericDescriber: the object's fields, as printUnstructuredContent walks them (sorted, their
+/// names split into words), after its name, namespace, labels and annotations.
+fn generic_describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
+    let m = o.meta();
+    let mut t = format!("Name:\t{}\nNamespace:\t{}\n", m.name, m.namespace);
+    t += &tabbed("Labels", &label_lines(&m.labels));
+    t += &tabbed("Annotations", &annotation_lines(&m.annotations));
+    if let serde_json::Value::Object(content) = o.to_value() {
+        unstructured(&mut t, 0, &content, "");
+    }
+    aligned_with_events(t, events_block(sim, o, events))
+}
+
+fn unstructured(out: &mut String, level: usize, content: &serde_json::Map<String, serde_json::Value>, path: &str) {
+    const SKIP: [&str; 5] = [".metadata.managedFields", ".metadata.name", ".metadata.namespace", ".metadata.labels", ".metadata.annotations"];
+    let mut fields: Vec<&String> = content.keys().collect();
+    fields.sort();
+    let indent = "  ".repeat(level);
+    for field in fields {
+        let here = format!("{path}.{field}");
+        if SKIP.contains(&here.as_str()) {
+            continue;
         }
-        _ => {
-            names(&mut out);
-            kv(&mut out, "Labels", labels(&m.labels));
+        match &content[field.as_str()] {
+            serde_json::Value::Object(m) => {
+                out.push_str(&format!("{indent}{}:\n", smart_label(field)));
+                unstructured(out, level + 1, m, &here);
+            }
+            serde_json::Value::Array(items) => {
+                out.push_str(&format!("{indent}{}:\n", smart_label(field)));
+                for item in items {
+                    match item {
+                        serde_json::Value::Object(m) => unstructured(out, level + 1, m, &here),
+                        v => out.push_str(&format!("{indent}  {}\n", go_value(v))),
+                    }
+                }
+            }
+            v => out.push_str(&format!("{indent}{}:\t{}\n", smart_label(field), go_value(v))),
         }
     }
-    out.push_str(&events_block(sim, o, events));
-    out
+}
+
+/// A JSON scalar as Go's `%v` prints it (numbers decoded as float64 print without ".0").
+fn go_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "<nil>".into(),
+        v => v.to_string(),
+    }
+}
+
+/// smartLabelFor: `leaseDurationSeconds` is "Lease Duration Seconds", `apiVersion` "API
+/// Version"; a name with characters other than letters and '-' stays as it is.
+fn smart_label(field: &str) -> String {
+    if field.chars().any(|c| !c.is_alphabetic() && c != '-') {
+        return field.to_string();
+    }
+    // camelcase.Split: runs of one class (lower, upper, other), an upper run's last letter
+    // starting the lower run after it.
+    let class = |c: char| if c.is_lowercase() { 0 } else if c.is_uppercase() { 1 } else { 2 };
+    let mut runs: Vec<Vec<char>> = Vec::new();
+    for c in field.chars() {
+        match runs.last_mut() {
+            Some(r) if class(r[0]) == class(c) => r.push(c),
+            _ => runs.push(vec![c]),
+        }
+    }
+    for i in 0..runs.len().saturating_sub(1) {
+        if runs[i].first().is_some_and(|&c| class(c) == 1) && class(runs[i + 1][0]) == 0 {
+            let last = runs[i].pop().unwrap_or_default();
+            runs[i + 1].insert(0, last);
+        }
+    }
+    runs.iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            let part: String = r.iter().collect();
+            if ["API", "URL", "UID", "OSB", "GUID"].contains(&part.to_uppercase().as_str()) {
+                part.to_uppercase()
+            } else {
+                let mut c = part.chars();
+                c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A sum of CPU as Go's resource.Quantity prints it: whole cores bare, else millicores.
@@ -719,6 +765,13 @@ fn describe_node(sim: &Sim, n: &Node, events: &[ObjectRc]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_names_become_words_as_smart_label_for_makes_them() {
+        for (field, label) in [("apiVersion", "API Version"), ("leaseDurationSeconds", "Lease Duration Seconds"), ("uid", "UID"), ("holderIdentity", "Holder Identity"), ("podCIDRs", "Pod CID Rs"), ("kind", "Kind"), ("x-y", "X - Y"), ("field_1", "field_1")] {
+            assert_eq!(smart_label(field), label, "{field}");
+        }
+    }
 
     #[test]
     fn tolerations_print_as_kubectl_prints_them() {

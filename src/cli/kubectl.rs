@@ -781,7 +781,9 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
         }
         Object::Service(s) => {
             let ports = s.spec.ports.iter().map(|p| match p.node_port { Some(np) => format!("{}:{np}/{}", p.port, p.protocol), None => format!("{}/{}", p.port, p.protocol) }).collect::<Vec<_>>().join(",");
-            let mut r = vec![name, s.spec.type_.to_string(), s.spec.cluster_ip.to_string(), "<none>".into(), ports, age(sim, o)];
+            // getServiceExternalIP: a LoadBalancer without an address (no cloud here) is pending.
+            let external = if s.spec.type_ == "LoadBalancer" { "<pending>" } else { "<none>" };
+            let mut r = vec![name, s.spec.type_.to_string(), s.spec.cluster_ip.to_string(), external.into(), ports, age(sim, o)];
             if wide {
                 r.push(format_labels(&s.spec.selector, ","));
             }

@@ -28,6 +28,77 @@ pub struct ApiServer {
     pub allocated_cluster_ips: BTreeSet<String>,
 }
 
+/// kube-apiserver's --service-node-port-range (its default).
+const NODE_PORT_RANGE: std::ops::RangeInclusive<i32> = 30000..=32767;
+/// The bottom of the range that dynamic allocation leaves for ports people choose
+/// (ServiceNodePortStaticSubrange: min(max(16, size / 32), 128) ports).
+const NODE_PORT_STATIC_BAND: i32 = 86;
+
+/// The node port allocator of the Service registry, for a NodePort or LoadBalancer Service: a
+/// port that names a node port keeps it if it is in range and free; the others get a free one
+/// at random, above the static band while there is one. On an update (`old`), a port that
+/// names none keeps the one it had (patchAllocatedValues, by port name). Ports are free when
+/// no other Service holds them, so a deleted Service's are free again.
+fn allocate_node_ports(ctx: &mut Ctx, etcd: &Etcd, s: &mut Service, old: Option<&Service>) -> Vec<Cause> {
+    if !s.spec.needs_node_port() {
+        return Vec::new();
+    }
+    if let Some(old) = old.filter(|o| o.spec.needs_node_port()) {
+        for p in s.spec.ports.iter_mut().filter(|p| p.node_port.is_none()) {
+            p.node_port = old.spec.ports.iter().find(|o| o.name == p.name).and_then(|o| o.node_port);
+        }
+    }
+    let (ns, name) = (&s.metadata.namespace, &s.metadata.name);
+    let mut used: BTreeSet<i32> = etcd
+        .range(Kind::Service.etcd_prefix())
+        .filter_map(|(_, kv)| kv.value.as_service())
+        .filter(|o| !(o.metadata.namespace == *ns && o.metadata.name == *name))
+        .flat_map(|o| o.spec.ports.iter().filter_map(|p| p.node_port))
+        .collect();
+    let mut causes = Vec::new();
+    for (i, p) in s.spec.ports.iter_mut().enumerate() {
+        let field = format!("spec.ports[{i}].nodePort");
+        match p.node_port {
+            Some(np) if !NODE_PORT_RANGE.contains(&np) => causes.push(Cause::invalid(&field, np, &format!("provided port is not in the valid range. The range of valid ports is {}-{}", NODE_PORT_RANGE.start(), NODE_PORT_RANGE.end()))),
+            Some(np) if !used.insert(np) => causes.push(Cause::invalid(&field, np, "provided port is already allocated")),
+            Some(_) => {}
+            None => {
+                let dynamic = NODE_PORT_RANGE.start() + NODE_PORT_STATIC_BAND..=*NODE_PORT_RANGE.end();
+                let size = (dynamic.end() - dynamic.start() + 1) as u64;
+                let start = dynamic.start() + ctx.rng.below(size) as i32;
+                // From a random place in the dynamic band round it, then the static band.
+                let free = (start..=*dynamic.end()).chain(*dynamic.start()..start).chain(*NODE_PORT_RANGE.start()..*dynamic.start()).find(|n| !used.contains(n));
+                match free {
+                    Some(n) => {
+                        used.insert(n);
+                        p.node_port = Some(n);
+                    }
+                    None => causes.push(Cause { field, message: "Internal error: failed to allocate a nodePort: range is full".into() }),
+                }
+            }
+        }
+    }
+    causes
+}
+
+/// dropTypeDependentFields: a Service changed to a type that has no use for its node ports,
+/// external traffic policy or allocateLoadBalancerNodePorts loses them, unless the update set
+/// them anew.
+fn drop_type_dependent_fields(old: &Service, new: &mut Service) {
+    let node_ports = |s: &Service| s.spec.ports.iter().filter_map(|p| p.node_port).collect::<BTreeSet<i32>>();
+    if old.spec.needs_node_port() && !new.spec.needs_node_port() && node_ports(old) == node_ports(new) {
+        for p in &mut new.spec.ports {
+            p.node_port = None;
+        }
+    }
+    if old.spec.needs_node_port() && !new.spec.needs_node_port() && old.spec.external_traffic_policy == new.spec.external_traffic_policy {
+        new.spec.external_traffic_policy = Str::default();
+    }
+    if old.spec.type_ == "LoadBalancer" && new.spec.type_ != "LoadBalancer" && old.spec.allocate_load_balancer_node_ports == new.spec.allocate_load_balancer_node_ports {
+        new.spec.allocate_load_balancer_node_ports = None;
+    }
+}
+
 fn err(reason: StatusReason, msg: impl Into<String>) -> ApiError {
     ApiError::new(reason, msg)
 }
@@ -103,7 +174,7 @@ impl ApiServer {
                     Verb::Bind => err(StatusReason::NotFound, format!("pods \"{}\" not found", req.name)),
                     _ => ApiError::not_found(kind, &req.name),
                 })?;
-                let next = self.prepare_update(ctx, &req, &current.value)?;
+                let next = self.prepare_update(ctx, etcd, &req, &current.value)?;
                 let (key, rev) = (current.key.clone(), current.mod_revision);
                 self.write(ctx, from, req, key, rev, put_or_finish(next));
             }
@@ -199,6 +270,10 @@ impl ApiServer {
                 }
                 s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
             }
+            let causes = allocate_node_ports(ctx, etcd, s, None);
+            if !causes.is_empty() {
+                return Err(invalid(kind, &s.metadata.name, &causes));
+            }
         }
         Ok((obj.key(), name_attempts))
     }
@@ -214,7 +289,7 @@ impl ApiServer {
         }
     }
 
-    fn prepare_update(&mut self, ctx: &mut Ctx, req: &ApiRequest, current: &ObjectRc) -> Result<Object, ApiError> {
+    fn prepare_update(&mut self, ctx: &mut Ctx, etcd: &Etcd, req: &ApiRequest, current: &ObjectRc) -> Result<Object, ApiError> {
         let kind = req.kind;
         if req.verb == Verb::Bind {
             let Some(pod) = current.as_pod() else { return Err(err(StatusReason::BadRequest, "only pods can be bound")) };
@@ -259,12 +334,20 @@ impl ApiServer {
         // The main resource ignores status (for kinds with a status subresource).
         copy_status(current, &mut next, Annotations::Keep);
         default_object(&mut next);
+        if let (Object::Service(old), Object::Service(new)) = (&**current, &mut next) {
+            drop_type_dependent_fields(old, new);
+        }
         if spec_changed(current, &next) {
             next.meta_mut().generation = current.meta().generation + 1;
         }
         let mut causes = validate(&next);
         if let (Object::Pod(old), Object::Pod(new)) = (&**current, &next) {
             causes.extend(super::validation::validate_pod_update(&old.spec, &new.spec));
+        }
+        if causes.is_empty() {
+            if let (Object::Service(old), Object::Service(new)) = (&**current, &mut next) {
+                causes = allocate_node_ports(ctx, etcd, new, Some(old));
+            }
         }
         if !causes.is_empty() {
             return Err(invalid(kind, next.name(), &causes));
@@ -750,6 +833,14 @@ pub fn default_object(obj: &mut Object) {
             if s.spec.internal_traffic_policy.is_empty() {
                 s.spec.internal_traffic_policy = "Cluster".into();
             }
+            if s.spec.needs_node_port() && s.spec.external_traffic_policy.is_empty() {
+                s.spec.external_traffic_policy = "Cluster".into();
+            }
+            if s.spec.type_ == "LoadBalancer" && s.spec.allocate_load_balancer_node_ports.is_none() {
+                s.spec.allocate_load_balancer_node_ports = Some(true);
+            }
+            // (No cloud provider: a LoadBalancer's stays empty, and its EXTERNAL-IP pending.)
+            s.status.get_or_insert_with(|| serde_json::json!({ "loadBalancer": {} }));
             for p in &mut s.spec.ports {
                 if p.protocol.is_empty() {
                     p.protocol = "TCP".into();

@@ -285,7 +285,14 @@ impl Sim {
             let node = self.default_node(&name);
             let obj = self.seed_object(Object::Node(node));
             let lease = Lease {
-                metadata: ObjectMeta { name: Str::new(&name), namespace: "kube-node-lease".into(), uid: self.rng.uuid().into(), creation_timestamp: Some(self.now), ..Default::default() },
+                metadata: ObjectMeta {
+                    name: Str::new(&name),
+                    namespace: "kube-node-lease".into(),
+                    uid: self.rng.uuid().into(),
+                    creation_timestamp: Some(self.now),
+                    owner_references: std::iter::once(super::kubelet::node_lease_owner(obj.meta())).collect(),
+                    ..Default::default()
+                },
                 spec: LeaseSpec { holder_identity: name.into(), lease_duration_seconds: Some(40), renew_time: Some(self.now) },
             };
             self.seed_object(Object::Lease(lease));

@@ -86,6 +86,14 @@ pub struct Kubelet {
     recovering: Option<Vec<Change>>,
     /// Sandboxes the runtime still runs, by pod uid, not yet matched with a pod.
     recovered: crate::sim::keyed::FxHashMap<Str, SandboxInfo>,
+    /// The node as the owner of its Lease (set once the node is known).
+    lease_owners: SharedVec<OwnerReference>,
+}
+
+/// The owner reference a kubelet's lease controller puts on its node's Lease (setNodeOwnerFunc),
+/// so the Lease goes with the Node.
+pub fn node_lease_owner(node: &ObjectMeta) -> OwnerReference {
+    OwnerReference { api_version: "v1".into(), kind: "Node".into(), name: node.name.clone(), uid: node.uid.clone(), controller: false, block_owner_deletion: false }
 }
 
 /// The status a kubelet reports for its node when it is healthy.
@@ -158,7 +166,7 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.into());
-        Kubelet { node: node.into(), index, node_ips: std::iter::once(PodIP { ip: node_ip(index).into() }).collect(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default() }
+        Kubelet { node: node.into(), index, node_ips: std::iter::once(PodIP { ip: node_ip(index).into() }).collect(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default(), lease_owners: Default::default() }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -173,6 +181,7 @@ impl Kubelet {
     /// start`), and records so; the nodes of the cluster the simulation starts with were
     /// registered before it, and their Events are not part of the story.
     pub fn register(&mut self, ctx: &mut Ctx, node: &Node, index: u32, start: KubeletStart) {
+        self.lease_owners = std::iter::once(node_lease_owner(&node.metadata)).collect();
         let posted = (!node.is_ready()).then(|| {
             let mut n = node.clone();
             ready_node_status(&mut n, index, ctx.now);
@@ -258,7 +267,7 @@ impl Kubelet {
 
     fn lease(&self, now: SimTime) -> Lease {
         Lease {
-            metadata: ObjectMeta { name: Str::new(&self.node), namespace: "kube-node-lease".into(), ..Default::default() },
+            metadata: ObjectMeta { name: Str::new(&self.node), namespace: "kube-node-lease".into(), owner_references: self.lease_owners.clone(), ..Default::default() },
             spec: LeaseSpec { holder_identity: Str::new(&self.node), lease_duration_seconds: Some(40), renew_time: Some(now) },
         }
     }

@@ -854,6 +854,17 @@ pub struct ServiceSpec {
     pub ip_family_policy: Str,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub internal_traffic_policy: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub external_traffic_policy: Str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocate_load_balancer_node_ports: Option<bool>,
+}
+
+impl ServiceSpec {
+    /// needsNodePort: NodePort and LoadBalancer Services are reached on every node's port.
+    pub fn needs_node_port(&self) -> bool {
+        matches!(self.type_.as_str(), "NodePort" | "LoadBalancer")
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -956,7 +967,7 @@ pub struct LeaseSpec {
     pub holder_identity: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_duration_seconds: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::sim::time::micro_time")]
     pub renew_time: Option<SimTime>,
 }
 

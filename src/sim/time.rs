@@ -79,6 +79,11 @@ impl SimTime {
         let (y, mo, d, h, mi, s) = civil_from_unix(self.unix_seconds());
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
     }
+    /// A MicroTime (a Lease's renewTime, an Event's eventTime): RFC 3339 with microseconds.
+    pub fn rfc3339_micro(self) -> String {
+        let t = self.rfc3339();
+        format!("{}.{:06}Z", &t[..t.len() - 1], self.as_micros() % 1_000_000)
+    }
     /// Go's RFC1123Z, as `kubectl describe` prints times: `Thu, 01 Jan 2026 00:00:00 +0000`.
     pub fn rfc1123z(self) -> String {
         const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
@@ -99,7 +104,15 @@ impl SimTime {
         }
         let unix = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec;
         let rel = unix - EPOCH_UNIX_SECONDS;
-        Some(SimTime::from_micros(if rel > 0 { rel as u64 * 1_000_000 } else { 0 }))
+        // A fraction of a second (a MicroTime's), to the microsecond.
+        let fraction = match s[19..].strip_prefix('.') {
+            Some(rest) => {
+                let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).take(6).collect();
+                format!("{digits:0<6}").parse::<u64>().unwrap_or(0)
+            }
+            None => 0,
+        };
+        Some(SimTime::from_micros(if rel > 0 { rel as u64 * 1_000_000 + fraction } else { 0 }))
     }
 }
 
@@ -150,6 +163,23 @@ impl Serialize for SimTime {
     }
 }
 
+/// `#[serde(with = "micro_time")]`: an optional MicroTime field.
+pub mod micro_time {
+    use super::SimTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<SimTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&t.rfc3339_micro()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SimTime>, D::Error> {
+        Option::<SimTime>::deserialize(d)
+    }
+}
+
 impl<'de> Deserialize<'de> for SimTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -195,6 +225,11 @@ mod tests {
         assert_eq!(SimTime::parse_rfc3339("garbage"), None);
         assert_eq!(SimTime::ZERO.rfc1123z(), "Thu, 01 Jan 2026 00:00:00 +0000");
         assert_eq!(t.rfc1123z(), "Sun, 01 Mar 2026 01:02:03 +0000");
+        // A MicroTime keeps the microseconds, always six digits.
+        let m = SimTime::from_micros(8_000_042);
+        assert_eq!(m.rfc3339_micro(), "2026-01-01T00:00:08.000042Z");
+        assert_eq!(SimTime::parse_rfc3339(&m.rfc3339_micro()), Some(m));
+        assert_eq!(SimTime::parse_rfc3339("2026-01-01T00:00:08.5Z"), Some(SimTime::from_micros(8_500_000)));
     }
     #[test]
     fn an_unset_timestamp_costs_no_extra_word() {

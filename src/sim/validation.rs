@@ -19,7 +19,7 @@ pub struct Cause {
 }
 
 impl Cause {
-    fn invalid(field: &str, value: impl std::fmt::Display, detail: &str) -> Cause {
+    pub(crate) fn invalid(field: &str, value: impl std::fmt::Display, detail: &str) -> Cause {
         Cause { field: field.into(), message: format!("Invalid value: {value}: {detail}") }
     }
     fn required(field: &str) -> Cause {
@@ -404,6 +404,20 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
             }
             if !matches!(s.spec.type_.as_str(), "" | "ClusterIP" | "NodePort" | "LoadBalancer") {
                 causes.push(Cause { field: "spec.type".into(), message: format!("Unsupported value: {}: supported values: \"ClusterIP\", \"LoadBalancer\", \"NodePort\"", quote(&s.spec.type_)) });
+            }
+            // Node ports and the external traffic policy belong to Services reached from
+            // outside (validateServiceExternalTrafficPolicy, ValidateService's nodePort check).
+            let external = s.spec.needs_node_port();
+            for (i, p) in s.spec.ports.iter().enumerate() {
+                if p.node_port.is_some() && !external {
+                    causes.push(Cause { field: format!("spec.ports[{i}].nodePort"), message: format!("Forbidden: may not be used when `type` is '{}'", if s.spec.type_.is_empty() { "ClusterIP" } else { s.spec.type_.as_str() }) });
+                }
+            }
+            let etp = s.spec.external_traffic_policy.as_str();
+            if !external && !etp.is_empty() {
+                causes.push(Cause::invalid("spec.externalTrafficPolicy", quote(etp), "may only be set for externally-accessible services"));
+            } else if !matches!(etp, "" | "Cluster" | "Local") {
+                causes.push(Cause { field: "spec.externalTrafficPolicy".into(), message: format!("Unsupported value: {}: supported values: \"Cluster\", \"Local\"", quote(etp)) });
             }
             if !matches!(s.spec.internal_traffic_policy.as_str(), "" | "Cluster" | "Local") {
                 causes.push(Cause { field: "spec.internalTrafficPolicy".into(), message: format!("Unsupported value: {}: supported values: \"Cluster\", \"Local\"", quote(&s.spec.internal_traffic_policy)) });

@@ -12,6 +12,8 @@
 //! in the foreground too if they own others, and the finalizer goes once the last is gone).
 //! Removing the last finalizer is what deletes the owner.
 //!
+//! A node's Lease is owned by the Node, so it goes when the node is removed.
+//!
 //! Simplified: the GC sees owners through kube-controller-manager's caches (Deployments,
 //! ReplicaSets, pods, Services, Endpoints, Nodes). An owner of any other kind is taken to
 //! exist, where the real GC would look it up and collect the dependent if it is missing.

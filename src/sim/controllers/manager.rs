@@ -89,7 +89,8 @@ impl ControllerManager {
                     self.deployments.on_change(inf, kind, change);
                     self.replicasets.on_change(inf, kind, change);
                     self.endpoints.on_change(inf, kind, change);
-                    if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node) {
+                    // (Leases: a node's goes with it, as its owner.)
+                    if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node | Kind::Lease) {
                         as_controller(ctx, ControllerKind::GarbageCollector, |ctx| self.gc.on_change(ctx, inf, change));
                     }
                     if kind == Kind::Node {

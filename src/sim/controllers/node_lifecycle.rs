@@ -38,9 +38,9 @@ const NODE_CONDITIONS: [&str; 4] = ["MemoryPressure", "DiskPressure", "PIDPressu
 pub struct NodeLifecycleController {
     /// Node writes in flight: request id → node name (one at a time per node).
     writing: BTreeMap<RequestId, Str>,
-    /// The nodes it has registered (knownNodeSet), once it has seen the first list: those it
-    /// finds then were registered before the simulation began.
-    known: Option<crate::sim::keyed::FxHashSet<Str>>,
+    /// The nodes it has registered (knownNodeSet: name → uid), once it has seen the first
+    /// list: those it finds then were registered before the simulation began.
+    known: Option<crate::sim::keyed::FxHashMap<Str, Str>>,
 }
 
 fn ready_status(n: &Node) -> Option<&str> {
@@ -113,25 +113,33 @@ impl NodeLifecycleController {
     /// before the simulation began.
     pub fn remember_nodes(&mut self, informers: &Informers) {
         if self.known.is_none() {
-            self.known = Some(informers.get(Kind::Node).values().map(|n| n.meta().name.clone()).collect());
+            self.known = Some(informers.get(Kind::Node).values().map(|n| (n.meta().name.clone(), n.meta().uid.clone())).collect());
         }
     }
 
-    /// monitorNodeHealth's first step: a node it has not seen before gets a RegisteredNode
-    /// Event; one that is gone is forgotten.
+    /// monitorNodeHealth's first step (classifyNodes): a node it has not seen before gets a
+    /// RegisteredNode Event, and one that is gone a RemovingNode Event, and is forgotten.
     fn register_new_nodes(&mut self, ctx: &mut Ctx, informers: &Informers) {
         let nodes = informers.get(Kind::Node);
         let Some(known) = &mut self.known else { return };
-        if known.len() == nodes.len() && nodes.values().all(|n| known.contains(n.name())) {
+        if known.len() == nodes.len() && nodes.values().all(|n| known.contains_key(n.name())) {
             return;
         }
-        known.retain(|name| nodes.get("", name).is_some());
-        let mut added: Vec<&ObjectRc> = nodes.values().filter(|n| !known.contains(n.name())).collect();
+        let event = |ctx: &mut Ctx, meta: &ObjectMeta, reason: &str, what: &str| {
+            let name = &meta.name;
+            ctx.event(source("node-controller"), Kind::Node, meta, "Normal", reason, Str::concat(&["Node ", name, " event: ", what, " Node ", name, " ", if reason == "RegisteredNode" { "in" } else { "from" }, " Controller"]));
+        };
+        let mut added: Vec<&ObjectRc> = nodes.values().filter(|n| !known.contains_key(n.name())).collect();
         added.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         for n in added {
-            known.insert(n.meta().name.clone());
-            let name = n.name();
-            ctx.event(source("node-controller"), Kind::Node, n.meta(), "Normal", "RegisteredNode", Str::concat(&["Node ", name, " event: Registered Node ", name, " in Controller"]));
+            known.insert(n.meta().name.clone(), n.meta().uid.clone());
+            event(ctx, n.meta(), "RegisteredNode", "Registered");
+        }
+        let mut deleted: Vec<(Str, Str)> = known.iter().filter(|(name, _)| nodes.get("", name).is_none()).map(|(n, u)| (n.clone(), u.clone())).collect();
+        deleted.sort_unstable();
+        for (name, uid) in deleted {
+            known.remove(&name);
+            event(ctx, &ObjectMeta { name, uid, ..Default::default() }, "RemovingNode", "Removing");
         }
     }
 
