@@ -26,7 +26,15 @@ pub fn split(line: &str) -> Result<Vec<String>, String> {
                 loop {
                     match chars.next() {
                         Some('"') => break,
-                        Some('\\') => cur.extend(chars.next()),
+                        // Inside double quotes a backslash escapes only these, as in a shell.
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => cur.push(c),
+                            Some(c) => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                            None => cur.push('\\'),
+                        },
                         Some(x) => cur.push(x),
                         None => return Err("unexpected EOF while looking for matching `\"'".into()),
                     }
@@ -144,6 +152,8 @@ mod tests {
     fn splits_quotes_and_parses_flags() {
         assert_eq!(split(r#"get pods -l 'app=web' "a b""#).unwrap(), vec!["get", "pods", "-l", "app=web", "a b"]);
         assert!(split("echo 'oops").is_err());
+        // In double quotes a backslash escapes only " \ $ and `, as in a shell.
+        assert_eq!(split(r#"a "x\ty\"z\\" 'q\n'"#).unwrap(), vec!["a", "x\\ty\"z\\", "q\\n"]);
         let specs = [flag("image", None, true), flag("namespace", Some('n'), true), flag("all-namespaces", Some('A'), false)];
         let args: Vec<String> = ["web", "--image=nginx", "-n", "kube-system", "-A"].iter().map(|s| s.to_string()).collect();
         let p = parse(&args, &specs).unwrap();

@@ -685,7 +685,7 @@ fn strategic_list(current: &[Value], patch: &[Value], key: &str) -> Result<Vec<V
 }
 
 /// A JSON value as Go's `%v` prints what it decoded into interface{} (`map[name:web port:80]`).
-fn go_format(v: &Value) -> String {
+pub(super) fn go_format(v: &Value) -> String {
     match v {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
@@ -905,7 +905,7 @@ fn no_resources_found(cluster_wide: bool, ns: &str) -> String {
 }
 
 fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
-    let specs = [NS_FLAGS[0], NS_FLAGS[1], flag("output", Some('o'), true), flag("selector", Some('l'), true), flag("field-selector", None, true), flag("show-labels", None, false), flag("watch", Some('w'), false)];
+    let specs = [NS_FLAGS[0], NS_FLAGS[1], flag("output", Some('o'), true), flag("selector", Some('l'), true), flag("field-selector", None, true), flag("show-labels", None, false), flag("watch", Some('w'), false), flag("sort-by", None, true)];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}\nSee 'kubectl get --help' for usage."))?;
     let Some(what) = p.positional.first() else {
         return Err("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples".into());
@@ -916,9 +916,24 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
     let all_ns = p.has("all-namespaces");
     let ns = namespace(&p);
     let output = p.get("output").unwrap_or("");
-    if !matches!(output, "" | "wide" | "yaml" | "json" | "name") {
-        return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,name,wide,yaml"));
+    // `-o jsonpath=TEMPLATE` and `-o custom-columns=SPEC`, parsed before anything is fetched.
+    let (output, template) = match output.split_once('=') {
+        Some((format @ ("jsonpath" | "custom-columns"), t)) => (format, t),
+        _ => (output, ""),
+    };
+    let jsonpath = match output {
+        "jsonpath" if template.is_empty() => return Err("error: template format specified but no template given".into()),
+        "jsonpath" => Some(super::jsonpath::JsonPath::parse(template).map_err(|e| format!("error: error parsing jsonpath {template}, {e}"))?),
+        _ => None,
+    };
+    let columns = match output {
+        "custom-columns" => Some(custom_columns(template)?),
+        _ => None,
+    };
+    if !matches!(output, "" | "wide" | "yaml" | "json" | "name" | "jsonpath" | "custom-columns") {
+        return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: custom-columns,json,jsonpath,name,wide,yaml"));
     }
+    let sort_by = p.get("sort-by").map(|e| super::jsonpath::relaxed(e).map_err(|err| format!("error: error parsing jsonpath {e}, {err}"))).transpose()?;
     let selector = p.get("selector").map(parse_selector).transpose()?;
     let fields = p.get("field-selector").map(parse_field_selector).transpose()?;
     // `get pod/web-1`, `get pods web-1 web-2`, `get all`, `get po,svc`.
@@ -969,14 +984,49 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
             None => found.push((kind, objs)),
         }
     }
+    // --sort-by: by the value the expression finds (numbers as numbers), stable.
+    if let Some(path) = &sort_by {
+        let key = |o: &ObjectRc| path.find(&o.to_value()).into_iter().next().unwrap_or(Value::Null);
+        for (_, objs) in found.iter_mut() {
+            let mut keyed: Vec<(Value, ObjectRc)> = objs.drain(..).map(|o| (key(&o), o)).collect();
+            keyed.sort_by(|(a, _), (b, _)| match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+                _ => a.as_str().unwrap_or_default().cmp(b.as_str().unwrap_or_default()),
+            });
+            objs.extend(keyed.into_iter().map(|(_, o)| o));
+        }
+    }
     let mut out = match output {
         // Only errors: no empty List is printed before them (as when every name asked for is missing).
-        "yaml" | "json" if found.iter().all(|(_, v)| v.is_empty()) && !errors.is_empty() => String::new(),
-        "yaml" | "json" => {
+        "yaml" | "json" | "jsonpath" if found.iter().all(|(_, v)| v.is_empty()) && !errors.is_empty() => String::new(),
+        "yaml" | "json" | "jsonpath" => {
             let items: Vec<Value> = found.iter().flat_map(|(_, v)| v.iter().map(|o| o.to_value())).collect();
             let single = items.len() == 1 && p.positional.len() > 1 || items.len() == 1 && what.contains('/');
             let v = if single { items.into_iter().next().unwrap_or(Value::Null) } else { json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}) };
-            if output == "json" { serde_json::to_string_pretty(&v).unwrap_or_default() } else { yaml::to_yaml(&v).trim_end().to_string() }
+            match (&jsonpath, output) {
+                (Some(t), _) => t.execute(&v),
+                (None, "json") => serde_json::to_string_pretty(&v).unwrap_or_default(),
+                _ => yaml::to_yaml(&v).trim_end().to_string(),
+            }
+        }
+        "custom-columns" => {
+            let columns = columns.as_deref().unwrap_or_default();
+            let header: Vec<&str> = columns.iter().map(|(h, _)| h.as_str()).collect();
+            let rows: Vec<Vec<String>> = found
+                .iter()
+                .flat_map(|(_, v)| v.iter())
+                .map(|o| {
+                    let v = o.to_value();
+                    columns
+                        .iter()
+                        .map(|(_, path)| {
+                            let found = path.find(&v);
+                            if found.is_empty() { "<none>".to_string() } else { found.iter().map(go_format).collect::<Vec<_>>().join(",") }
+                        })
+                        .collect()
+                })
+                .collect();
+            if rows.is_empty() { String::new() } else { table(&header, &rows).trim_end().to_string() }
         }
         "name" => {
             let names: Vec<String> = found.iter().flat_map(|(k, v)| v.iter().map(move |o| format!("{}/{}", k.singular_group(), o.name()))).collect();
@@ -1013,7 +1063,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
             blocks.join("\n\n")
         }
     };
-    if out.trim().is_empty() && errors.is_empty() && output != "json" && output != "yaml" {
+    if out.trim().is_empty() && errors.is_empty() && !matches!(output, "json" | "yaml" | "jsonpath") {
         out = no_resources_found(all_ns || found.iter().all(|(k, _)| !k.namespaced()), &ns);
     }
     if errors.is_empty() {
@@ -1023,6 +1073,21 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
         all.extend(errors);
         Err(all.join("\n"))
     }
+}
+
+/// `-o custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[*].image`: each column's
+/// header and its JSONPath.
+fn custom_columns(spec: &str) -> Result<Vec<(String, super::jsonpath::JsonPath)>, String> {
+    if spec.is_empty() {
+        return Err("error: custom-columns format specified but no custom columns given".into());
+    }
+    spec.split(',')
+        .map(|col| {
+            let (header, path) = col.split_once(':').ok_or_else(|| format!("error: unexpected custom-columns spec: {col}, expected <header>:<json-path-expr>"))?;
+            let parsed = super::jsonpath::relaxed(path).map_err(|e| format!("error: error parsing jsonpath {path}, {e}"))?;
+            Ok((header.to_string(), parsed))
+        })
+        .collect()
 }
 
 fn describe(sim: &mut Sim, args: &[String]) -> CmdResult {

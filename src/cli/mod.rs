@@ -6,6 +6,7 @@ pub mod args;
 pub mod describe;
 pub mod etcdctl;
 pub mod help;
+mod jsonpath;
 pub mod kubectl;
 mod kubectl_ops;
 mod kubectl_update;
