@@ -336,17 +336,88 @@ pub fn rollout(sim: &mut Sim, args: &[String]) -> CmdResult {
     Ok(lines.join("\n"))
 }
 
-/// `kubectl logs POD [-c CONTAINER]`: what the simulated container printed. nginx logs its
-/// start-up lines, as the official image does; other images have nothing to say.
+/// `kubectl logs POD [-c CONTAINER]`, `kubectl logs deployment/web` (one of its pods, as
+/// kubectl picks it), `kubectl logs -l app=web` (each pod's last 10 lines): what the simulated
+/// containers printed. nginx logs its start-up lines, as the official image does; other images
+/// have nothing to say.
 pub fn logs(sim: &mut Sim, args: &[String]) -> CmdResult {
-    let p = parse(args, &[flag("container", Some('c'), true), flag("tail", None, true), flag("follow", Some('f'), false), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+    let p = parse(args, &[flag("container", Some('c'), true), flag("tail", None, true), flag("follow", Some('f'), false), flag("selector", Some('l'), true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
     let usage = "error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples";
-    let what = p.positional.first().ok_or(usage)?;
-    let name = what.strip_prefix("pod/").or_else(|| what.strip_prefix("pods/")).unwrap_or(what);
     let ns = namespace(&p);
-    let obj = get_one(sim, Kind::Pod, &ns, name)?;
+    let tail = match p.get("tail") {
+        None => None,
+        Some(t) => Some(t.parse::<i64>().map_err(|_| format!("error: invalid argument {t:?} for \"--tail\" flag: strconv.ParseInt: parsing {t:?}: invalid syntax"))?).filter(|n| *n >= 0).map(|n| n as usize),
+    };
+    if let Some(sel) = p.get("selector") {
+        if !p.positional.is_empty() {
+            return Err("error: only a selector (-l) or a POD name is allowed".into());
+        }
+        let pods = list(sim, Kind::Pod, &ns, Some(parse_selector(sel)?))?;
+        if pods.is_empty() {
+            return Ok(format!("No resources found in {ns} namespace."));
+        }
+        // With a selector, the last 10 lines of each pod unless --tail says otherwise.
+        let mut out = Vec::new();
+        for o in &pods {
+            out.extend(pod_logs(o, p.get("container"), tail.or(Some(10)))?);
+        }
+        return Ok(out.join("\n"));
+    }
+    let what = p.positional.first().ok_or(usage)?;
+    let (kind, name) = match what.split_once('/') {
+        Some((k, n)) => (resolve_kind(k).ok_or_else(|| unknown_resource(k))?, n),
+        None => (Kind::Pod, what.as_str()),
+    };
+    let mut out = Vec::new();
+    let obj = match kind {
+        Kind::Pod => get_one(sim, Kind::Pod, &ns, name)?,
+        Kind::Deployment | Kind::ReplicaSet | Kind::Service => {
+            // AttachablePodForObject: the first of the pods its selector matches, by ByLogging.
+            let owner = get_one(sim, kind, &ns, name)?;
+            let selector = match &*owner {
+                Object::Deployment(d) => d.spec.selector.clone(),
+                Object::ReplicaSet(r) => r.spec.selector.clone(),
+                Object::Service(s) => LabelSelector { match_labels: s.spec.selector.clone(), ..Default::default() },
+                _ => LabelSelector::default(),
+            };
+            let mut pods = list(sim, Kind::Pod, &ns, Some(selector))?;
+            if pods.is_empty() {
+                // (kubectl waits --pod-running-timeout for one to appear.)
+                return Err("error: timed out waiting for the condition".into());
+            }
+            pods.sort_by_key(|o| by_logging(o));
+            if pods.len() > 1 {
+                out.push(format!("Found {} pods, using pod/{}", pods.len(), pods[0].name()));
+            }
+            pods.swap_remove(0)
+        }
+        _ => return Err(format!("error: cannot get the logs from {}", kind.group_resource())),
+    };
+    out.extend(pod_logs(&obj, p.get("container"), tail)?);
+    Ok(out.join("\n"))
+}
+
+/// podutils.ByLogging's order: scheduled, then Running, then ready, then the longest ready,
+/// then the most restarted, then the oldest.
+fn by_logging(o: &ObjectRc) -> (bool, u8, bool, Option<crate::sim::SimTime>, std::cmp::Reverse<i32>, Option<crate::sim::SimTime>) {
+    let Some(p) = o.as_pod() else { return (true, 3, true, None, std::cmp::Reverse(0), None) };
+    let phase = match p.status.phase.as_str() {
+        "Running" => 0,
+        "Unknown" => 1,
+        "Pending" => 2,
+        _ => 3,
+    };
+    let ready = p.status.conditions.iter().find(|c| c.type_ == "Ready" && c.status == "True");
+    // (Ready for longer first: an earlier transition sorts first.)
+    let ready_since = ready.and_then(|c| c.last_transition_time);
+    (p.spec.node_name.is_empty(), phase, ready.is_none(), ready_since, std::cmp::Reverse(p.restarts()), o.meta().creation_timestamp)
+}
+
+/// One pod's log lines (the container `-c` names, or its only one), the last `tail` of them.
+fn pod_logs(obj: &ObjectRc, container: Option<&str>, tail: Option<usize>) -> Result<Vec<String>, String> {
     let pod = obj.as_pod().ok_or("error: not a pod")?;
-    let container = match p.get("container") {
+    let name = pod.metadata.name.as_str();
+    let container = match container {
         Some(c) => pod.spec.containers.iter().find(|x| x.name == c).ok_or_else(|| format!("error: container {c} is not valid for pod {name}"))?,
         None if pod.spec.containers.len() > 1 => {
             return Err(format!("error: a container name must be specified for pod {name}, choose one of: [{}]", pod.spec.containers.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" ")))
@@ -361,7 +432,7 @@ pub fn logs(sim: &mut Sim, args: &[String]) -> CmdResult {
     };
     let (repo, _) = crate::sim::runtime::normalize_image(&container.image);
     if repo != "docker.io/library/nginx" {
-        return Ok(String::new());
+        return Ok(Vec::new());
     }
     let t = started.rfc3339();
     let stamp = format!("{} {}", t[..10].replace('-', "/"), &t[11..19]);
@@ -376,9 +447,9 @@ pub fn logs(sim: &mut Sim, args: &[String]) -> CmdResult {
         format!("{stamp} [notice] 1#1: start worker processes"),
         format!("{stamp} [notice] 1#1: start worker process 29"),
     ];
-    if let Some(n) = p.get("tail").and_then(|t| t.parse::<usize>().ok()) {
+    if let Some(n) = tail {
         let skip = lines.len().saturating_sub(n);
         lines.drain(..skip);
     }
-    Ok(lines.join("\n"))
+    Ok(lines)
 }
