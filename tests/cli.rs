@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use kubesim::cli::Session;
 use kubesim::sim::rng::Rng;
+use kubesim::sim::objects::EndpointSlice;
 use kubesim::sim::{Kind, SimConfig};
 
 #[test]
@@ -325,6 +326,40 @@ fn node_port_services_get_a_port_from_the_range_and_keep_it() {
 }
 
 #[test]
+fn endpoint_slices_mark_terminating_pods_keep_a_placeholder_and_go_with_their_service() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=2", "kubectl expose deployment web --port=80 --target-port=8080", "kubectl rollout status deployment/web", "sleep 2"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let slices = |s: &Session| -> Vec<EndpointSlice> { s.sim.objects(Kind::EndpointSlice).filter_map(|o| o.as_endpoint_slice()).filter(|e| e.metadata.labels.get("kubernetes.io/service-name").is_some_and(|n| n == "web")).cloned().collect() };
+    let one = slices(&s);
+    assert_eq!(one.len(), 1);
+    let e = &one[0];
+    assert!(e.metadata.name.starts_with("web-") && e.metadata.name.len() == 9 && e.metadata.owner_references[0].kind == "Service");
+    assert_eq!((e.ports[0].port, e.ports[0].name.as_deref()), (Some(8080), Some("")), "the target port, unnamed");
+    // A pod being deleted stays, terminating and not ready.
+    let victim = e.endpoints[0].target_ref.as_ref().map(|r| r.name.to_string()).expect("target");
+    assert!(!s.execute(&format!("kubectl delete pod {victim} --wait=false"), None).is_error);
+    // (nginx stops at once on SIGTERM, and the pod is gone soon after: look in between.)
+    s.execute("sleep 0.05", None);
+    let marked = slices(&s)[0].endpoints.iter().find(|ep| ep.target_ref.as_ref().is_some_and(|r| r.name == victim)).cloned().expect("still listed");
+    assert_eq!((marked.conditions.ready, marked.conditions.terminating), (Some(false), Some(true)));
+    // No pods: one empty placeholder slice, `endpoints: null` as the API writes it.
+    for l in ["kubectl scale deployment web --replicas=0", "sleep 40"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let left = slices(&s);
+    assert_eq!((left.len(), left[0].endpoints.len()), (1, 0));
+    let yaml = s.execute(&format!("kubectl get endpointslice {} -o yaml", left[0].metadata.name), None).text;
+    assert!(yaml.contains("\nendpoints: null\n"), "{yaml}");
+    // The garbage collector deletes them with their Service.
+    assert!(!s.execute("kubectl delete svc web", None).is_error);
+    s.execute("sleep 2", None);
+    assert!(slices(&s).is_empty());
+    assert_eq!(s.execute("kubectl get endpointslices -o name", None).text, "endpointslice.discovery.k8s.io/kubernetes");
+}
+
+#[test]
 fn a_new_image_restarts_the_container_and_any_other_change_to_a_pod_is_forbidden() {
     let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
     let pod = |image: &str, extra: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n{extra}");
@@ -514,12 +549,24 @@ fn a_service_in_front_of_many_pods_keeps_up_and_its_endpoints_stop_at_1000() {
     let yaml = s.execute("kubectl get endpoints web -o yaml", None).text;
     assert!(yaml.contains("endpoints.kubernetes.io/over-capacity: truncated"), "{yaml}");
     assert_eq!(yaml.matches("- ip: ").count(), 1000, "{}", &yaml[..yaml.len().min(2000)]);
-    // Each kube-proxy rewrote its rules at most about once per simulated second.
+    // EndpointSlices are not truncated: 1,200 endpoints in slices of at most 100, each pod once.
+    let slices: Vec<EndpointSlice> = s.sim.objects(Kind::EndpointSlice).filter_map(|o| o.as_endpoint_slice()).filter(|e| e.metadata.labels.get("kubernetes.io/service-name").is_some_and(|n| n == "web")).cloned().collect();
+    let mut pods: Vec<String> = slices.iter().flat_map(|e| e.endpoints.iter().filter_map(|ep| ep.target_ref.as_ref().map(|r| r.name.to_string()))).collect();
+    let total = pods.len();
+    pods.sort();
+    pods.dedup();
+    assert_eq!((slices.len(), total, pods.len()), (12, 1200, 1200));
+    assert!(slices.iter().all(|e| e.endpoints.len() <= 100 && e.endpoints.iter().all(|ep| ep.conditions.ready == Some(true))));
+    let listed = s.execute("kubectl get endpointslices -l kubernetes.io/service-name=web", None).text;
+    assert_eq!(listed.lines().count(), 13, "{listed}");
+    assert!(listed.lines().nth(1).is_some_and(|l| l.contains("IPv4") && l.contains(" + 97 more...")), "{listed}");
+    // Each kube-proxy rewrote its rules at most about once per simulated second, from the slices.
     let sim = &s.sim;
     let seconds = sim.now().as_secs_f64();
     for n in sim.nodes() {
         assert!((n.proxy.syncs as f64) <= seconds + 2.0, "{} synced {} times in {seconds:.0}s", n.name, n.proxy.syncs);
-        assert!(n.proxy.rules.contains_key("default/web"));
+        let programmed = n.proxy.rules.get("default/web").expect("programmed");
+        assert_eq!(programmed.slices.iter().filter_map(|o| o.as_endpoint_slice()).map(|e| e.endpoints.len()).sum::<usize>(), 1200);
     }
     // Scaling back under the capacity drops the annotation.
     for l in ["kubectl scale deployment web --replicas=10", "sleep 30"] {
@@ -527,6 +574,10 @@ fn a_service_in_front_of_many_pods_keeps_up_and_its_endpoints_stop_at_1000() {
     }
     let yaml = s.execute("kubectl get endpoints web -o yaml", None).text;
     assert!(!yaml.contains("over-capacity") && yaml.matches("- ip: ").count() == 10, "{yaml}");
+    // The emptied slices are deleted; the endpoints left fit in what remains.
+    let slices: Vec<EndpointSlice> = s.sim.objects(Kind::EndpointSlice).filter_map(|o| o.as_endpoint_slice()).filter(|e| e.metadata.labels.get("kubernetes.io/service-name").is_some_and(|n| n == "web")).cloned().collect();
+    assert_eq!(slices.iter().map(|e| e.endpoints.len()).sum::<usize>(), 10);
+    assert!(slices.iter().all(|e| !e.endpoints.is_empty()), "{:?}", slices.iter().map(|e| e.endpoints.len()).collect::<Vec<_>>());
     // A pod relabeled out of the selector leaves the Endpoints.
     let names = s.execute("kubectl get pods -o name", None).text;
     let pod = names.lines().next().unwrap().trim_start_matches("pod/").to_string();

@@ -385,6 +385,38 @@ fn describe_service(sim: &Sim, o: &ObjectRc, s: &Service, events: &[ObjectRc]) -
     aligned_with_events(t, events_block(sim, o, events))
 }
 
+/// describeEndpointSliceV1, through the tabwriter.
+fn describe_endpoint_slice(sim: &Sim, o: &ObjectRc, e: &EndpointSlice, events: &[ObjectRc]) -> String {
+    let mut t = identity(&e.metadata, true);
+    t += &format!("AddressType:\t{}\n", e.address_type);
+    if e.ports.is_empty() {
+        t += "Ports: <unset>\n";
+    } else {
+        t += "Ports:\n  Name\tPort\tProtocol\n  ----\t----\t--------\n";
+        for p in &e.ports {
+            let name = p.name.as_ref().filter(|n| !n.is_empty()).map_or("<unset>".to_string(), |n| n.to_string());
+            t += &format!("  {name}\t{}\t{}\n", p.port.map_or("<unset>".to_string(), |n| n.to_string()), p.protocol);
+        }
+    }
+    if e.endpoints.is_empty() {
+        t += "Endpoints: <none>\n";
+    } else {
+        t += "Endpoints:\n";
+        let unset = |v: &Option<Str>| v.as_ref().map_or("<unset>".to_string(), |v| v.to_string());
+        for ep in &e.endpoints {
+            let addresses = ep.addresses.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+            t += &format!("  - Addresses:\t{}\n", if addresses.is_empty() { "<none>" } else { &addresses });
+            t += &format!("    Conditions:\n      Ready:\t{}\n", ep.conditions.ready.map_or("<unset>".to_string(), |r| r.to_string()));
+            t += &format!("    Hostname:\t{}\n", unset(&ep.hostname));
+            if let Some(r) = &ep.target_ref {
+                t += &format!("    TargetRef:\t{}/{}\n", r.kind, r.name);
+            }
+            t += &format!("    NodeName:\t{}\n    Zone:\t{}\n", unset(&ep.node_name), unset(&ep.zone));
+        }
+    }
+    aligned_with_events(t, events_block(sim, o, events))
+}
+
 /// describeReplicaSet, through the tabwriter; its pods counted by phase.
 fn describe_replica_set(sim: &Sim, o: &ObjectRc, r: &ReplicaSet, events: &[ObjectRc]) -> String {
     let m = &r.metadata;
@@ -541,6 +573,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
             return aligned_with_events(t, events_block(sim, o, events));
         }
         Object::Service(s) => return describe_service(sim, o, s, events),
+        Object::EndpointSlice(e) => return describe_endpoint_slice(sim, o, e, events),
         // (A kind kubectl has no describer for: its generic one.)
         _ => return generic_describe(sim, o, events),
     }

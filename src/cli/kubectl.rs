@@ -83,6 +83,7 @@ pub fn resolve_kind(s: &str) -> Option<Kind> {
         "ev" | "event" | "events" => Kind::Event,
         "ns" | "namespace" | "namespaces" => Kind::Namespace,
         "ep" | "endpoints" => Kind::Endpoints,
+        "endpointslice" | "endpointslices" => Kind::EndpointSlice,
         "lease" | "leases" => Kind::Lease,
         "sa" | "serviceaccount" | "serviceaccounts" => Kind::ServiceAccount,
         "cm" | "configmap" | "configmaps" => Kind::ConfigMap,
@@ -221,7 +222,7 @@ fn api_resources() -> String {
         ("namespaces", "ns", "v1", false, "Namespace"), ("nodes", "no", "v1", false, "Node"), ("pods", "po", "v1", true, "Pod"),
         ("serviceaccounts", "sa", "v1", true, "ServiceAccount"), ("services", "svc", "v1", true, "Service"),
         ("deployments", "deploy", "apps/v1", true, "Deployment"), ("replicasets", "rs", "apps/v1", true, "ReplicaSet"),
-        ("leases", "", "coordination.k8s.io/v1", true, "Lease"),
+        ("leases", "", "coordination.k8s.io/v1", true, "Lease"), ("endpointslices", "", "discovery.k8s.io/v1", true, "EndpointSlice"),
     ]
     .iter()
     .map(|(n, s, v, ns, k)| vec![n.to_string(), s.to_string(), v.to_string(), ns.to_string(), k.to_string()])
@@ -799,6 +800,22 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
         // (Tokens are no longer kept as Secrets since 1.24: SECRETS is 0.)
         Object::ServiceAccount(a) => vec![name, a.secrets.as_ref().and_then(|s| s.as_array()).map_or(0, |s| s.len()).to_string(), age(sim, o)],
         Object::ConfigMap(c) => vec![name, (c.data.len() + c.binary_data.as_ref().and_then(|b| b.as_object()).map_or(0, |b| b.len())).to_string(), age(sim, o)],
+        Object::EndpointSlice(e) => {
+            // formatDiscoveryPorts and formatDiscoveryEndpoints: three, then "+ N more...".
+            let ports = e.ports.iter().map(|p| p.port.map(|n| n.to_string()).or_else(|| p.name.as_ref().map(|n| n.to_string())).unwrap_or_else(|| "*".into()));
+            let addresses = e.endpoints.iter().flat_map(|ep| ep.addresses.iter().map(|a| a.to_string()));
+            vec![name, e.address_type.to_string(), three_and_more(ports), three_and_more(addresses), age(sim, o)]
+        }
+    }
+}
+
+/// listWithMoreString: the first three, joined, then "+ N more..."; `<unset>` for none.
+fn three_and_more(items: impl Iterator<Item = String>) -> String {
+    let all: Vec<String> = items.collect();
+    match all.len() {
+        0 => "<unset>".into(),
+        n if n > 3 => format!("{} + {} more...", all[..3].join(","), n - 3),
+        _ => all.join(","),
     }
 }
 
@@ -853,6 +870,7 @@ fn header(kind: Kind, wide: bool) -> Vec<&'static str> {
         Kind::Lease => (&["NAME", "HOLDER", "AGE"], &[]),
         Kind::ServiceAccount => (&["NAME", "SECRETS", "AGE"], &[]),
         Kind::ConfigMap => (&["NAME", "DATA", "AGE"], &[]),
+        Kind::EndpointSlice => (&["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], &[]),
     };
     let mut h = base.to_vec();
     if wide {

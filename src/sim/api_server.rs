@@ -243,7 +243,7 @@ impl ApiServer {
             meta.creation_timestamp = Some(ctx.now);
             meta.resource_version.clear();
             meta.deletion_timestamp = None;
-            meta.generation = if matches!(kind, Kind::Deployment | Kind::ReplicaSet) { 1 } else { 0 };
+            meta.generation = if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::EndpointSlice) { 1 } else { 0 };
         }
         default_object(obj);
         if let Object::Pod(p) = obj {
@@ -653,8 +653,9 @@ enum Annotations {
     Keep,
     /// A status update with its resourceVersion: the writer saw the latest ones.
     Replace,
-    /// A status update without one (kubesim's controllers write status unconditionally): the
-    /// keys it sets, over the ones stored, so a stale copy cannot drop someone else's (kubectl
+    /// A status update without one (kubesim's controllers write status unconditionally): only
+    /// the controller's own keys (`deployment.kubernetes.io/...`) over the ones stored, so a
+    /// stale copy can neither drop nor put back an old value of someone else's (kubectl
     /// apply's last-applied-configuration).
     Merge,
 }
@@ -670,7 +671,7 @@ fn copy_status(from: &Object, to: &mut Object, annotations: Annotations) {
                 Annotations::Keep => {}
                 Annotations::Replace => b.metadata.annotations = a.metadata.annotations.clone(),
                 Annotations::Merge => {
-                    for (k, v) in a.metadata.annotations.iter() {
+                    for (k, v) in a.metadata.annotations.iter().filter(|(k, _)| k.starts_with("deployment.kubernetes.io/")) {
                         if b.metadata.annotations.get(k) != Some(v) {
                             b.metadata.annotations.insert(k.clone(), v.clone());
                         }
@@ -689,6 +690,9 @@ fn spec_changed(a: &Object, b: &Object) -> bool {
     match (a, b) {
         (Object::Deployment(x), Object::Deployment(y)) => x.spec != y.spec,
         (Object::ReplicaSet(x), Object::ReplicaSet(y)) => x.spec != y.spec,
+        // (An EndpointSlice's generation counts changes to anything but its metadata, and to
+        // its labels.)
+        (Object::EndpointSlice(x), Object::EndpointSlice(y)) => x.endpoints != y.endpoints || x.ports != y.ports || x.address_type != y.address_type || x.metadata.labels != y.metadata.labels,
         _ => false,
     }
 }

@@ -61,6 +61,9 @@ impl Default for SimConfig {
 /// Largest cluster the engine accepts, Kubernetes' own documented limit.
 pub const MAX_NODES: u32 = 5_000;
 
+/// The address the `kubernetes` Service's endpoints give for the API server.
+pub const API_SERVER_IP: &str = "172.18.0.1";
+
 #[derive(Clone)]
 pub struct Outgoing {
     /// Who sends it: the component handling the message, or a controller speaking inside
@@ -267,7 +270,7 @@ impl Sim {
         let mut svc_meta = self.new_meta("kubernetes", "default");
         svc_meta.labels.insert("component".into(), "apiserver".into());
         svc_meta.labels.insert("provider".into(), "kubernetes".into());
-        self.seed_object(Object::Service(Box::new(Service {
+        let kubernetes = self.seed_object(Object::Service(Box::new(Service {
             metadata: svc_meta,
             // The rest (type, protocol, session affinity, IP families) is the API server's defaulting.
             spec: ServiceSpec {
@@ -279,6 +282,7 @@ impl Sim {
             status: None,
         })));
         self.api.allocated_cluster_ips.insert("10.96.0.1".into());
+        self.seed_api_server_endpoints(&kubernetes);
         let startups = self.config.nodes;
         for i in 1..=startups {
             let name = format!("node-{i}");
@@ -323,6 +327,35 @@ impl Sim {
     }
 
     /// Writes `obj` straight into etcd, defaulted as the API server defaults what it stores.
+    /// The `kubernetes` Service's Endpoints and EndpointSlice, which kube-apiserver's endpoint
+    /// reconciler keeps: its own address, port 6443. (The uids are drawn from the Service's,
+    /// so the simulation's random numbers are not shifted.)
+    fn seed_api_server_endpoints(&mut self, svc: &ObjectRc) {
+        let mut side = super::rng::Rng::new(svc.meta().uid.bytes().fold(0u64, |h, b| h.rotate_left(5) ^ b as u64));
+        let meta = |side: &mut super::rng::Rng, labels: &[(&str, &str)]| ObjectMeta {
+            name: "kubernetes".into(),
+            namespace: "default".into(),
+            uid: side.uuid(),
+            creation_timestamp: Some(self.now),
+            labels: labels.iter().map(|(k, v)| (Str::new(k), Str::new(v))).collect(),
+            ..Default::default()
+        };
+        let endpoints = Endpoints {
+            metadata: meta(&mut side, &[("endpointslice.kubernetes.io/skip-mirror", "true")]),
+            subsets: vec![EndpointSubset { addresses: vec![EndpointAddress { ip: API_SERVER_IP.into(), ..Default::default() }], ports: vec![ServicePort { name: "https".into(), port: 6443, protocol: "TCP".into(), ..Default::default() }], ..Default::default() }],
+        };
+        let mut slice_meta = meta(&mut side, &[(super::controllers::endpointslice::SERVICE_NAME_LABEL, "kubernetes")]);
+        slice_meta.generation = 1;
+        let slice = EndpointSlice {
+            metadata: slice_meta,
+            address_type: "IPv4".into(),
+            endpoints: vec![Endpoint { addresses: vec![API_SERVER_IP.into()], conditions: EndpointConditions { ready: Some(true), ..Default::default() }, ..Default::default() }],
+            ports: vec![EndpointPort { name: Some("https".into()), port: Some(6443), protocol: "TCP".into() }],
+        };
+        self.seed_object(Object::Endpoints(endpoints));
+        self.seed_object(Object::EndpointSlice(Box::new(slice)));
+    }
+
     fn seed_object(&mut self, mut obj: Object) -> ObjectRc {
         super::api_server::default_object(&mut obj);
         let r = self.etcd.txn(obj.key(), Compare { mod_revision: 0 }, TxnOp::Put(std::rc::Rc::new(obj)));

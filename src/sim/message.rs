@@ -15,18 +15,20 @@ pub enum ControllerKind {
     Deployment,
     ReplicaSet,
     Endpoints,
+    EndpointSlice,
     GarbageCollector,
     NodeLifecycle,
     TaintEviction,
 }
 
 impl ControllerKind {
-    pub const ALL: [ControllerKind; 6] = [ControllerKind::Deployment, ControllerKind::ReplicaSet, ControllerKind::Endpoints, ControllerKind::GarbageCollector, ControllerKind::NodeLifecycle, ControllerKind::TaintEviction];
+    pub const ALL: [ControllerKind; 7] = [ControllerKind::Deployment, ControllerKind::ReplicaSet, ControllerKind::Endpoints, ControllerKind::EndpointSlice, ControllerKind::GarbageCollector, ControllerKind::NodeLifecycle, ControllerKind::TaintEviction];
     pub fn name(self) -> &'static str {
         match self {
             ControllerKind::Deployment => "deployment-controller",
             ControllerKind::ReplicaSet => "replicaset-controller",
             ControllerKind::Endpoints => "endpoint-controller",
+            ControllerKind::EndpointSlice => "endpointslice-controller",
             ControllerKind::GarbageCollector => "garbage-collector",
             ControllerKind::NodeLifecycle => "node-lifecycle-controller",
             ControllerKind::TaintEviction => "taint-eviction-controller",

@@ -907,8 +907,71 @@ pub struct EndpointAddress {
     pub ip: Str,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub node_name: Str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<Box<ObjectReference>>,
+}
+
+/// discovery.k8s.io/v1 EndpointSlice: up to 100 of a Service's endpoints, what kube-proxy
+/// programs its rules from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointSlice {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub address_type: Str,
+    /// (No omitempty in the API: an empty list is `null`.)
+    #[serde(default, serialize_with = "null_if_empty", deserialize_with = "null_as_empty")]
+    pub endpoints: Vec<Endpoint>,
+    #[serde(default, serialize_with = "null_if_empty", deserialize_with = "null_as_empty")]
+    pub ports: Vec<EndpointPort>,
+}
+
+fn null_if_empty<S: serde::Serializer, T: Serialize>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    if v.is_empty() { s.serialize_none() } else { v.serialize(s) }
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Endpoint {
+    #[serde(default)]
+    pub addresses: Vec<Str>,
+    #[serde(default)]
+    pub conditions: EndpointConditions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<ObjectReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<Str>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointConditions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serving: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminating: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointPort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
-    pub target_ref: Str,
+    pub protocol: Str,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -1028,12 +1091,13 @@ pub enum Kind {
     Lease,
     ServiceAccount,
     ConfigMap,
+    EndpointSlice,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Namespace, Kind::Node, Kind::Pod, Kind::Deployment, Kind::ReplicaSet,
-        Kind::Service, Kind::Endpoints, Kind::Event, Kind::Lease, Kind::ServiceAccount, Kind::ConfigMap,
+        Kind::Service, Kind::Endpoints, Kind::Event, Kind::Lease, Kind::ServiceAccount, Kind::ConfigMap, Kind::EndpointSlice,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -1048,6 +1112,7 @@ impl Kind {
             Kind::Lease => "Lease",
             Kind::ServiceAccount => "ServiceAccount",
             Kind::ConfigMap => "ConfigMap",
+            Kind::EndpointSlice => "EndpointSlice",
         }
     }
     pub fn from_name(s: &str) -> Option<Kind> {
@@ -1057,6 +1122,7 @@ impl Kind {
         match self {
             Kind::Deployment | Kind::ReplicaSet => "apps/v1",
             Kind::Lease => "coordination.k8s.io/v1",
+            Kind::EndpointSlice => "discovery.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -1074,6 +1140,7 @@ impl Kind {
             Kind::Lease => "leases",
             Kind::ServiceAccount => "serviceaccounts",
             Kind::ConfigMap => "configmaps",
+            Kind::EndpointSlice => "endpointslices",
         }
     }
     /// `deployments.apps`, the group-qualified resource used in kubectl's messages.
@@ -1109,6 +1176,7 @@ impl Kind {
             Kind::Lease => "/registry/leases/",
             Kind::ServiceAccount => "/registry/serviceaccounts/",
             Kind::ConfigMap => "/registry/configmaps/",
+            Kind::EndpointSlice => "/registry/endpointslices/",
         }
     }
     /// Calls `f` with the etcd key, built on the stack: for lookups.
@@ -1139,6 +1207,7 @@ pub enum Object {
     Lease(Lease),
     ServiceAccount(ServiceAccount),
     ConfigMap(ConfigMap),
+    EndpointSlice(Box<EndpointSlice>),
 }
 
 /// Objects are immutable once stored; everyone who holds one shares it.
@@ -1158,6 +1227,7 @@ macro_rules! each_object {
             Object::Lease($o) => $body,
             Object::ServiceAccount($o) => $body,
             Object::ConfigMap($o) => $body,
+            Object::EndpointSlice($o) => $body,
         }
     };
 }
@@ -1176,6 +1246,7 @@ impl Object {
             Object::Lease(_) => Kind::Lease,
             Object::ServiceAccount(_) => Kind::ServiceAccount,
             Object::ConfigMap(_) => Kind::ConfigMap,
+            Object::EndpointSlice(_) => Kind::EndpointSlice,
         }
     }
     pub fn meta(&self) -> &ObjectMeta {
@@ -1223,6 +1294,7 @@ impl Object {
             Kind::Lease => Object::Lease(de(v)?),
             Kind::ServiceAccount => Object::ServiceAccount(de(v)?),
             Kind::ConfigMap => Object::ConfigMap(de(v)?),
+            Kind::EndpointSlice => Object::EndpointSlice(de(v)?),
         })
     }
     pub fn as_pod(&self) -> Option<&Pod> {
@@ -1242,6 +1314,9 @@ impl Object {
     }
     pub fn as_endpoints(&self) -> Option<&Endpoints> {
         if let Object::Endpoints(e) = self { Some(e) } else { None }
+    }
+    pub fn as_endpoint_slice(&self) -> Option<&EndpointSlice> {
+        if let Object::EndpointSlice(e) = self { Some(e) } else { None }
     }
     pub fn as_event(&self) -> Option<&Event> {
         if let Object::Event(e) = self { Some(e) } else { None }

@@ -7,8 +7,8 @@
 //! per `--iptables-min-sync-period` (default 1 s): a change after a quiet second is synced at
 //! once, later ones wait for the next allowed sync, and each sync rewrites only the Services
 //! that changed. (The real runner also allows a burst of two syncs; this one allows one.)
-//! (Real kube-proxy reads EndpointSlices; kubesim's endpoints controller writes the older
-//! Endpoints objects, which carry the same addresses.)
+//! A Service's endpoints are its EndpointSlices (by their `kubernetes.io/service-name` label),
+//! as kube-proxy reads them since Kubernetes 1.21.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +25,8 @@ pub const MIN_SYNC_PERIOD: SimDuration = SimDuration::secs(1);
 #[derive(Clone, Debug)]
 pub struct ProgrammedService {
     pub service: ObjectRc,
-    pub endpoints: Option<ObjectRc>,
+    /// Its EndpointSlices, by name.
+    pub slices: Vec<ObjectRc>,
 }
 
 impl ProgrammedService {
@@ -33,7 +34,16 @@ impl ProgrammedService {
         fn rv(o: &ObjectRc) -> u64 {
             o.resource_version()
         }
-        rv(&self.service) == rv(&other.service) && self.endpoints.as_ref().map(rv) == other.endpoints.as_ref().map(rv)
+        rv(&self.service) == rv(&other.service) && self.slices.iter().map(rv).eq(other.slices.iter().map(rv))
+    }
+}
+
+/// The "namespace/name" of the Service an object concerns: its own, or, for an EndpointSlice,
+/// the one it is labelled with.
+fn service_key(o: &Object) -> Option<Str> {
+    match o {
+        Object::EndpointSlice(e) => e.metadata.labels.get(crate::sim::controllers::endpointslice::SERVICE_NAME_LABEL).map(|s| Str::concat(&[&e.metadata.namespace, "/", s])),
+        o => Some(crate::sim::controllers::object_key(o)),
     }
 }
 
@@ -42,7 +52,7 @@ pub struct KubeProxy {
     pub informers: Informers,
     /// "namespace/name" → what the Service's rules were last written from.
     pub rules: BTreeMap<Str, ProgrammedService>,
-    /// Services whose Service or Endpoints changed since the last sync.
+    /// Services whose Service or EndpointSlices changed since the last sync.
     pending: BTreeSet<Str>,
     last_sync: Option<SimTime>,
     sync_scheduled: bool,
@@ -57,7 +67,7 @@ impl Default for KubeProxy {
 
 impl KubeProxy {
     pub fn new() -> Self {
-        KubeProxy { informers: Informers::new(&[Kind::Service, Kind::Endpoints]), rules: BTreeMap::new(), pending: BTreeSet::new(), last_sync: None, sync_scheduled: false, syncs: 0 }
+        KubeProxy { informers: Informers::new(&[Kind::Service, Kind::EndpointSlice]), rules: BTreeMap::new(), pending: BTreeSet::new(), last_sync: None, sync_scheduled: false, syncs: 0 }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -72,7 +82,7 @@ impl KubeProxy {
         }
         let Some(changes) = self.informers.handle(ctx, &body) else { return };
         for (_, change) in changes.iter() {
-            self.pending.insert(crate::sim::controllers::object_key(change.object()));
+            self.pending.extend(service_key(change.object()));
         }
         if self.pending.is_empty() || self.sync_scheduled {
             return;
@@ -91,7 +101,11 @@ impl KubeProxy {
         let mut changed = false;
         for key in std::mem::take(&mut self.pending) {
             let (ns, name) = crate::sim::controllers::split_key(&key);
-            let now = self.informers.get(Kind::Service).get(ns, name).map(|service| ProgrammedService { service: service.clone(), endpoints: self.informers.get(Kind::Endpoints).get(ns, name).cloned() });
+            let now = self.informers.get(Kind::Service).get(ns, name).map(|service| {
+                let mut slices: Vec<ObjectRc> = self.informers.get(Kind::EndpointSlice).values().filter(|o| o.namespace() == ns && service_key(o).is_some_and(|k| k == key)).cloned().collect();
+                slices.sort_by(|a, b| a.name().cmp(b.name()));
+                ProgrammedService { service: service.clone(), slices }
+            });
             match (now, self.rules.get(&key)) {
                 (Some(p), Some(old)) if p.same_as(old) => {}
                 (Some(p), _) => {

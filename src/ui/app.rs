@@ -150,7 +150,7 @@ pub fn App() -> impl IntoView {
             <Narration/>
         </main>
         <footer class="notes">
-            "Simplified where it must be: one API server and one etcd member; Endpoints instead of EndpointSlices; image pulls timed from a catalogue of real image sizes. "
+            "Simplified where it must be: one API server and one etcd member; image pulls timed from a catalogue of real image sizes. "
             "Names, events and kubectl output follow Kubernetes 1.32."
         </footer>
     }
@@ -368,6 +368,7 @@ fn ControlPlane() -> impl IntoView {
                         <Box id="ctl-deployment" title="deployment" detail="Deployment → ReplicaSet"/>
                         <Box id="ctl-replicaset" title="replicaset" detail="ReplicaSet → Pods"/>
                         <Box id="ctl-endpoints" title="endpoints" detail="Service → pod IPs"/>
+                        <Box id="ctl-endpointslice" title="endpointslice" detail="Service → EndpointSlices"/>
                         <Box id="ctl-gc" title="garbage collector" detail="deletes orphans"/>
                         <Box id="ctl-nodes" title="node lifecycle" detail="silent node → NotReady"/>
                         <Box id="ctl-taints" title="taint eviction" detail="evicts from tainted nodes"/>

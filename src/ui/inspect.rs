@@ -52,6 +52,7 @@ pub fn comp_id(c: Component) -> String {
             ControllerKind::Deployment => "ctl-deployment".into(),
             ControllerKind::ReplicaSet => "ctl-replicaset".into(),
             ControllerKind::Endpoints => "ctl-endpoints".into(),
+            ControllerKind::EndpointSlice => "ctl-endpointslice".into(),
             ControllerKind::GarbageCollector => "ctl-gc".into(),
             ControllerKind::NodeLifecycle => "ctl-nodes".into(),
             ControllerKind::TaintEviction => "ctl-taints".into(),
@@ -73,6 +74,7 @@ pub fn parse_comp_id(id: &str) -> Option<Component> {
         "ctl-deployment" => Component::Controller(ControllerKind::Deployment),
         "ctl-replicaset" => Component::Controller(ControllerKind::ReplicaSet),
         "ctl-endpoints" => Component::Controller(ControllerKind::Endpoints),
+        "ctl-endpointslice" => Component::Controller(ControllerKind::EndpointSlice),
         "ctl-gc" => Component::Controller(ControllerKind::GarbageCollector),
         "ctl-nodes" => Component::Controller(ControllerKind::NodeLifecycle),
         "ctl-taints" => Component::Controller(ControllerKind::TaintEviction),
@@ -107,13 +109,14 @@ fn role_text(c: Component) -> &'static str {
         Component::ControllerManager => "One process running the controllers below. Its shared informers hold one watch per resource; each change lands in one cache and is handed to every controller that cares. The controllers then write as themselves.",
         Component::Controller(ControllerKind::Deployment) => "Turns each Deployment into ReplicaSets (one per pod template) and rolls between them.",
         Component::Controller(ControllerKind::ReplicaSet) => "Keeps the number of pods of each ReplicaSet equal to its replicas.",
-        Component::Controller(ControllerKind::Endpoints) => "Lists the ready pod IPs behind each Service.",
+        Component::Controller(ControllerKind::Endpoints) => "Lists the ready pod IPs behind each Service (the older Endpoints objects, still kept up to date).",
+        Component::Controller(ControllerKind::EndpointSlice) => "Writes each Service's EndpointSlices: up to 100 pod endpoints each, with whether they are ready, serving or terminating. kube-proxy reads these.",
         Component::Controller(ControllerKind::GarbageCollector) => "Deletes objects whose owner is gone, and pods bound to deleted nodes.",
         Component::Controller(ControllerKind::NodeLifecycle) => "Watches node heartbeats (Leases): a node silent for 50 s becomes NotReady and is tainted unreachable.",
         Component::Controller(ControllerKind::TaintEviction) => "Deletes pods from nodes with NoExecute taints once their tolerations run out (300 s by default).",
         Component::Kubelet(_) => "The node agent: runs the pods bound to its node through the container runtime and reports their status; renews the node's lease every 10 s.",
         Component::Runtime(_) => "containerd: pulls images and runs containers when the kubelet asks over CRI.",
-        Component::Proxy(_) => "Programs the node's forwarding rules from Services and their endpoints.",
+        Component::Proxy(_) => "Programs the node's forwarding rules from Services and their EndpointSlices.",
     }
 }
 

@@ -26,28 +26,35 @@ struct Members {
 
 impl Members {
     fn remove(&mut self, pod: &Pod) {
-        let key = (pod.status.pod_ip.clone(), target_ref(pod));
+        let key = (pod.status.pod_ip.clone(), pod.metadata.name.clone());
         self.ready.remove(&key);
         self.not_ready.remove(&key);
     }
     /// Adds the pod if it has an address to offer (an IP, and not terminating).
     fn add(&mut self, pod: &Pod) {
-        if pod.status.pod_ip.is_empty() || pod.is_terminating() {
+        if pod.status.pod_ip.is_empty() || pod.is_terminating() || is_terminal(pod) {
             return;
         }
-        let addr = EndpointAddress { ip: pod.status.pod_ip.clone(), node_name: pod.spec.node_name.clone(), target_ref: target_ref(pod) };
-        let key = (addr.ip.clone(), addr.target_ref.clone());
+        let addr = EndpointAddress { ip: pod.status.pod_ip.clone(), node_name: pod.spec.node_name.clone(), target_ref: Some(Box::new(pod_reference(pod))) };
+        let key = (addr.ip.clone(), pod.metadata.name.clone());
         if pod.is_ready() { self.ready.insert(key, addr) } else { self.not_ready.insert(key, addr) };
     }
 }
 
+/// A pod that has finished (Succeeded or Failed) is no endpoint (ShouldPodBeInEndpoints).
+pub(super) fn is_terminal(pod: &Pod) -> bool {
+    matches!(pod.status.phase.as_str(), "Succeeded" | "Failed")
+}
+
 /// Whether the Service selects the pod (same namespace, labels matching its selector).
-fn selects(svc: &Service, pod: &Pod) -> bool {
+pub(super) fn selects(svc: &Service, pod: &Pod) -> bool {
     pod.metadata.namespace == svc.metadata.namespace && labels_match(&svc.spec.selector, &pod.metadata.labels)
 }
 
-fn target_ref(pod: &Pod) -> Str {
-    Str::concat(&["Pod/", &pod.metadata.name])
+/// An endpoint's targetRef: the pod, by kind, namespace, name and uid.
+pub fn pod_reference(pod: &Pod) -> ObjectReference {
+    let m = &pod.metadata;
+    ObjectReference { kind: "Pod".into(), namespace: m.namespace.clone(), name: m.name.clone(), uid: m.uid.clone(), ..Default::default() }
 }
 
 /// What the TriggerTimeTracker (pkg/controller/util/endpoint) remembers of one Service: the
@@ -55,11 +62,11 @@ fn target_ref(pod: &Pod) -> Str {
 /// `endpoints.kubernetes.io/last-change-trigger-time` annotation. A pod's trigger time is its
 /// Ready condition's last transition, the Service's its creation.
 #[derive(Clone, Debug, Default)]
-struct Triggers {
+pub(super) struct Triggers {
     /// Each selected pod's trigger time as of the last sync.
-    synced: FxHashMap<Str, SimTime>,
+    pub(super) synced: FxHashMap<Str, SimTime>,
     /// Pods changed since the last sync, with their trigger time now (None: gone or unselected).
-    changed: FxHashMap<Str, Option<SimTime>>,
+    pub(super) changed: FxHashMap<Str, Option<SimTime>>,
     /// Whether a sync has counted the Service's own creation.
     service_counted: bool,
 }
@@ -67,7 +74,7 @@ struct Triggers {
 impl Triggers {
     /// ComputeEndpointLastChangeTriggerTime: the earliest trigger time that changed since the
     /// last sync (none: the annotation goes).
-    fn take(&mut self, svc: &Service) -> Option<SimTime> {
+    pub(super) fn take(&mut self, svc: &Service) -> Option<SimTime> {
         let mut earliest: Option<SimTime> = None;
         let mut note = |t: SimTime| earliest = Some(earliest.map_or(t, |e| e.min(t)));
         for (pod, now) in self.changed.drain() {
@@ -94,7 +101,7 @@ impl Triggers {
 }
 
 /// A pod's trigger time: when its Ready condition last changed.
-fn pod_trigger(pod: &Pod) -> Option<SimTime> {
+pub(super) fn pod_trigger(pod: &Pod) -> Option<SimTime> {
     pod.status.conditions.iter().find(|c| c.type_ == "Ready").and_then(|c| c.last_transition_time)
 }
 
@@ -164,24 +171,7 @@ impl EndpointsController {
     /// Only changes that matter to endpoints (labels, IP, readiness, existence) touch the
     /// Services that select the pod (before or after the change), and queue them.
     fn on_pod_change(&mut self, informers: &Informers, change: &Change) {
-        let (old, new) = match change {
-            Change::Added(p) => (None, p.as_pod()),
-            Change::Updated { old, new } => (old.as_pod(), new.as_pod()),
-            Change::Deleted(p) => (p.as_pod(), None),
-        };
-        fn view(p: &Pod) -> (&Labels, &Str, bool, bool) {
-            (&p.metadata.labels, &p.status.pod_ip, p.is_ready(), p.is_terminating())
-        }
-        if old.is_some() && new.is_some() && old.map(view) == new.map(view) {
-            return;
-        }
-        // The Services that select the pod before or after the change, in key order.
-        let mut services: Vec<(Str, &Service)> = informers
-            .get(Kind::Service)
-            .values()
-            .filter_map(|o| o.as_service().filter(|svc| [old, new].iter().flatten().any(|p| selects(svc, p))).map(|svc| (object_key(o), svc)))
-            .collect();
-        services.sort_by(|a, b| a.0.cmp(&b.0));
+        let Some((old, new, services)) = services_of_pod_change(informers, change) else { return };
         for (key, svc) in services {
             if let Some(m) = self.members.get_mut(&key) {
                 if let Some(p) = old {
@@ -258,13 +248,38 @@ impl EndpointsController {
     }
 }
 
+/// A pod change that matters to endpoints (labels, IP, readiness, termination, existence):
+/// the pod before and after, and the Services that select it before or after, in key order.
+/// None for one that does not matter.
+#[allow(clippy::type_complexity)]
+pub(super) fn services_of_pod_change<'a>(informers: &'a Informers, change: &'a Change) -> Option<(Option<&'a Pod>, Option<&'a Pod>, Vec<(Str, &'a Service)>)> {
+    let (old, new) = match change {
+        Change::Added(p) => (None, p.as_pod()),
+        Change::Updated { old, new } => (old.as_pod(), new.as_pod()),
+        Change::Deleted(p) => (p.as_pod(), None),
+    };
+    fn view(p: &Pod) -> (&Labels, &Str, bool, bool, &str) {
+        (&p.metadata.labels, &p.status.pod_ip, p.is_ready(), p.is_terminating(), &p.status.phase)
+    }
+    if old.is_some() && new.is_some() && old.map(view) == new.map(view) {
+        return None;
+    }
+    let mut services: Vec<(Str, &Service)> = informers
+        .get(Kind::Service)
+        .values()
+        .filter_map(|o| o.as_service().filter(|svc| [old, new].iter().flatten().any(|p| selects(svc, p))).map(|svc| (object_key(o), svc)))
+        .collect();
+    services.sort_by(|a, b| a.0.cmp(&b.0));
+    Some((old, new, services))
+}
+
 /// The most addresses an Endpoints object holds (the controller's maxCapacity); past it the
 /// object is annotated over-capacity: "truncated". (kube-proxy reads EndpointSlices, which are
 /// not truncated; see the README.)
 pub const MAX_CAPACITY: usize = 1000;
 pub const OVER_CAPACITY: &str = "endpoints.kubernetes.io/over-capacity";
 
-fn target_port(sp: &ServicePort) -> i32 {
+pub(super) fn target_port(sp: &ServicePort) -> i32 {
     match &sp.target_port {
         Some(serde_json::Value::Number(n)) => n.as_i64().unwrap_or(sp.port as i64) as i32,
         _ => sp.port,

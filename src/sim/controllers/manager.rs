@@ -5,7 +5,7 @@
 //! still write as themselves: their requests and the answers to them are addressed to
 //! `Component::Controller(kind)` (the API server sees each controller's service account).
 
-use super::{DeploymentController, EndpointsController, GarbageCollector, NodeLifecycleController, ReplicaSetController, TaintEvictionController, NODE_MONITOR_PERIOD};
+use super::{DeploymentController, EndpointSliceController, EndpointsController, GarbageCollector, NodeLifecycleController, ReplicaSetController, TaintEvictionController, NODE_MONITOR_PERIOD};
 use crate::sim::engine::Ctx;
 use crate::sim::informer::Informers;
 use crate::sim::message::*;
@@ -18,6 +18,7 @@ pub struct ControllerManager {
     pub deployments: DeploymentController,
     pub replicasets: ReplicaSetController,
     pub endpoints: EndpointsController,
+    pub endpoint_slices: EndpointSliceController,
     pub gc: GarbageCollector,
     pub node_lifecycle: NodeLifecycleController,
     pub taint_eviction: TaintEvictionController,
@@ -42,10 +43,11 @@ fn as_controller<R>(ctx: &mut Ctx, k: ControllerKind, f: impl FnOnce(&mut Ctx) -
 impl ControllerManager {
     pub fn new() -> Self {
         ControllerManager {
-            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::Node, Kind::Lease, Kind::Namespace]),
+            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::EndpointSlice, Kind::Node, Kind::Lease, Kind::Namespace]),
             deployments: DeploymentController::new(),
             replicasets: ReplicaSetController::new(),
             endpoints: EndpointsController::new(),
+            endpoint_slices: EndpointSliceController::new(),
             gc: GarbageCollector::new(),
             node_lifecycle: NodeLifecycleController::default(),
             taint_eviction: TaintEvictionController::default(),
@@ -70,6 +72,7 @@ impl ControllerManager {
                         ControllerKind::Deployment => self.deployments.on_response(resp),
                         ControllerKind::ReplicaSet => as_controller(ctx, k, |ctx| self.replicasets.on_response(ctx, inf, resp)),
                         ControllerKind::Endpoints => self.endpoints.on_response(resp),
+                        ControllerKind::EndpointSlice => self.endpoint_slices.on_response(resp),
                         ControllerKind::GarbageCollector => as_controller(ctx, k, |ctx| self.gc.on_response(ctx, resp)),
                         ControllerKind::NodeLifecycle => self.node_lifecycle.on_response(resp),
                         ControllerKind::TaintEviction => {}
@@ -89,8 +92,9 @@ impl ControllerManager {
                     self.deployments.on_change(inf, kind, change);
                     self.replicasets.on_change(inf, kind, change);
                     self.endpoints.on_change(inf, kind, change);
-                    // (Leases: a node's goes with it, as its owner.)
-                    if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node | Kind::Lease) {
+                    self.endpoint_slices.on_change(inf, kind, change);
+                    // (Leases: a node's goes with it, as its owner; EndpointSlices go with their Service.)
+                    if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node | Kind::Lease | Kind::Service | Kind::EndpointSlice) {
                         as_controller(ctx, ControllerKind::GarbageCollector, |ctx| self.gc.on_change(ctx, inf, change));
                     }
                     if kind == Kind::Node {
@@ -120,5 +124,6 @@ impl ControllerManager {
         as_controller(ctx, ControllerKind::Deployment, |ctx| self.deployments.drain(ctx, inf));
         as_controller(ctx, ControllerKind::ReplicaSet, |ctx| self.replicasets.drain(ctx, inf));
         as_controller(ctx, ControllerKind::Endpoints, |ctx| self.endpoints.drain(ctx, inf));
+        as_controller(ctx, ControllerKind::EndpointSlice, |ctx| self.endpoint_slices.drain(ctx, inf));
     }
 }

@@ -5,6 +5,7 @@
 
 mod deployment;
 mod endpoints;
+pub mod endpointslice;
 mod garbage_collector;
 mod manager;
 pub mod namespace_defaults;
@@ -13,6 +14,7 @@ mod replicaset;
 
 pub use deployment::{pod_template_hash, DeploymentController, CHANGE_CAUSE_ANNOTATION, REVISION_ANNOTATION};
 pub use endpoints::EndpointsController;
+pub use endpointslice::EndpointSliceController;
 pub use garbage_collector::GarbageCollector;
 pub use manager::ControllerManager;
 pub use node_lifecycle::{NodeLifecycleController, TaintEvictionController, NODE_MONITOR_PERIOD};
