@@ -15,7 +15,7 @@ use crate::sim::{ApiError, Sim, SimDuration};
 
 pub type CmdResult = Result<String, String>;
 
-const COMMANDS: &[&str] = &["create", "run", "apply", "get", "describe", "events", "scale", "set", "patch", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources"];
+const COMMANDS: &[&str] = &["create", "run", "apply", "replace", "get", "describe", "events", "scale", "set", "patch", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources", "api-versions", "cluster-info"];
 
 /// `Error from server (NotFound): ...`, or kubectl's own wording for invalid objects.
 pub fn server_error(e: &ApiError) -> String {
@@ -44,8 +44,8 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// kubectl 1.32's other commands: real ones kubesim does not simulate, which it says so of
 /// rather than calling them unknown.
 const REAL_COMMANDS: &[&str] = &[
-    "explain", "edit", "autoscale", "certificate", "cluster-info", "attach", "exec", "port-forward", "proxy", "cp", "auth",
-    "debug", "diff", "replace", "kustomize", "completion", "alpha", "api-versions", "config", "plugin", "options",
+    "explain", "edit", "autoscale", "certificate", "attach", "exec", "port-forward", "proxy", "cp", "auth",
+    "debug", "diff", "kustomize", "completion", "alpha", "config", "plugin", "options",
 ];
 
 /// The answer to a real kubectl command kubesim does not simulate.
@@ -176,7 +176,8 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
     match cmd.as_str() {
         "create" => create(sim, rest, stdin),
         "run" => run_pod(sim, rest),
-        "apply" => apply(sim, rest, stdin, true),
+        "apply" => apply(sim, rest, stdin, Mode::Apply),
+        "replace" => apply(sim, rest, stdin, Mode::Replace),
         "get" => get(sim, rest),
         "describe" => describe(sim, rest),
         "scale" => scale(sim, rest),
@@ -196,6 +197,15 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         "events" => events(sim, rest),
         "version" => Ok("Client Version: v1.32.0\nKustomize Version: v5.5.0\nServer Version: v1.32.0 (kubesim)".into()),
         "api-resources" => Ok(api_resources()),
+        "api-versions" => {
+            let mut versions: Vec<&str> = Kind::ALL.iter().map(|k| k.api_version()).collect();
+            versions.sort_unstable();
+            versions.dedup();
+            Ok(versions.join("\n"))
+        }
+        "cluster-info" if rest.first().is_some_and(|a| a == "dump") => Err(not_simulated("cluster-info dump")),
+        // (No CoreDNS Service here, so only the control plane's line.)
+        "cluster-info" => Ok(format!("Kubernetes control plane is running at https://{}:6443\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.", crate::sim::engine::API_SERVER_IP)),
         "help" | "--help" | "-h" => Ok(help()),
         // kind runs no metrics-server, and neither does kubesim: the answer a kind cluster gives.
         "top" => Err("error: Metrics API not available".into()),
@@ -208,11 +218,11 @@ pub fn help() -> String {
     "kubectl controls the (simulated) Kubernetes cluster manager.\n\n\
 Basic Commands:\n  create          Create a resource from a file or from stdin, or a deployment\n  expose          Take a deployment or pod and expose it as a new Kubernetes service\n  run             Run a particular image on the cluster (creates a Pod)\n  get             Display one or many resources\n  delete          Delete resources by file names, stdin, resources and names, or by label selector\n\n\
 Deploy Commands:\n  rollout         Manage the rollout of a resource (status, history, pause, resume, restart)\n  scale           Set a new size for a deployment or replica set\n\n\
-Cluster Management Commands:\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n  drain           Drain node in preparation for maintenance\n  taint           Update the taints on one or more nodes\n\n\
+Cluster Management Commands:\n  cluster-info    Display cluster information\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n  drain           Drain node in preparation for maintenance\n  taint           Update the taints on one or more nodes\n\n\
 Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n  logs            Print the logs for a container in a pod\n  events          List events\n\n\
-Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  patch           Update fields of a resource\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
+Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  patch           Update fields of a resource\n  replace         Replace a resource by file name or stdin\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
 Settings Commands:\n  label           Update the labels on a resource\n  set             Set specific features on objects (image)\n  annotate        Update the annotations on a resource\n\n\
-Other Commands:\n  api-resources   Print the supported API resources on the server\n  version         Print the client and server version information\n\n\
+Other Commands:\n  api-resources   Print the supported API resources on the server\n  api-versions    Print the supported API versions on the server, in the form of \"group/version\"\n  version         Print the client and server version information\n\n\
 Usage:\n  kubectl [flags] [options]".into()
 }
 
@@ -321,10 +331,10 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
             create_one(sim, Object::ServiceAccount(sa), "serviceaccount")
         }
-        Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, false),
+        Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, Mode::Create),
         Some(other @ ("clusterrole" | "clusterrolebinding" | "cronjob" | "ingress" | "job" | "poddisruptionbudget" | "priorityclass" | "quota" | "role" | "rolebinding" | "secret" | "service" | "token")) => Err(not_simulated(&format!("create {other}"))),
         Some(other) if !other.starts_with('-') => Err(unknown_command(other, "kubectl create", &["configmap", "deployment", "namespace", "serviceaccount"])),
-        _ => apply(sim, args, stdin, false),
+        _ => apply(sim, args, stdin, Mode::Create),
     }
 }
 
@@ -447,7 +457,18 @@ pub fn decode(doc: Value, source: &str) -> Result<Object, String> {
     })
 }
 
-fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) -> CmdResult {
+/// What `-f` manifests are for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    /// Client-side apply: create, or a three-way merge with what is there.
+    Apply,
+    /// The whole object, in place of what is there (a PUT).
+    Replace,
+}
+
+fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> CmdResult {
+    let is_apply = mode == Mode::Apply;
     let specs = [flag("filename", Some('f'), true), NS_FLAGS[0], flag("validate", None, true)];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
     let files = p.all("filename");
@@ -488,6 +509,9 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, is_apply: bool) ->
             // What `kubectl apply` records of the manifest (GetModifiedConfiguration).
             let modified = is_apply.then(|| modified_configuration(doc, &obj));
             let res = match (&existing, modified) {
+                // replace: the manifest is the object (what it leaves out is defaulted again).
+                (None, _) if mode == Mode::Replace => Err(format!("Error from server (NotFound): error when replacing {source:?}: {} {:?} not found", obj.kind().group_resource(), obj.name())),
+                (Some(_), _) if mode == Mode::Replace => submit(sim, Verb::Update, as_patch(obj)).map(|o| created(&o, "replaced")),
                 (Some(cur), Some(modified)) => {
                     let original = cur.meta().annotations.get(LAST_APPLIED).and_then(|a| serde_json::from_str::<Value>(a).ok());
                     if original.is_none() {
