@@ -360,6 +360,39 @@ fn endpoint_slices_mark_terminating_pods_keep_a_placeholder_and_go_with_their_se
 }
 
 #[test]
+fn random_patches_never_panic_and_a_refused_one_changes_nothing() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    for l in ["kubectl create deployment web --image=nginx --replicas=2", "kubectl expose deployment web --port=80 --type=NodePort", "sleep 10"] {
+        s.execute(l, None);
+    }
+    let paths = ["/spec/replicas", "/spec/template/spec/containers/0/image", "/spec/ports/0/nodePort", "/spec/type", "/metadata/labels/a~1b", "/metadata/name", "/spec/selector", "/spec/containers/-", "/status", "", "/spec/template/spec/containers/9", "nope"];
+    let values = ["3", "-1", "\"x\"", "null", "{}", "[]", "\"NodePort\"", "99999", "{\"a\":[1,2]}", "true"];
+    let targets = ["deployment web", "svc web", "node node-1", "pod nope"];
+    let mut rng = kubesim::sim::rng::Rng::new(11);
+    for _ in 0..300 {
+        let target = targets[rng.below(targets.len() as u64) as usize];
+        let patch = match rng.below(3) {
+            0 => format!("--type=json -p '[{{\"op\":\"{}\",\"path\":\"{}\",\"from\":\"{}\",\"value\":{}}}]'", ["add", "remove", "replace", "move", "copy", "test", "bogus"][rng.below(7) as usize], paths[rng.below(paths.len() as u64) as usize], paths[rng.below(paths.len() as u64) as usize], values[rng.below(values.len() as u64) as usize]),
+            1 => format!("--type=merge -p '{{\"spec\":{}}}'", values[rng.below(values.len() as u64) as usize]),
+            _ => format!("-p '{{\"spec\":{{\"ports\":[{{\"port\":{}}}],\"template\":{{\"spec\":{{\"containers\":[{{\"name\":\"nginx\",\"image\":{}}}]}}}}}}}}'", values[rng.below(values.len() as u64) as usize], values[rng.below(values.len() as u64) as usize]),
+        };
+        let (kind, ns, name) = match target {
+            "deployment web" => (Kind::Deployment, "default", "web"),
+            "svc web" => (Kind::Service, "default", "web"),
+            "node node-1" => (Kind::Node, "", "node-1"),
+            _ => (Kind::Pod, "default", "nope"),
+        };
+        let version = |s: &Session| s.sim.get(kind, ns, name).map(|o| o.resource_version());
+        let before = version(&s);
+        let out = s.execute(&format!("kubectl patch {target} {patch}"), None);
+        if out.is_error {
+            assert_eq!(version(&s), before, "a refused patch wrote nothing: {patch}: {}", out.text);
+        }
+        s.execute("sleep 0.2", None);
+    }
+}
+
+#[test]
 fn a_new_image_restarts_the_container_and_any_other_change_to_a_pod_is_forbidden() {
     let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
     let pod = |image: &str, extra: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n{extra}");

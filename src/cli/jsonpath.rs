@@ -414,4 +414,20 @@ mod tests {
             assert!(JsonPath::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn any_template_parses_or_fails_without_panicking() {
+        let pieces = ["{", "}", ".", "..", "[", "]", "*", "?(", ")", "@", "==", "<", "'", "\"", "\\", "-1", "0:", ":2", "::", "range ", "end", "items", "a", "é", "$", " ", ",", "\n"];
+        let doc = serde_json::json!({"items": [{"a": [1, {"a": "x"}]}, {"a": null}], "a": {"a": 2}});
+        let mut rng = crate::sim::rng::Rng::new(7);
+        for _ in 0..20_000 {
+            let n = 1 + rng.below(12) as usize;
+            let t: String = (0..n).map(|_| pieces[rng.below(pieces.len() as u64) as usize]).collect();
+            if let Ok(p) = JsonPath::parse(&t) {
+                let _ = p.execute(&doc);
+                let _ = p.find(&doc);
+            }
+            let _ = relaxed(&t).map(|p| p.find(&doc));
+        }
+    }
 }
