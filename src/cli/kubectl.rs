@@ -331,8 +331,9 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
             create_one(sim, Object::ServiceAccount(sa), "serviceaccount")
         }
+        Some("service") | Some("svc") => create_service(sim, &args[1..]),
         Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, Mode::Create),
-        Some(other @ ("clusterrole" | "clusterrolebinding" | "cronjob" | "ingress" | "job" | "poddisruptionbudget" | "priorityclass" | "quota" | "role" | "rolebinding" | "secret" | "service" | "token")) => Err(not_simulated(&format!("create {other}"))),
+        Some(other @ ("clusterrole" | "clusterrolebinding" | "cronjob" | "ingress" | "job" | "poddisruptionbudget" | "priorityclass" | "quota" | "role" | "rolebinding" | "secret" | "token")) => Err(not_simulated(&format!("create {other}"))),
         Some(other) if !other.starts_with('-') => Err(unknown_command(other, "kubectl create", &["configmap", "deployment", "namespace", "serviceaccount"])),
         _ => apply(sim, args, stdin, Mode::Create),
     }
@@ -387,6 +388,57 @@ fn events(sim: &mut Sim, args: &[String]) -> CmdResult {
 
 /// `kubectl create deployment|configmap|serviceaccount`: their commands wrap whatever the
 /// server says, "failed to create deployment: %v".
+/// `kubectl create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]...`: a
+/// Service selecting `app=NAME`, each port named after its pair, as create_service.go makes it.
+fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
+    const TYPES: [&str; 4] = ["clusterip", "externalname", "loadbalancer", "nodeport"];
+    let Some(sub) = args.first() else { return Err(super::help::command_help("create service").unwrap_or_default()) };
+    let type_ = match sub.as_str() {
+        "clusterip" => "ClusterIP",
+        "nodeport" => "NodePort",
+        "loadbalancer" => "LoadBalancer",
+        "externalname" => return Err(not_simulated("create service externalname")),
+        other => return Err(unknown_command(other, "kubectl create service", &TYPES)),
+    };
+    let p = parse(&args[1..], &[flag("tcp", None, true), flag("node-port", None, true), flag("clusterip", None, true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+    let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
+    let cluster_ip = p.get("clusterip").unwrap_or("");
+    let tcp: Vec<String> = p.all("tcp").iter().flat_map(|t| t.split(',').map(str::to_string)).collect();
+    if cluster_ip == "None" && type_ != "ClusterIP" {
+        return Err("error: ClusterIP=None can only be used with ClusterIP service type".into());
+    }
+    if cluster_ip != "None" && tcp.is_empty() {
+        return Err("error: at least one tcp port specifier must be provided".into());
+    }
+    let node_port = match p.get("node-port") {
+        None => None,
+        Some(n) => Some(n.parse::<i32>().map_err(|_| format!("error: invalid argument {n:?} for \"--node-port\" flag: strconv.ParseInt: parsing {n:?}: invalid syntax"))?).filter(|n| *n != 0),
+    };
+    let mut ports = Vec::new();
+    for pair in &tcp {
+        let (port, target) = pair.split_once(':').unwrap_or((pair, pair));
+        let port: i32 = port.parse().ok().filter(|p| (1..=65535).contains(p)).ok_or_else(|| format!("error: invalid port {port:?}"))?;
+        let target = match target.parse::<i32>() {
+            Ok(t) if (1..=65535).contains(&t) => Value::from(t),
+            Ok(_) => return Err("error: must be between 1 and 65535, inclusive".into()),
+            Err(_) => Value::String(target.to_string()),
+        };
+        ports.push(ServicePort { name: pair.replace(':', "-").into(), protocol: "TCP".into(), port, target_port: Some(target), node_port });
+    }
+    let mut labels = Labels::new();
+    labels.insert("app".into(), Str::new(name));
+    let svc = Service {
+        metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), labels: labels.clone(), ..Default::default() },
+        spec: ServiceSpec { type_: type_.into(), selector: labels, ports, cluster_ip: cluster_ip.into(), ..Default::default() },
+        status: None,
+    };
+    match sim.call(ApiRequest::with_object(Verb::Create, Object::Service(Box::new(svc)))) {
+        Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
+        Ok(_) => Err("error: unexpected answer".into()),
+        Err(e) => Err(format!("error: failed to create {type_} service: {}", e.message)),
+    }
+}
+
 fn create_one(sim: &mut Sim, o: Object, what: &str) -> CmdResult {
     match sim.call(ApiRequest::with_object(Verb::Create, o)) {
         Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
@@ -806,6 +858,7 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
         }
         Object::Service(s) => {
             let ports = s.spec.ports.iter().map(|p| match p.node_port { Some(np) => format!("{}:{np}/{}", p.port, p.protocol), None => format!("{}/{}", p.port, p.protocol) }).collect::<Vec<_>>().join(",");
+            let ports = if ports.is_empty() { "<none>".to_string() } else { ports };
             // getServiceExternalIP: a LoadBalancer without an address (no cloud here) is pending.
             let external = if s.spec.type_ == "LoadBalancer" { "<pending>" } else { "<none>" };
             let mut r = vec![name, s.spec.type_.to_string(), s.spec.cluster_ip.to_string(), external.into(), ports, age(sim, o)];

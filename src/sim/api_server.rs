@@ -264,7 +264,10 @@ impl ApiServer {
                 let ip = self.allocate_cluster_ip(ctx);
                 s.spec.cluster_ip = Str::new(&ip);
                 s.spec.cluster_ips = vec![ip.into()];
-            } else if s.spec.cluster_ip != "None" {
+            } else if s.spec.cluster_ip == "None" {
+                // Headless: no address, and clusterIPs says so too.
+                s.spec.cluster_ips = vec![s.spec.cluster_ip.clone()];
+            } else {
                 if !self.allocated_cluster_ips.insert(s.spec.cluster_ip.to_string()) {
                     return Err(err(StatusReason::Invalid, format!("Service {:?} is invalid: spec.clusterIPs: Invalid value: []string{{{:?}}}: failed to allocate IP {}: provided IP is already allocated", s.metadata.name, s.spec.cluster_ip, s.spec.cluster_ip)));
                 }

@@ -394,7 +394,8 @@ pub fn validate(obj: &Object) -> Vec<Cause> {
         }
         Object::Pod(p) => validate_pod_spec("spec", &p.spec, &mut causes),
         Object::Service(s) => {
-            if s.spec.ports.is_empty() {
+            // (A headless Service may have no ports.)
+            if s.spec.ports.is_empty() && s.spec.cluster_ip != "None" {
                 causes.push(Cause::required("spec.ports"));
             }
             for (i, p) in s.spec.ports.iter().enumerate() {
