@@ -393,6 +393,34 @@ fn random_patches_never_panic_and_a_refused_one_changes_nothing() {
 }
 
 #[test]
+fn deleting_a_namespace_empties_it_then_removes_it() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    for l in ["kubectl create namespace dev", "kubectl create deployment api -n dev --image=nginx:1.27 --replicas=3", "kubectl expose deployment api -n dev --port=80", "kubectl create configmap settings -n dev --from-literal=a=b", "kubectl rollout status deployment/api -n dev"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let in_dev = |s: &Session| Kind::ALL.iter().filter(|k| k.namespaced()).map(|k| s.sim.objects(*k).filter(|o| o.namespace() == "dev").count()).sum::<usize>();
+    assert!(in_dev(&s) > 10, "a deployment's worth of objects, and the namespace's own");
+    assert_eq!(s.execute("kubectl delete namespace dev --wait=false", None).text, "namespace \"dev\" deleted");
+    assert!(s.execute("kubectl get ns dev", None).text.contains("dev    Terminating"));
+    // NamespaceLifecycle: nothing new in a namespace being deleted.
+    let refused = s.execute("kubectl create configmap late -n dev --from-literal=a=b", None);
+    assert!(refused.is_error && refused.text.contains("configmaps \"late\" is forbidden: unable to create new content in namespace dev because it is being terminated"), "{}", refused.text);
+    // kubectl delete waits until the namespace controller has emptied it and the API server removed it.
+    assert!(!s.execute("kubectl wait --for=delete namespace/dev --timeout=60s", None).is_error);
+    assert_eq!(in_dev(&s), 0);
+    assert!(s.sim.get(Kind::Namespace, "", "dev").is_none());
+    assert!(s.execute("kubectl get ns dev", None).text.contains("namespaces \"dev\" not found"));
+    // The cluster's own namespaces stay.
+    for ns in ["default", "kube-system", "kube-public"] {
+        assert_eq!(s.execute(&format!("kubectl delete namespace {ns}"), None).text, format!("Error from server (Forbidden): namespaces {ns:?} is forbidden: this namespace may not be deleted"));
+    }
+    // A namespace is created with the kubernetes finalizer, Active.
+    s.execute("kubectl create namespace again", None);
+    let yaml = s.execute("kubectl get ns again -o yaml", None).text;
+    assert!(yaml.contains("spec:\n  finalizers:\n  - kubernetes\nstatus:\n  phase: Active"), "{yaml}");
+}
+
+#[test]
 fn a_new_image_restarts_the_container_and_any_other_change_to_a_pod_is_forbidden() {
     let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
     let pod = |image: &str, extra: &str| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {image}\n{extra}");

@@ -871,7 +871,7 @@ fn row_for(sim: &Sim, o: &ObjectRc, wide: bool) -> Vec<String> {
             let obj = format!("{}/{}", e.involved_object.kind.to_lowercase(), e.involved_object.name);
             vec![human_duration(sim.now().since(e.last_timestamp)), e.type_.to_string(), e.reason.to_string(), obj, e.message.to_string()]
         }
-        Object::Namespace(_) => vec![name, "Active".into(), age(sim, o)],
+        Object::Namespace(ns) => vec![name, ns.phase().to_string(), age(sim, o)],
         Object::Endpoints(e) => vec![name, format_endpoints(e), age(sim, o)],
         Object::Lease(l) => vec![name, l.spec.holder_identity.to_string(), age(sim, o)],
         // (Tokens are no longer kept as Secrets since 1.24: SECRETS is 0.)

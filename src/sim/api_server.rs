@@ -138,8 +138,17 @@ impl ApiServer {
 
     fn handle_request(&mut self, ctx: &mut Ctx, etcd: &Etcd, from: Component, mut req: Box<ApiRequest>) -> Result<(), ApiError> {
         let kind = req.kind;
-        if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() && Kind::Namespace.with_etcd_key("", &req.namespace, |key| etcd.get(key).is_none()) {
-            return Err(ApiError::not_found(Kind::Namespace, &req.namespace));
+        if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() {
+            // The NamespaceLifecycle admission plugin: no new content in a namespace that does
+            // not exist, or is being deleted.
+            match Kind::Namespace.with_etcd_key("", &req.namespace, |key| etcd.get(key).map(|kv| kv.value.clone())) {
+                None => return Err(ApiError::not_found(Kind::Namespace, &req.namespace)),
+                Some(ns) if ns.meta().deletion_timestamp.is_some() => {
+                    let name = req.object.as_ref().map(|o| if o.name().is_empty() { o.meta().generate_name.to_string() } else { o.name().to_string() }).unwrap_or_default();
+                    return Err(err(StatusReason::Forbidden, format!("{} {name:?} is forbidden: unable to create new content in namespace {} because it is being terminated", kind.group_resource(), req.namespace)));
+                }
+                Some(_) => {}
+            }
         }
         match req.verb {
             Verb::Get => {
@@ -168,7 +177,7 @@ impl ApiServer {
                 req.name_attempts = name_attempts;
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
-            Verb::Update | Verb::UpdateStatus | Verb::Bind => {
+            Verb::Update | Verb::UpdateStatus | Verb::Bind | Verb::Finalize => {
                 // The stored entry's key travels on (no new key string per write).
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| match req.verb {
                     Verb::Bind => err(StatusReason::NotFound, format!("pods \"{}\" not found", req.name)),
@@ -193,13 +202,17 @@ impl ApiServer {
             }
             Verb::Delete => {
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
-                if kind == Kind::Namespace {
-                    return Err(err(StatusReason::MethodNotAllowed, format!("namespaces \"{}\": kubesim does not simulate namespace deletion", req.name)));
-                }
                 let (key, rev) = (current.key.clone(), current.mod_revision);
-                let op = match current.value.as_pod() {
-                    Some(pod) => graceful_pod_delete(ctx, pod, req.grace_period),
-                    None => match mark_for_deletion(ctx, &current.value, req.propagation) {
+                let op = match (current.value.as_pod(), &*current.value) {
+                    (Some(pod), _) => graceful_pod_delete(ctx, pod, req.grace_period),
+                    (_, Object::Namespace(ns)) => match delete_namespace(ctx, ns)? {
+                        Some(op) => op,
+                        None => {
+                            respond(ctx, from, &req, Ok(ApiReply::Object(current.value.clone())));
+                            return Ok(());
+                        }
+                    },
+                    _ => match mark_for_deletion(ctx, &current.value, req.propagation) {
                         Some(op) => op,
                         // Already marked, with the finalizers it needs: nothing to write.
                         None => {
@@ -316,6 +329,13 @@ impl ApiServer {
         if !sent_rv.is_empty() && *sent_rv != current.meta().resource_version {
             return Err(conflict(kind, &req.name));
         }
+        if req.verb == Verb::Finalize {
+            // namespaces/NAME/finalize changes spec.finalizers only.
+            let (Object::Namespace(cur), Object::Namespace(sent)) = (&**current, &**sent) else { return Err(err(StatusReason::BadRequest, "only namespaces are finalized")) };
+            let mut next = cur.clone();
+            next.spec = sent.spec.clone();
+            return Ok(Object::Namespace(next));
+        }
         if req.verb == Verb::UpdateStatus {
             // The status subresource changes status only.
             let mut merged = (**current).clone();
@@ -336,6 +356,11 @@ impl ApiServer {
         }
         // The main resource ignores status (for kinds with a status subresource).
         copy_status(current, &mut next, Annotations::Keep);
+        if let (Object::Namespace(cur), Object::Namespace(n)) = (&**current, &mut next) {
+            // (spec.finalizers change only through finalize.)
+            n.spec = cur.spec.clone();
+            n.status = cur.status.clone();
+        }
         default_object(&mut next);
         if let (Object::Service(old), Object::Service(new)) = (&**current, &mut next) {
             drop_type_dependent_fields(old, new);
@@ -581,6 +606,29 @@ fn filtered_list(etcd: &Etcd, req: &ApiRequest) -> Vec<ObjectRc> {
 /// propagation policy adds); then it is only marked (deletionTimestamp) until they are removed.
 /// None if it is marked already. (Pods keep kubesim's graceful deletion and ignore finalizers
 /// and `--cascade`.)
+/// The namespaces kube-apiserver keeps (--immortal-namespaces' default).
+const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-public", "kube-system"];
+
+/// Deleting a namespace: refused for the immortal ones; otherwise it is marked Terminating,
+/// and goes once the namespace controller has deleted its content and emptied
+/// spec.finalizers. None: already terminating.
+fn delete_namespace(ctx: &mut Ctx, ns: &Namespace) -> Result<Option<TxnOp>, ApiError> {
+    if IMMORTAL_NAMESPACES.contains(&ns.metadata.name.as_str()) {
+        return Err(err(StatusReason::Forbidden, format!("namespaces {:?} is forbidden: this namespace may not be deleted", ns.metadata.name.as_str())));
+    }
+    if ns.metadata.deletion_timestamp.is_some() {
+        return Ok(None);
+    }
+    if ns.spec_finalizers() == 0 && ns.metadata.finalizers.is_empty() {
+        return Ok(Some(TxnOp::Delete));
+    }
+    let mut next = ns.clone();
+    next.metadata.deletion_timestamp = Some(ctx.now);
+    next.metadata.deletion_grace_period_seconds = Some(0);
+    next.status = Some(serde_json::json!({ "phase": "Terminating" }));
+    Ok(Some(TxnOp::Put(std::rc::Rc::new(Object::Namespace(next)))))
+}
+
 fn mark_for_deletion(ctx: &mut Ctx, current: &ObjectRc, propagation: Propagation) -> Option<TxnOp> {
     let meta = current.meta();
     let add = propagation.finalizer().filter(|f| !meta.finalizers.iter().any(|x| x == f));
@@ -608,7 +656,12 @@ fn mark_for_deletion(ctx: &mut Ctx, current: &ObjectRc, propagation: Propagation
 /// just been removed is deleted (pods go through graceful deletion instead).
 fn put_or_finish(next: Object) -> TxnOp {
     let m = next.meta();
-    if m.deletion_timestamp.is_some() && m.finalizers.is_empty() && next.kind() != Kind::Pod {
+    // (A namespace also waits for its spec.finalizers, which the namespace controller empties.)
+    let spec_finalizers = match &next {
+        Object::Namespace(ns) => ns.spec_finalizers(),
+        _ => 0,
+    };
+    if m.deletion_timestamp.is_some() && m.finalizers.is_empty() && spec_finalizers == 0 && next.kind() != Kind::Pod {
         TxnOp::Delete
     } else {
         TxnOp::Put(std::rc::Rc::new(next))
@@ -759,6 +812,11 @@ fn qos_class(spec: &PodSpec) -> &'static str {
 /// every cluster runs (DefaultTolerationSeconds).
 pub fn default_object(obj: &mut Object) {
     match obj {
+        Object::Namespace(ns) => {
+            // The namespace strategy: the `kubernetes` finalizer, and Active.
+            ns.spec.get_or_insert_with(|| serde_json::json!({ "finalizers": ["kubernetes"] }));
+            ns.status.get_or_insert_with(|| serde_json::json!({ "phase": "Active" }));
+        }
         Object::Deployment(d) => {
             d.spec.replicas.get_or_insert(1);
             if d.spec.strategy.type_.is_empty() {

@@ -19,10 +19,11 @@ pub enum ControllerKind {
     GarbageCollector,
     NodeLifecycle,
     TaintEviction,
+    Namespace,
 }
 
 impl ControllerKind {
-    pub const ALL: [ControllerKind; 7] = [ControllerKind::Deployment, ControllerKind::ReplicaSet, ControllerKind::Endpoints, ControllerKind::EndpointSlice, ControllerKind::GarbageCollector, ControllerKind::NodeLifecycle, ControllerKind::TaintEviction];
+    pub const ALL: [ControllerKind; 8] = [ControllerKind::Deployment, ControllerKind::ReplicaSet, ControllerKind::Endpoints, ControllerKind::EndpointSlice, ControllerKind::GarbageCollector, ControllerKind::NodeLifecycle, ControllerKind::TaintEviction, ControllerKind::Namespace];
     pub fn name(self) -> &'static str {
         match self {
             ControllerKind::Deployment => "deployment-controller",
@@ -32,6 +33,7 @@ impl ControllerKind {
             ControllerKind::GarbageCollector => "garbage-collector",
             ControllerKind::NodeLifecycle => "node-lifecycle-controller",
             ControllerKind::TaintEviction => "taint-eviction-controller",
+            ControllerKind::Namespace => "namespace-controller",
         }
     }
 }
@@ -91,6 +93,8 @@ pub enum Verb {
     Delete,
     /// A merge patch of the object's owner references (`ApiRequest::patch`).
     Patch,
+    /// PUT namespaces/NAME/finalize: the namespace controller's write of spec.finalizers.
+    Finalize,
 }
 
 impl Verb {
@@ -103,6 +107,7 @@ impl Verb {
             Verb::Update => "UPDATE",
             Verb::UpdateStatus => "UPDATE status",
             Verb::Bind => "CREATE binding",
+            Verb::Finalize => "UPDATE finalize",
             Verb::Delete => "DELETE",
             Verb::Patch => "PATCH",
         }
@@ -215,6 +220,7 @@ pub enum StatusReason {
     BadRequest,
     Gone,
     MethodNotAllowed,
+    Forbidden,
 }
 
 impl StatusReason {
@@ -226,6 +232,7 @@ impl StatusReason {
             StatusReason::BadRequest => 400,
             StatusReason::Gone => 410,
             StatusReason::MethodNotAllowed => 405,
+            StatusReason::Forbidden => 403,
         }
     }
     pub fn name(self) -> &'static str {
@@ -237,6 +244,7 @@ impl StatusReason {
             StatusReason::BadRequest => "BadRequest",
             StatusReason::Gone => "Gone",
             StatusReason::MethodNotAllowed => "MethodNotAllowed",
+            StatusReason::Forbidden => "Forbidden",
         }
     }
 }

@@ -1045,6 +1045,17 @@ pub struct Namespace {
     pub status: Option<Value>,
 }
 
+impl Namespace {
+    /// spec.finalizers: `kubernetes` until the namespace controller has emptied it.
+    pub fn spec_finalizers(&self) -> usize {
+        self.spec.as_ref().and_then(|s| s.get("finalizers")).and_then(|f| f.as_array()).map_or(0, |f| f.len())
+    }
+    /// status.phase: Active, or Terminating once it is being deleted.
+    pub fn phase(&self) -> &str {
+        self.status.as_ref().and_then(|s| s.get("phase")).and_then(|p| p.as_str()).unwrap_or("Active")
+    }
+}
+
 /// Every namespace has a `default` one (the serviceaccount controller makes it), which pods
 /// run as unless they name another.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -1299,6 +1310,9 @@ impl Object {
     }
     pub fn as_pod(&self) -> Option<&Pod> {
         if let Object::Pod(p) = self { Some(p) } else { None }
+    }
+    pub fn as_namespace(&self) -> Option<&Namespace> {
+        if let Object::Namespace(n) = self { Some(n) } else { None }
     }
     pub fn as_node(&self) -> Option<&Node> {
         if let Object::Node(n) = self { Some(n) } else { None }

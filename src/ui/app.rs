@@ -372,6 +372,7 @@ fn ControlPlane() -> impl IntoView {
                         <Box id="ctl-gc" title="garbage collector" detail="deletes orphans"/>
                         <Box id="ctl-nodes" title="node lifecycle" detail="silent node → NotReady"/>
                         <Box id="ctl-taints" title="taint eviction" detail="evicts from tainted nodes"/>
+                        <Box id="ctl-namespace" title="namespace" detail="empties a deleted namespace"/>
                     </div>
                 </div>
             </div>

@@ -56,6 +56,7 @@ pub fn comp_id(c: Component) -> String {
             ControllerKind::GarbageCollector => "ctl-gc".into(),
             ControllerKind::NodeLifecycle => "ctl-nodes".into(),
             ControllerKind::TaintEviction => "ctl-taints".into(),
+            ControllerKind::Namespace => "ctl-namespace".into(),
         },
         Component::Kubelet(n) => format!("kubelet-{}", n.0),
         Component::Runtime(n) => format!("runtime-{}", n.0),
@@ -78,6 +79,7 @@ pub fn parse_comp_id(id: &str) -> Option<Component> {
         "ctl-gc" => Component::Controller(ControllerKind::GarbageCollector),
         "ctl-nodes" => Component::Controller(ControllerKind::NodeLifecycle),
         "ctl-taints" => Component::Controller(ControllerKind::TaintEviction),
+        "ctl-namespace" => Component::Controller(ControllerKind::Namespace),
         _ => {
             let (role, n) = id.split_once('-')?;
             match role {
@@ -113,6 +115,7 @@ fn role_text(c: Component) -> &'static str {
         Component::Controller(ControllerKind::EndpointSlice) => "Writes each Service's EndpointSlices: up to 100 pod endpoints each, with whether they are ready, serving or terminating. kube-proxy reads these.",
         Component::Controller(ControllerKind::GarbageCollector) => "Deletes objects whose owner is gone, and pods bound to deleted nodes.",
         Component::Controller(ControllerKind::NodeLifecycle) => "Watches node heartbeats (Leases): a node silent for 50 s becomes NotReady and is tainted unreachable.",
+        Component::Controller(ControllerKind::Namespace) => "Empties a namespace being deleted (every object in it), then finalizes it so the API server can delete it.",
         Component::Controller(ControllerKind::TaintEviction) => "Deletes pods from nodes with NoExecute taints once their tolerations run out (300 s by default).",
         Component::Kubelet(_) => "The node agent: runs the pods bound to its node through the container runtime and reports their status; renews the node's lease every 10 s.",
         Component::Runtime(_) => "containerd: pulls images and runs containers when the kubelet asks over CRI.",

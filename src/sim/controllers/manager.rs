@@ -5,7 +5,7 @@
 //! still write as themselves: their requests and the answers to them are addressed to
 //! `Component::Controller(kind)` (the API server sees each controller's service account).
 
-use super::{DeploymentController, EndpointSliceController, EndpointsController, GarbageCollector, NodeLifecycleController, ReplicaSetController, TaintEvictionController, NODE_MONITOR_PERIOD};
+use super::{DeploymentController, EndpointSliceController, EndpointsController, GarbageCollector, NamespaceController, NodeLifecycleController, ReplicaSetController, TaintEvictionController, NODE_MONITOR_PERIOD};
 use crate::sim::engine::Ctx;
 use crate::sim::informer::Informers;
 use crate::sim::message::*;
@@ -19,6 +19,7 @@ pub struct ControllerManager {
     pub replicasets: ReplicaSetController,
     pub endpoints: EndpointsController,
     pub endpoint_slices: EndpointSliceController,
+    pub namespaces: NamespaceController,
     pub gc: GarbageCollector,
     pub node_lifecycle: NodeLifecycleController,
     pub taint_eviction: TaintEvictionController,
@@ -48,6 +49,7 @@ impl ControllerManager {
             replicasets: ReplicaSetController::new(),
             endpoints: EndpointsController::new(),
             endpoint_slices: EndpointSliceController::new(),
+            namespaces: NamespaceController::new(),
             gc: GarbageCollector::new(),
             node_lifecycle: NodeLifecycleController::default(),
             taint_eviction: TaintEvictionController::default(),
@@ -73,6 +75,7 @@ impl ControllerManager {
                         ControllerKind::ReplicaSet => as_controller(ctx, k, |ctx| self.replicasets.on_response(ctx, inf, resp)),
                         ControllerKind::Endpoints => self.endpoints.on_response(resp),
                         ControllerKind::EndpointSlice => self.endpoint_slices.on_response(resp),
+                        ControllerKind::Namespace => as_controller(ctx, k, |ctx| self.namespaces.on_response(ctx, inf, resp)),
                         ControllerKind::GarbageCollector => as_controller(ctx, k, |ctx| self.gc.on_response(ctx, resp)),
                         ControllerKind::NodeLifecycle => self.node_lifecycle.on_response(resp),
                         ControllerKind::TaintEviction => {}
@@ -93,6 +96,7 @@ impl ControllerManager {
                     self.replicasets.on_change(inf, kind, change);
                     self.endpoints.on_change(inf, kind, change);
                     self.endpoint_slices.on_change(inf, kind, change);
+                    self.namespaces.on_change(inf, kind, change);
                     // (Leases: a node's goes with it, as its owner; EndpointSlices go with their Service.)
                     if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node | Kind::Lease | Kind::Service | Kind::EndpointSlice) {
                         as_controller(ctx, ControllerKind::GarbageCollector, |ctx| self.gc.on_change(ctx, inf, change));
@@ -125,5 +129,6 @@ impl ControllerManager {
         as_controller(ctx, ControllerKind::ReplicaSet, |ctx| self.replicasets.drain(ctx, inf));
         as_controller(ctx, ControllerKind::Endpoints, |ctx| self.endpoints.drain(ctx, inf));
         as_controller(ctx, ControllerKind::EndpointSlice, |ctx| self.endpoint_slices.drain(ctx, inf));
+        as_controller(ctx, ControllerKind::Namespace, |ctx| self.namespaces.drain(ctx, inf));
     }
 }

@@ -8,6 +8,7 @@ mod endpoints;
 pub mod endpointslice;
 mod garbage_collector;
 mod manager;
+mod namespace;
 pub mod namespace_defaults;
 mod node_lifecycle;
 mod replicaset;
@@ -17,6 +18,7 @@ pub use endpoints::EndpointsController;
 pub use endpointslice::EndpointSliceController;
 pub use garbage_collector::GarbageCollector;
 pub use manager::ControllerManager;
+pub use namespace::NamespaceController;
 pub use node_lifecycle::{NodeLifecycleController, TaintEvictionController, NODE_MONITOR_PERIOD};
 pub use replicaset::ReplicaSetController;
 
