@@ -133,8 +133,29 @@ pub(super) fn get_one(sim: &mut Sim, kind: Kind, ns: &str, name: &str) -> Result
 /// `-l app=web,tier!=x` (equality-based selectors).
 pub fn parse_selector(s: &str) -> Result<LabelSelector, String> {
     let mut sel = LabelSelector::default();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        if let Some((k, v)) = part.split_once("!=") {
+    // The requirements, split on the commas outside parentheses (`app in (web,api),tier`).
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    for part in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+        // Set-based: `key in (a,b)`, `key notin (a)`.
+        let set = [(" in ", "In"), (" notin ", "NotIn")].into_iter().find_map(|(word, op)| part.split_once(word).map(|(k, v)| (k.trim(), v.trim(), op)));
+        if let Some((k, v, op)) = set {
+            let values = v.strip_prefix('(').and_then(|v| v.strip_suffix(')')).ok_or_else(|| format!("error: unable to parse requirement: found '{v}', expected: '('"))?;
+            let values: Vec<Str> = values.split(',').map(str::trim).filter(|v| !v.is_empty()).map(Str::new).collect();
+            sel.match_expressions.push(LabelSelectorRequirement { key: k.into(), operator: op.into(), values });
+        } else if let Some((k, v)) = part.split_once("!=") {
             sel.match_expressions.push(LabelSelectorRequirement { key: k.trim().into(), operator: "NotIn".into(), values: vec![v.trim().into()] });
         } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
             sel.match_labels.insert(k.trim().into(), v.trim().into());

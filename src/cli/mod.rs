@@ -10,6 +10,7 @@ mod jsonpath;
 pub mod kubectl;
 mod kubectl_ops;
 mod kubectl_update;
+mod pipe;
 pub mod printers;
 mod tabwriter;
 pub mod yaml;
@@ -89,7 +90,32 @@ impl Session {
             return Ok(String::new());
         }
         let words = args::split(line).map_err(|e| format!("error: {e}"))?;
-        let (cmd, rest) = words.split_first().expect("non-empty line");
+        // `kubectl get pods | grep web`: the command, then the filters over its output (what
+        // it prints as an error is not piped, as a shell's stderr is not).
+        if words.iter().any(|w| w == "|") {
+            let mut segments = words.split(|w| w == "|");
+            let first = segments.next().unwrap_or_default();
+            if first.is_empty() {
+                return Err("error: syntax error near unexpected token `|'".into());
+            }
+            let (mut text, error) = match self.run_words(first, stdin) {
+                Ok(t) => (t, None),
+                Err(e) => (String::new(), Some(e)),
+            };
+            for filter in segments {
+                text = pipe::filter(filter, &text)?;
+            }
+            return match error {
+                Some(e) if text.is_empty() => Err(e),
+                Some(e) => Err(format!("{e}\n{text}")),
+                None => Ok(text),
+            };
+        }
+        self.run_words(&words, stdin)
+    }
+
+    fn run_words(&mut self, words: &[String], stdin: Option<&str>) -> Result<String, String> {
+        let Some((cmd, rest)) = words.split_first() else { return Ok(String::new()) };
         match cmd.as_str() {
             "kubectl" | "k" => kubectl::run(&mut self.sim, rest, stdin),
             "etcdctl" => etcdctl::run(&mut self.sim, rest),
