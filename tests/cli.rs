@@ -551,6 +551,20 @@ fn configmaps_and_service_accounts_exist_and_apply_compares_their_data() {
     assert_eq!(s.execute("kubectl create namespace team", None).text, "namespace/team created");
     s.execute("sleep 1", None);
     assert!(s.sim.get(Kind::ServiceAccount, "team", "default").is_some() && s.sim.get(Kind::ConfigMap, "team", "kube-root-ca.crt").is_some());
+    // Deleted, they are made again (new objects, new uids).
+    let uid = |s: &Session, k: Kind, n: &str| s.sim.get(k, "team", n).map(|o| o.meta().uid.to_string());
+    let (sa, cm) = (uid(&s, Kind::ServiceAccount, "default"), uid(&s, Kind::ConfigMap, "kube-root-ca.crt"));
+    assert!(!s.execute("kubectl delete sa default -n team", None).is_error);
+    assert!(!s.execute("kubectl delete cm kube-root-ca.crt -n team", None).is_error);
+    s.execute("sleep 1", None);
+    let (sa2, cm2) = (uid(&s, Kind::ServiceAccount, "default"), uid(&s, Kind::ConfigMap, "kube-root-ca.crt"));
+    assert!(sa2.is_some() && cm2.is_some() && sa2 != sa && cm2 != cm, "{sa:?} {sa2:?} {cm:?} {cm2:?}");
+    // The ServiceAccount admission plugin: a pod's account must exist.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: team\nspec:\n  serviceAccountName: robot\n  containers:\n  - {name: c, image: nginx}\n";
+    let out = s.execute("kubectl apply -f -", Some(pod));
+    assert!(out.is_error && out.text.contains("pods \"p\" is forbidden: error looking up service account team/robot: serviceaccount \"robot\" not found"), "{}", out.text);
+    assert!(!s.execute("kubectl create serviceaccount robot -n team", None).is_error);
+    assert_eq!(s.execute("kubectl apply -f -", Some(pod)).text, "pod/p created");
 }
 
 #[test]

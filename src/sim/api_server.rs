@@ -260,6 +260,12 @@ impl ApiServer {
         }
         default_object(obj);
         if let Object::Pod(p) = obj {
+            // The ServiceAccount admission plugin: the pod's account must exist.
+            let account = p.spec.service_account_name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "default".into());
+            if Kind::ServiceAccount.with_etcd_key(&p.metadata.namespace, &account, |k| etcd.get(k).is_none()) {
+                let name = if p.metadata.name.is_empty() { &p.metadata.generate_name } else { &p.metadata.name };
+                return Err(err(StatusReason::Forbidden, format!("pods {:?} is forbidden: error looking up service account {}/{account}: serviceaccount {:?} not found", name.as_str(), p.metadata.namespace, account.as_str())));
+            }
             mount_service_account_token(ctx, p);
         }
         let causes = validate(obj);

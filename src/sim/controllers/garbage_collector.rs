@@ -15,7 +15,8 @@
 //! A node's Lease is owned by the Node, so it goes when the node is removed.
 //!
 //! Simplified: the GC sees owners through kube-controller-manager's caches (Deployments,
-//! ReplicaSets, pods, Services, Endpoints, Nodes). An owner of any other kind is taken to
+//! ReplicaSets, pods, Services, Endpoints, EndpointSlices, Nodes, Leases, Namespaces,
+//! ServiceAccounts, ConfigMaps). An owner of any other kind is taken to
 //! exist, where the real GC would look it up and collect the dependent if it is missing.
 
 

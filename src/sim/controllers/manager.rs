@@ -44,7 +44,7 @@ fn as_controller<R>(ctx: &mut Ctx, k: ControllerKind, f: impl FnOnce(&mut Ctx) -
 impl ControllerManager {
     pub fn new() -> Self {
         ControllerManager {
-            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::EndpointSlice, Kind::Node, Kind::Lease, Kind::Namespace]),
+            informers: Informers::new(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod, Kind::Service, Kind::Endpoints, Kind::EndpointSlice, Kind::Node, Kind::Lease, Kind::Namespace, Kind::ServiceAccount, Kind::ConfigMap]),
             deployments: DeploymentController::new(),
             replicasets: ReplicaSetController::new(),
             endpoints: EndpointsController::new(),
@@ -107,9 +107,9 @@ impl ControllerManager {
                     if matches!(kind, Kind::Pod | Kind::Node) {
                         as_controller(ctx, ControllerKind::TaintEviction, |ctx| self.taint_eviction.on_change(ctx, inf, kind, change));
                     }
-                    if kind == Kind::Namespace {
+                    if matches!(kind, Kind::Namespace | Kind::ServiceAccount | Kind::ConfigMap) {
                         // (The serviceaccount controller and root CA publisher write as the process.)
-                        self.namespace_defaults.on_change(ctx, change);
+                        self.namespace_defaults.on_change(ctx, inf, change);
                     }
                 }
             }

@@ -4,12 +4,15 @@
 //! into every pod. The starting cluster's namespaces get them when the simulation is built;
 //! a namespace created later gets them once kube-controller-manager sees it.
 //!
+//! Either is made again if it is deleted while its namespace is active, as the real
+//! controllers do.
+//!
 //! Simplified: both write as kube-controller-manager itself (the diagram has no box of their
-//! own), create the objects only when a namespace appears (a deleted `default` account is not
-//! made again), and kubesim keeps no certificate behind the CA it publishes.
+//! own), a changed ConfigMap is not put back, and kubesim keeps no certificate behind the CA it
+//! publishes.
 
 use crate::sim::engine::Ctx;
-use crate::sim::informer::Change;
+use crate::sim::informer::{Change, Informers};
 use crate::sim::message::{ApiRequest, Verb};
 use crate::sim::objects::*;
 
@@ -44,13 +47,27 @@ impl NamespaceDefaults {
         self.synced = true;
     }
 
-    pub fn on_change(&mut self, ctx: &mut Ctx, change: &Change) {
-        let Change::Added(ns) = change else { return };
+    /// A namespace that appears gets both; a deleted one is made again while its namespace is
+    /// active (not while it is being deleted).
+    pub fn on_change(&mut self, ctx: &mut Ctx, informers: &Informers, change: &Change) {
         if !self.synced {
             return;
         }
-        let name = ns.name();
-        ctx.request(ApiRequest::with_object(Verb::Create, Object::ServiceAccount(default_service_account(name))));
-        ctx.request(ApiRequest::with_object(Verb::Create, Object::ConfigMap(root_ca_config_map(name))));
+        let o = change.object();
+        let active = |ns: &str| informers.get(Kind::Namespace).get("", ns).is_some_and(|n| n.meta().deletion_timestamp.is_none());
+        match (o.kind(), change) {
+            (Kind::Namespace, Change::Added(ns)) => {
+                let name = ns.name();
+                ctx.request(ApiRequest::with_object(Verb::Create, Object::ServiceAccount(default_service_account(name))));
+                ctx.request(ApiRequest::with_object(Verb::Create, Object::ConfigMap(root_ca_config_map(name))));
+            }
+            (Kind::ServiceAccount, Change::Deleted(sa)) if sa.name() == "default" && active(sa.namespace()) => {
+                ctx.request(ApiRequest::with_object(Verb::Create, Object::ServiceAccount(default_service_account(sa.namespace()))));
+            }
+            (Kind::ConfigMap, Change::Deleted(cm)) if cm.name() == "kube-root-ca.crt" && active(cm.namespace()) => {
+                ctx.request(ApiRequest::with_object(Verb::Create, Object::ConfigMap(root_ca_config_map(cm.namespace()))));
+            }
+            _ => {}
+        }
     }
 }
