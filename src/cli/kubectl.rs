@@ -290,7 +290,7 @@ fn container_name(image: &str) -> String {
 fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
     match args.first().map(|s| s.as_str()) {
         Some("deployment") | Some("deploy") => {
-            let specs = [flag("image", None, true), flag("replicas", Some('r'), true), flag("port", None, true), NS_FLAGS[0], flag("dry-run", None, true)];
+            let specs = [flag("image", None, true), flag("replicas", Some('r'), true), flag("port", None, true), NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]];
             let p = parse(&args[1..], &specs).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
             let images = p.all("image");
@@ -321,19 +321,26 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 },
                 status: Default::default(),
             };
-            if p.get("dry-run").is_some_and(|v| v == "client") {
-                return Ok(yaml::to_yaml(&Object::Deployment(Box::new(d)).to_value()).trim_end().to_string());
-            }
-            create_one(sim, Object::Deployment(Box::new(d)), "deployment")
+            // What kubectl builds, before the API server defaults anything (--dry-run=client).
+            let containers: Vec<Value> = images.iter().map(|img| {
+                let mut c = json!({"image": img, "name": container_name(img), "resources": {}});
+                if let Some(p) = port {
+                    c["ports"] = json!([{"containerPort": p}]);
+                }
+                c
+            }).collect();
+            let client = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": client_meta(&p, name, Some(json!({"app": name}))), "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "strategy": {}, "template": {"metadata": {"creationTimestamp": null, "labels": {"app": name}}, "spec": {"containers": containers}}}, "status": {}});
+            create_and_print(sim, &p, Object::Deployment(Box::new(d)), client, |sim, o| create_one(sim, o, "deployment"))
         }
         Some("namespace") | Some("ns") => {
-            let p = parse(&args[1..], &[])?;
+            let p = parse(&args[1..], &CREATE_OUTPUT).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
-            let o = submit(sim, Verb::Create, Object::Namespace(Namespace { metadata: ObjectMeta { name: Str::new(&name), ..Default::default() }, spec: None, status: None }))?;
-            Ok(created(&o, "created"))
+            let client = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": null, "name": name}, "spec": {}, "status": {}});
+            let ns = Object::Namespace(Namespace { metadata: ObjectMeta { name: Str::new(name), ..Default::default() }, spec: None, status: None });
+            create_and_print(sim, &p, ns, client, |sim, o| submit(sim, Verb::Create, o))
         }
         Some("configmap") | Some("cm") => {
-            let p = parse(&args[1..], &[flag("from-literal", None, true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+            let p = parse(&args[1..], &[flag("from-literal", None, true), NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]]).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
             let mut data = std::collections::BTreeMap::new();
             for literal in p.all("from-literal") {
@@ -343,14 +350,19 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                     return Err(format!("error: cannot add key {k:?}, another key by that name already exists in Data for ConfigMap {name:?}"));
                 }
             }
+            let mut client = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": client_meta(&p, name, None)});
+            if !data.is_empty() {
+                client["data"] = Value::Object(data.iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect());
+            }
             let cm = ConfigMap { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, data, ..Default::default() };
-            create_one(sim, Object::ConfigMap(cm), "configmap")
+            create_and_print(sim, &p, Object::ConfigMap(cm), client, |sim, o| create_one(sim, o, "configmap"))
         }
         Some("serviceaccount") | Some("sa") => {
-            let p = parse(&args[1..], &[NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+            let p = parse(&args[1..], &[NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]]).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
+            let client = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": client_meta(&p, name, None)});
             let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
-            create_one(sim, Object::ServiceAccount(sa), "serviceaccount")
+            create_and_print(sim, &p, Object::ServiceAccount(sa), client, |sim, o| create_one(sim, o, "serviceaccount"))
         }
         Some("service") | Some("svc") => create_service(sim, &args[1..]),
         Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, Mode::Create),
@@ -460,16 +472,74 @@ fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
     }
 }
 
-fn create_one(sim: &mut Sim, o: Object, what: &str) -> CmdResult {
+fn create_one(sim: &mut Sim, o: Object, what: &str) -> Result<ObjectRc, String> {
     match sim.call(ApiRequest::with_object(Verb::Create, o)) {
-        Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
+        Ok(ApiReply::Object(o)) => Ok(o),
         Ok(_) => Err("error: unexpected answer".into()),
         Err(e) => Err(format!("error: failed to create {what}: {}", e.message)),
     }
 }
 
+/// `--dry-run` and `-o` of the commands that create one object (create, run).
+pub(super) const CREATE_OUTPUT: [FlagSpec; 2] = [flag("dry-run", None, true), flag("output", Some('o'), true)];
+
+/// The metadata kubectl writes into an object it builds: `creationTimestamp: null` (a zero
+/// time), the name, the labels, and the namespace only when `-n` named one.
+fn client_meta(p: &Parsed, name: &str, labels: Option<Value>) -> Value {
+    let mut m = json!({"creationTimestamp": null, "name": name});
+    if let Some(l) = labels {
+        m["labels"] = l;
+    }
+    if let Some(ns) = p.get("namespace") {
+        m["namespace"] = json!(ns);
+    }
+    m
+}
+
+/// JSON as kubectl prints it: indented by four spaces.
+pub(super) fn json_pretty(v: &Value) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    serde::Serialize::serialize(v, &mut ser).map(|_| String::from_utf8(out).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Creates `obj` (with `create`, which words its own errors) and prints it as `-o` asks, or,
+/// with `--dry-run=client`, prints `client` (the object as kubectl built it) without sending
+/// it; `--dry-run=server` prints the object as the API server would default and check it, and
+/// stores nothing.
+fn create_and_print(sim: &mut Sim, p: &Parsed, obj: Object, client: Value, create: impl FnOnce(&mut Sim, Object) -> Result<ObjectRc, String>) -> CmdResult {
+    let output = p.get("output").unwrap_or("");
+    let jsonpath = match output.split_once('=') {
+        Some(("jsonpath", t)) => Some(super::jsonpath::JsonPath::parse(t).map_err(|e| format!("error: error parsing jsonpath {t}, {e}"))?),
+        _ if matches!(output, "" | "yaml" | "json" | "name") => None,
+        _ => return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,jsonpath,name,yaml")),
+    };
+    let (kind, name) = (obj.kind(), obj.name().to_string());
+    let print = |v: &Value, verb: &str| match (&jsonpath, output) {
+        (Some(t), _) => t.execute(v),
+        (None, "yaml") => yaml::to_yaml(v).trim_end().to_string(),
+        (None, "json") => json_pretty(v),
+        (None, "name") => format!("{}/{name}", kind.singular_group()),
+        _ => format!("{}/{name} {verb}", kind.singular_group()),
+    };
+    match p.get("dry-run").unwrap_or("none") {
+        "none" => create(sim, obj).map(|o| print(&o.to_value(), "created")),
+        "client" => Ok(print(&client, "created (dry run)")),
+        "server" => {
+            let mut o = obj;
+            crate::sim::api_server::default_object(&mut o);
+            let causes = crate::sim::validation::validate(&o);
+            if !causes.is_empty() {
+                return Err(format!("The {} {name:?} is invalid: {}", kind.name(), crate::sim::validation::invalid_message(kind, &name, &causes).split_once(" is invalid: ").map_or("", |(_, b)| b)));
+            }
+            Ok(print(&o.to_value(), "created (server dry run)"))
+        }
+        v => Err(format!("error: Invalid dry-run value ({v}). Must be \"none\", \"server\", or \"client\".")),
+    }
+}
+
 fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
-    let specs = [flag("image", None, true), flag("port", None, true), flag("labels", Some('l'), true), flag("restart", None, true), NS_FLAGS[0]];
+    let specs = [flag("image", None, true), flag("port", None, true), flag("labels", Some('l'), true), flag("restart", None, true), NS_FLAGS[0], flag("env", None, true), flag("command", None, false), flag("rm", None, false), flag("stdin", Some('i'), false), flag("tty", Some('t'), false), flag("attach", None, false), CREATE_OUTPUT[0], CREATE_OUTPUT[1]];
     let p = match parse(args, &specs) {
         Ok(p) => p,
         Err(e) if e.starts_with("unknown flag: --replicas") => {
@@ -491,18 +561,51 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
             labels.insert("run".into(), Str::new(&name));
         }
     }
-    let port = p.get("port").and_then(|x| x.parse().ok());
+    if ["rm", "stdin", "tty", "attach"].iter().any(|f| p.has(f)) {
+        return Err("error: kubectl run -i/-t/--attach/--rm: kubesim simulates the control plane, not the processes inside containers, so there is nothing to attach to (leave them out to create the pod).".into());
+    }
+    let restart = p.get("restart").unwrap_or("Always");
+    if !matches!(restart, "Always" | "OnFailure" | "Never") {
+        return Err(format!("error: invalid restart policy: {restart}"));
+    }
+    let port: Option<i32> = match p.get("port") {
+        None => None,
+        Some(x) => Some(x.parse().map_err(|_| format!("error: invalid argument {x:?} for \"--port\" flag: strconv.ParseInt: parsing {x:?}: invalid syntax"))?),
+    };
+    // `--env=K=V`, and what follows NAME (after `--`): args, or the command with --command.
+    let mut env = Vec::new();
+    for e in p.all("env") {
+        let (k, v) = e.split_once('=').ok_or_else(|| format!("error: invalid env: {e}"))?;
+        env.push(json!({"name": k, "value": v}));
+    }
+    let words: Vec<Str> = p.positional[1..].iter().map(|w| Str::new(w)).collect();
+    let mut client_container = json!({"image": image, "name": name, "resources": {}});
+    if !words.is_empty() {
+        client_container[if p.has("command") { "command" } else { "args" }] = json!(words.iter().map(|w| w.as_str()).collect::<Vec<_>>());
+    }
+    if !env.is_empty() {
+        client_container["env"] = json!(env);
+    }
+    if let Some(port) = port {
+        client_container["ports"] = json!([{"containerPort": port}]);
+    }
+    let client_labels: serde_json::Map<String, Value> = labels.iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect();
+    let client = json!({"apiVersion": "v1", "kind": "Pod", "metadata": client_meta(&p, name, Some(Value::Object(client_labels))), "spec": {"containers": [client_container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart}, "status": {}});
+    let mut container = Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }].into()).unwrap_or_default(), ..Default::default() };
+    if !env.is_empty() {
+        container.env = Some(Box::new(Value::Array(env)));
+    }
+    if p.has("command") {
+        container.command = words.into();
+    } else {
+        container.args = words.into();
+    }
     let pod = Pod {
         metadata: ObjectMeta { name: Str::new(&name), namespace: namespace(&p).into(), labels, ..Default::default() },
-        spec: PodSpec {
-            containers: vec![Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }].into()).unwrap_or_default(), ..Default::default() }].into(),
-            restart_policy: p.get("restart").unwrap_or("Always").into(),
-            ..Default::default()
-        }.into(),
+        spec: PodSpec { containers: vec![container].into(), restart_policy: restart.into(), ..Default::default() }.into(),
         status: Default::default(),
     };
-    let o = submit(sim, Verb::Create, Object::Pod(pod))?;
-    Ok(created(&o, "created"))
+    create_and_print(sim, &p, Object::Pod(pod), client, |sim, o| submit(sim, Verb::Create, o))
 }
 
 /// Decodes one manifest document into an object, with kubectl's messages for what is wrong.
@@ -1121,7 +1224,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
             let v = if single { items.into_iter().next().unwrap_or(Value::Null) } else { json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}) };
             match (&jsonpath, output) {
                 (Some(t), _) => t.execute(&v),
-                (None, "json") => serde_json::to_string_pretty(&v).unwrap_or_default(),
+                (None, "json") => json_pretty(&v),
                 _ => yaml::to_yaml(&v).trim_end().to_string(),
             }
         }
