@@ -330,14 +330,14 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 c
             }).collect();
             let client = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": client_meta(&p, name, Some(json!({"app": name}))), "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "strategy": {}, "template": {"metadata": {"creationTimestamp": null, "labels": {"app": name}}, "spec": {"containers": containers}}}, "status": {}});
-            create_and_print(sim, &p, Object::Deployment(Box::new(d)), client, |sim, o| create_one(sim, o, "deployment"))
+            create_and_print(sim, &p, Object::Deployment(Box::new(d)), client, "created", |sim, o| create_one(sim, o, "deployment"))
         }
         Some("namespace") | Some("ns") => {
             let p = parse(&args[1..], &CREATE_OUTPUT).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
             let client = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": null, "name": name}, "spec": {}, "status": {}});
             let ns = Object::Namespace(Namespace { metadata: ObjectMeta { name: Str::new(name), ..Default::default() }, spec: None, status: None });
-            create_and_print(sim, &p, ns, client, |sim, o| submit(sim, Verb::Create, o))
+            create_and_print(sim, &p, ns, client, "created", |sim, o| submit(sim, Verb::Create, o))
         }
         Some("configmap") | Some("cm") => {
             let p = parse(&args[1..], &[flag("from-literal", None, true), NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]]).map_err(|e| format!("error: {e}"))?;
@@ -355,14 +355,14 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 client["data"] = Value::Object(data.iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect());
             }
             let cm = ConfigMap { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, data, ..Default::default() };
-            create_and_print(sim, &p, Object::ConfigMap(cm), client, |sim, o| create_one(sim, o, "configmap"))
+            create_and_print(sim, &p, Object::ConfigMap(cm), client, "created", |sim, o| create_one(sim, o, "configmap"))
         }
         Some("serviceaccount") | Some("sa") => {
             let p = parse(&args[1..], &[NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]]).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
             let client = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": client_meta(&p, name, None)});
             let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
-            create_and_print(sim, &p, Object::ServiceAccount(sa), client, |sim, o| create_one(sim, o, "serviceaccount"))
+            create_and_print(sim, &p, Object::ServiceAccount(sa), client, "created", |sim, o| create_one(sim, o, "serviceaccount"))
         }
         Some("service") | Some("svc") => create_service(sim, &args[1..]),
         Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, Mode::Create),
@@ -433,7 +433,7 @@ fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
         "externalname" => return Err(not_simulated("create service externalname")),
         other => return Err(unknown_command(other, "kubectl create service", &TYPES)),
     };
-    let p = parse(&args[1..], &[flag("tcp", None, true), flag("node-port", None, true), flag("clusterip", None, true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+    let p = parse(&args[1..], &[flag("tcp", None, true), flag("node-port", None, true), flag("clusterip", None, true), NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]]).map_err(|e| format!("error: {e}"))?;
     let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
     let cluster_ip = p.get("clusterip").unwrap_or("");
     let tcp: Vec<String> = p.all("tcp").iter().flat_map(|t| t.split(',').map(str::to_string)).collect();
@@ -460,16 +460,31 @@ fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
     }
     let mut labels = Labels::new();
     labels.insert("app".into(), Str::new(name));
+    let client_ports: Vec<Value> = ports.iter().map(|sp| {
+        let mut v = json!({"name": sp.name.as_str(), "port": sp.port, "protocol": "TCP", "targetPort": sp.target_port});
+        if let Some(np) = sp.node_port {
+            v["nodePort"] = json!(np);
+        }
+        v
+    }).collect();
+    let mut client_spec = json!({"selector": {"app": name}, "type": type_});
+    if !client_ports.is_empty() {
+        client_spec["ports"] = json!(client_ports);
+    }
+    if !cluster_ip.is_empty() {
+        client_spec["clusterIP"] = json!(cluster_ip);
+    }
+    let client = json!({"apiVersion": "v1", "kind": "Service", "metadata": client_meta(&p, name, Some(json!({"app": name}))), "spec": client_spec, "status": {"loadBalancer": {}}});
     let svc = Service {
         metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), labels: labels.clone(), ..Default::default() },
         spec: ServiceSpec { type_: type_.into(), selector: labels, ports, cluster_ip: cluster_ip.into(), ..Default::default() },
         status: None,
     };
-    match sim.call(ApiRequest::with_object(Verb::Create, Object::Service(Box::new(svc)))) {
-        Ok(ApiReply::Object(o)) => Ok(created(&o, "created")),
+    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "created", |sim, o| match sim.call(ApiRequest::with_object(Verb::Create, o)) {
+        Ok(ApiReply::Object(o)) => Ok(o),
         Ok(_) => Err("error: unexpected answer".into()),
         Err(e) => Err(format!("error: failed to create {type_} service: {}", e.message)),
-    }
+    })
 }
 
 fn create_one(sim: &mut Sim, o: Object, what: &str) -> Result<ObjectRc, String> {
@@ -507,7 +522,7 @@ pub(super) fn json_pretty(v: &Value) -> String {
 /// with `--dry-run=client`, prints `client` (the object as kubectl built it) without sending
 /// it; `--dry-run=server` prints the object as the API server would default and check it, and
 /// stores nothing.
-fn create_and_print(sim: &mut Sim, p: &Parsed, obj: Object, client: Value, create: impl FnOnce(&mut Sim, Object) -> Result<ObjectRc, String>) -> CmdResult {
+fn create_and_print(sim: &mut Sim, p: &Parsed, obj: Object, client: Value, verb: &str, create: impl FnOnce(&mut Sim, Object) -> Result<ObjectRc, String>) -> CmdResult {
     let output = p.get("output").unwrap_or("");
     let jsonpath = match output.split_once('=') {
         Some(("jsonpath", t)) => Some(super::jsonpath::JsonPath::parse(t).map_err(|e| format!("error: error parsing jsonpath {t}, {e}"))?),
@@ -515,16 +530,16 @@ fn create_and_print(sim: &mut Sim, p: &Parsed, obj: Object, client: Value, creat
         _ => return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,jsonpath,name,yaml")),
     };
     let (kind, name) = (obj.kind(), obj.name().to_string());
-    let print = |v: &Value, verb: &str| match (&jsonpath, output) {
+    let print = |v: &Value, suffix: &str| match (&jsonpath, output) {
         (Some(t), _) => t.execute(v),
         (None, "yaml") => yaml::to_yaml(v).trim_end().to_string(),
         (None, "json") => json_pretty(v),
         (None, "name") => format!("{}/{name}", kind.singular_group()),
-        _ => format!("{}/{name} {verb}", kind.singular_group()),
+        _ => format!("{}/{name} {verb}{suffix}", kind.singular_group()),
     };
     match p.get("dry-run").unwrap_or("none") {
-        "none" => create(sim, obj).map(|o| print(&o.to_value(), "created")),
-        "client" => Ok(print(&client, "created (dry run)")),
+        "none" => create(sim, obj).map(|o| print(&o.to_value(), "")),
+        "client" => Ok(print(&client, " (dry run)")),
         "server" => {
             let mut o = obj;
             crate::sim::api_server::default_object(&mut o);
@@ -532,7 +547,7 @@ fn create_and_print(sim: &mut Sim, p: &Parsed, obj: Object, client: Value, creat
             if !causes.is_empty() {
                 return Err(format!("The {} {name:?} is invalid: {}", kind.name(), crate::sim::validation::invalid_message(kind, &name, &causes).split_once(" is invalid: ").map_or("", |(_, b)| b)));
             }
-            Ok(print(&o.to_value(), "created (server dry run)"))
+            Ok(print(&o.to_value(), " (server dry run)"))
         }
         v => Err(format!("error: Invalid dry-run value ({v}). Must be \"none\", \"server\", or \"client\".")),
     }
@@ -605,7 +620,7 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
         spec: PodSpec { containers: vec![container].into(), restart_policy: restart.into(), ..Default::default() }.into(),
         status: Default::default(),
     };
-    create_and_print(sim, &p, Object::Pod(pod), client, |sim, o| submit(sim, Verb::Create, o))
+    create_and_print(sim, &p, Object::Pod(pod), client, "created", |sim, o| submit(sim, Verb::Create, o))
 }
 
 /// Decodes one manifest document into an object, with kubectl's messages for what is wrong.
@@ -1536,7 +1551,7 @@ pub(super) fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
 }
 
 fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
-    let specs = [flag("port", None, true), flag("target-port", None, true), flag("name", None, true), flag("type", None, true), flag("protocol", None, true), NS_FLAGS[0]];
+    let specs = [flag("port", None, true), flag("target-port", None, true), flag("name", None, true), flag("type", None, true), flag("protocol", None, true), NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]];
     let p = parse(args, &specs).map_err(|e| format!("error: {e}"))?;
     if p.positional.is_empty() {
         return Err("error: You must provide one or more resources by argument or filename.".into());
@@ -1558,13 +1573,21 @@ fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
         Some(t) => t.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(t)),
         None => port.into(),
     };
+    let svc_name = p.get("name").unwrap_or(&name).to_string();
+    let protocol = p.get("protocol").unwrap_or("TCP");
+    let as_json = |l: &Labels| Value::Object(l.iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect());
+    let mut client_spec = json!({"ports": [{"port": port, "protocol": protocol, "targetPort": target}], "selector": as_json(&selector)});
+    if let Some(t) = p.get("type") {
+        client_spec["type"] = json!(t);
+    }
+    let meta = client_meta(&p, &svc_name, (!src.meta().labels.is_empty()).then(|| as_json(&src.meta().labels)));
+    let client = json!({"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": client_spec, "status": {"loadBalancer": {}}});
     let svc = Service {
-        metadata: ObjectMeta { name: p.get("name").unwrap_or(&name).into(), namespace: ns.into(), labels: src.meta().labels.clone(), ..Default::default() },
-        spec: ServiceSpec { type_: p.get("type").unwrap_or("ClusterIP").into(), selector, ports: vec![ServicePort { port, protocol: p.get("protocol").unwrap_or("TCP").into(), target_port: Some(target), ..Default::default() }], ..Default::default() },
+        metadata: ObjectMeta { name: svc_name.as_str().into(), namespace: ns.into(), labels: src.meta().labels.clone(), ..Default::default() },
+        spec: ServiceSpec { type_: p.get("type").unwrap_or("ClusterIP").into(), selector, ports: vec![ServicePort { port, protocol: protocol.into(), target_port: Some(target), ..Default::default() }], ..Default::default() },
         status: None,
     };
-    let o = submit(sim, Verb::Create, Object::Service(Box::new(svc)))?;
-    Ok(format!("service/{} exposed", o.name()))
+    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "exposed", |sim, o| submit(sim, Verb::Create, o))
 }
 
 #[cfg(test)]
