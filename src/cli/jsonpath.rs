@@ -55,7 +55,7 @@ impl JsonPath {
             if open > 0 {
                 nodes.push(Node::Text(rest[..open].to_string()));
             }
-            let close = matching_brace(&rest[open..]).ok_or("unclosed action")?;
+            let close = closing(&rest[open..], '{', '}').ok_or("unclosed action")?;
             let action = rest[open + 1..open + close].trim();
             rest = &rest[open + close + 1..];
             if let Some(path) = action.strip_prefix("range ") {
@@ -101,7 +101,9 @@ pub fn relaxed(expr: &str) -> Result<JsonPath, String> {
     JsonPath::parse(&format!("{{{inner}}}"))
 }
 
-fn matching_brace(s: &str) -> Option<usize> {
+/// Where the `open` at the start of `s` is closed (nested ones counted, quoted text and its
+/// backslash escapes skipped).
+fn closing(s: &str, open: char, close: char) -> Option<usize> {
     let mut depth = 0;
     let mut quote: Option<char> = None;
     let mut chars = s.char_indices();
@@ -113,8 +115,8 @@ fn matching_brace(s: &str) -> Option<usize> {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '"' | '\'') => quote = Some(c),
-            (None, '{') => depth += 1,
-            (None, '}') => {
+            (None, c) if c == open => depth += 1,
+            (None, c) if c == close => {
                 depth -= 1;
                 if depth == 0 {
                     return Some(i);
@@ -173,7 +175,7 @@ fn parse_path(s: &str) -> Result<Vec<Step>, String> {
                 i = end;
             }
             b'[' => {
-                let close = bracket_end(&s[i..]).ok_or_else(|| format!("unclosed array expect ]: {s}"))?;
+                let close = closing(&s[i..], '[', ']').ok_or_else(|| format!("unclosed array expect ]: {s}"))?;
                 steps.push(parse_bracket(&s[i + 1..i + close])?);
                 i += close + 1;
             }
@@ -186,27 +188,6 @@ fn parse_path(s: &str) -> Result<Vec<Step>, String> {
         }
     }
     Ok(steps)
-}
-
-fn bracket_end(s: &str) -> Option<usize> {
-    let mut depth = 0;
-    let mut quote: Option<char> = None;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '[') => depth += 1,
-            (None, ']') => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 fn parse_bracket(inner: &str) -> Result<Step, String> {

@@ -72,6 +72,16 @@ pub(super) struct Triggers {
 }
 
 impl Triggers {
+    /// A new or changed selector: every pod the Service selected counts as changed, and so
+    /// does each it selects now (from the pod cache), which `add` is also given.
+    pub(super) fn reselect(&mut self, informers: &Informers, svc: &Service, mut add: impl FnMut(&Pod)) {
+        self.changed.extend(self.synced.keys().map(|pod| (pod.clone(), None)));
+        for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()).filter(|p| selects(svc, p)) {
+            add(p);
+            self.changed.insert(p.metadata.name.clone(), pod_trigger(p));
+        }
+    }
+
     /// ComputeEndpointLastChangeTriggerTime: the earliest trigger time that changed since the
     /// last sync (none: the annotation goes).
     pub(super) fn take(&mut self, svc: &Service) -> Option<SimTime> {
@@ -140,13 +150,7 @@ impl EndpointsController {
                     }
                     (_, Some(svc)) => {
                         let mut m = Members::default();
-                        let t = self.triggers.entry(key.clone()).or_default();
-                        // (A changed selector: every pod it selects now counts as changed.)
-                        t.changed.extend(t.synced.keys().map(|pod| (pod.clone(), None)));
-                        for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()).filter(|p| selects(svc, p)) {
-                            m.add(p);
-                            t.changed.insert(p.metadata.name.clone(), pod_trigger(p));
-                        }
+                        self.triggers.entry(key.clone()).or_default().reselect(informers, svc, |p| m.add(p));
                         self.members.insert(key.clone(), m);
                     }
                 }

@@ -76,15 +76,12 @@ impl EndpointSliceController {
                         self.expected.remove(&key);
                     }
                     (_, Some(svc)) => {
-                        let t = self.triggers.entry(key.clone()).or_default();
-                        t.changed.extend(t.synced.keys().map(|pod| (pod.clone(), None)));
                         let mut m = BTreeMap::new();
-                        for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()).filter(|p| selects(svc, p)) {
+                        self.triggers.entry(key.clone()).or_default().reselect(informers, svc, |p| {
                             if !p.status.pod_ip.is_empty() && !is_terminal(p) {
                                 m.insert(p.metadata.name.clone(), pod_endpoint(p));
                             }
-                            t.changed.insert(p.metadata.name.clone(), pod_trigger(p));
-                        }
+                        });
                         self.members.insert(key.clone(), m);
                     }
                 }
