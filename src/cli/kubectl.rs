@@ -102,11 +102,16 @@ pub(super) fn namespace(p: &Parsed) -> String {
 }
 
 pub(super) fn list(sim: &mut Sim, kind: Kind, ns: &str, selector: Option<LabelSelector>) -> Result<Vec<ObjectRc>, String> {
+    list_at(sim, kind, ns, selector).map(|(items, _)| items)
+}
+
+/// A list and the revision it was read at (where a watch of it would start).
+fn list_at(sim: &mut Sim, kind: Kind, ns: &str, selector: Option<LabelSelector>) -> Result<(Vec<ObjectRc>, u64), String> {
     let mut req = ApiRequest::new(Verb::List, kind, if kind.namespaced() { ns } else { "" }, "");
     req.label_selector = selector;
     match sim.call(req) {
-        Ok(ApiReply::List { items, .. }) => Ok(items),
-        Ok(_) => Ok(vec![]),
+        Ok(ApiReply::List { items, revision }) => Ok((items, revision)),
+        Ok(_) => Ok((vec![], sim.etcd().revision())),
         Err(e) => Err(server_error(&e)),
     }
 }
@@ -1144,9 +1149,6 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
     let Some(what) = p.positional.first() else {
         return Err("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples".into());
     };
-    if p.has("watch") {
-        return Err("error: kubesim does not stream `get --watch`; press Play and watch the diagram, or use `kubectl get` again".into());
-    }
     let all_ns = p.has("all-namespaces");
     let ns = namespace(&p);
     let output = p.get("output").unwrap_or("");
@@ -1195,6 +1197,8 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
     let multi_kind = targets.iter().map(|t| t.0).collect::<std::collections::BTreeSet<_>>().len() > 1 || what == "all";
     let mut found: Vec<(Kind, Vec<ObjectRc>)> = Vec::new();
     let mut errors = Vec::new();
+    // (The revision of the first list: a watch goes on from there.)
+    let mut listed_at: Option<u64> = None;
     for (kind, name) in targets {
         let objs = match name {
             Some(n) => match get_one(sim, kind, &ns, &n) {
@@ -1205,7 +1209,8 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
                 }
             },
             None => {
-                let mut v = list(sim, kind, if all_ns { "" } else { &ns }, selector.clone())?;
+                let (mut v, revision) = list_at(sim, kind, if all_ns { "" } else { &ns }, selector.clone())?;
+                listed_at.get_or_insert(revision);
                 if let Some(f) = &fields {
                     v.retain(|o| f.iter().all(|(field, want, eq)| (field_value(o, field) == *want) == *eq));
                 }
@@ -1216,6 +1221,48 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
         match found.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, v)) => v.extend(objs),
             None => found.push((kind, objs)),
+        }
+    }
+    // --watch: the simulation runs on, and each change to what was listed is one more row, as
+    // kubectl prints each watch event, until nothing more changes.
+    // (Each row as it read when it happened: its AGE then.)
+    let mut watched: Vec<(ObjectRc, Vec<String>)> = Vec::new();
+    let mut watch_note = String::new();
+    let wide = output == "wide";
+    let mut listed_rows: Option<Vec<Vec<String>>> = None;
+    if p.has("watch") {
+        if !matches!(output, "" | "wide") || multi_kind {
+            return Err("error: kubesim streams `get --watch` for one resource type, as a table (-o wide at most); press Play and watch the diagram for the rest".into());
+        }
+        if let Some((kind, objs)) = found.first() {
+            let kind = *kind;
+            // (The list's rows as they read before the watch began.)
+            listed_rows = Some(objs.iter().map(|o| row_for(sim, o, wide)).collect());
+            let names: Option<Vec<String>> = (p.positional.len() > 1 || what.contains('/')).then(|| objs.iter().map(|o| o.name().to_string()).collect());
+            let in_scope = |o: &ObjectRc| match &names {
+                Some(n) => n.iter().any(|n| n == o.name()) && (!kind.namespaced() || o.namespace() == ns),
+                None => {
+                    (all_ns || !kind.namespaced() || o.namespace() == ns)
+                        && selector.as_ref().is_none_or(|s| s.matches(&o.meta().labels))
+                        && fields.as_ref().is_none_or(|f| f.iter().all(|(field, want, eq)| (field_value(o, field) == *want) == *eq))
+                }
+            };
+            // Each watch event (from etcd's history, as the API server's watch reads it) is a
+            // row; a deletion shows the object as it was last.
+            let mut since = listed_at.unwrap_or_else(|| sim.etcd().revision());
+            let deadline = sim.now() + SimDuration::secs(super::MAX_SLEEP_SECS.min(300));
+            loop {
+                let settled = sim.run_until_settled(SimDuration::millis(100));
+                let events = sim.etcd().events_since(since, kind.etcd_prefix()).unwrap_or_default();
+                since = sim.etcd().revision();
+                for e in events.iter().filter(|e| in_scope(&e.value)) {
+                    watched.push((e.value.clone(), row_for(sim, &e.value, wide)));
+                }
+                if settled || sim.now() >= deadline {
+                    watch_note = if settled { "(kubesim: nothing more changed, so the watch stops here; a real kubectl get --watch goes on until Ctrl+C.)".into() } else { "(kubesim: the watch stops after 5 minutes of simulated time; a real kubectl get --watch goes on until Ctrl+C.)".into() };
+                    break;
+                }
+            }
         }
     }
     // --sort-by: by the value the expression finds (numbers as numbers), stable.
@@ -1274,7 +1321,11 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
                     continue;
                 }
                 let mut h = header(*kind, wide);
-                let mut rows: Vec<Vec<String>> = objs.iter().map(|o| row_for(sim, o, wide)).collect();
+                let mut rows: Vec<Vec<String>> = listed_rows.take().unwrap_or_else(|| objs.iter().map(|o| row_for(sim, o, wide)).collect());
+                // (With --watch, each change follows as one more row.)
+                rows.extend(watched.iter().map(|(_, r)| r.clone()));
+                let objs: Vec<ObjectRc> = objs.iter().cloned().chain(watched.iter().map(|(o, _)| o.clone())).collect();
+                let objs = &objs;
                 if multi_kind {
                     for (r, o) in rows.iter_mut().zip(objs) {
                         r[0] = format!("{}/{}", kind.singular_group(), o.name());
@@ -1299,6 +1350,9 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
     };
     if out.trim().is_empty() && errors.is_empty() && !matches!(output, "json" | "yaml" | "jsonpath") {
         out = no_resources_found(all_ns || found.iter().all(|(k, _)| !k.namespaced()), &ns);
+    }
+    if !watch_note.is_empty() {
+        out = format!("{out}\n{watch_note}");
     }
     if errors.is_empty() {
         Ok(out)
