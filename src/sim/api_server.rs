@@ -141,13 +141,13 @@ impl ApiServer {
         if kind.namespaced() && matches!(req.verb, Verb::Create) && !req.namespace.is_empty() {
             // The NamespaceLifecycle admission plugin: no new content in a namespace that does
             // not exist, or is being deleted.
-            match Kind::Namespace.with_etcd_key("", &req.namespace, |key| etcd.get(key).map(|kv| kv.value.clone())) {
+            match Kind::Namespace.with_etcd_key("", &req.namespace, |key| etcd.get(key).map(|kv| kv.value.meta().deletion_timestamp.is_some())) {
                 None => return Err(ApiError::not_found(Kind::Namespace, &req.namespace)),
-                Some(ns) if ns.meta().deletion_timestamp.is_some() => {
+                Some(true) => {
                     let name = req.object.as_ref().map(|o| if o.name().is_empty() { o.meta().generate_name.to_string() } else { o.name().to_string() }).unwrap_or_default();
                     return Err(err(StatusReason::Forbidden, format!("{} {name:?} is forbidden: unable to create new content in namespace {} because it is being terminated", kind.group_resource(), req.namespace)));
                 }
-                Some(_) => {}
+                Some(false) => {}
             }
         }
         match req.verb {

@@ -138,7 +138,8 @@ impl EndpointsController {
     }
 
     /// The informer handlers: a changed Service, or a pod it may select, queues the Service.
-    pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change) {
+    /// (`pod`: a pod change's Services, worked out once for both endpoints controllers.)
+    pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change, pod: Option<&PodServices>) {
         match kind {
             Kind::Service => {
                 // A new or changed selector: work out the members once, from the pod cache.
@@ -156,7 +157,11 @@ impl EndpointsController {
                 }
                 self.queue.add(key);
             }
-            Kind::Pod => self.on_pod_change(informers, change),
+            Kind::Pod => {
+                if let Some(pod) = pod {
+                    self.on_pod_change(pod);
+                }
+            }
             _ => {}
         }
     }
@@ -174,10 +179,10 @@ impl EndpointsController {
 
     /// Only changes that matter to endpoints (labels, IP, readiness, existence) touch the
     /// Services that select the pod (before or after the change), and queue them.
-    fn on_pod_change(&mut self, informers: &Informers, change: &Change) {
-        let Some((old, new, services)) = services_of_pod_change(informers, change) else { return };
+    fn on_pod_change(&mut self, (old, new, services): &PodServices) {
+        let (old, new) = (*old, *new);
         for (key, svc) in services {
-            if let Some(m) = self.members.get_mut(&key) {
+            if let Some(m) = self.members.get_mut(key) {
                 if let Some(p) = old {
                     m.remove(p);
                 }
@@ -189,8 +194,12 @@ impl EndpointsController {
                 let now = new.filter(|p| selects(svc, p)).and_then(pod_trigger);
                 self.triggers.entry(key.clone()).or_default().changed.insert(p.metadata.name.clone(), now);
             }
-            self.queue.add(key);
+            self.queue.add(key.clone());
         }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
     }
 
     fn sync_service(&mut self, ctx: &mut Ctx, informers: &Informers, key: &Str) {
@@ -252,11 +261,13 @@ impl EndpointsController {
     }
 }
 
+/// A pod before and after a change, and the Services that select it before or after.
+pub type PodServices<'a> = (Option<&'a Pod>, Option<&'a Pod>, Vec<(Str, &'a Service)>);
+
 /// A pod change that matters to endpoints (labels, IP, readiness, termination, existence):
 /// the pod before and after, and the Services that select it before or after, in key order.
 /// None for one that does not matter.
-#[allow(clippy::type_complexity)]
-pub(super) fn services_of_pod_change<'a>(informers: &'a Informers, change: &'a Change) -> Option<(Option<&'a Pod>, Option<&'a Pod>, Vec<(Str, &'a Service)>)> {
+pub fn services_of_pod_change<'a>(informers: &'a Informers, change: &'a Change) -> Option<PodServices<'a>> {
     let (old, new) = match change {
         Change::Added(p) => (None, p.as_pod()),
         Change::Updated { old, new } => (old.as_pod(), new.as_pod()),

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::endpoints::{is_terminal, pod_reference, pod_trigger, selects, services_of_pod_change, target_port, Triggers, LAST_CHANGE_TRIGGER_TIME};
+use super::endpoints::{is_terminal, pod_reference, pod_trigger, selects, target_port, PodServices, Triggers, LAST_CHANGE_TRIGGER_TIME};
 use super::{object_key, split_key, WorkQueue};
 use crate::sim::engine::Ctx;
 use crate::sim::informer::{Change, Informers};
@@ -65,7 +65,7 @@ impl EndpointSliceController {
 
     /// The informer handlers: a changed Service, a pod it may select, or one of its slices
     /// queues the Service.
-    pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change) {
+    pub fn on_change(&mut self, informers: &Informers, kind: Kind, change: &Change, pod: Option<&PodServices>) {
         match kind {
             Kind::Service => {
                 let key = object_key(change.object());
@@ -88,9 +88,10 @@ impl EndpointSliceController {
                 self.queue.add(key);
             }
             Kind::Pod => {
-                let Some((old, new, services)) = services_of_pod_change(informers, change) else { return };
+                let Some((old, new, services)) = pod else { return };
+                let (old, new) = (*old, *new);
                 for (key, svc) in services {
-                    if let Some(m) = self.members.get_mut(&key) {
+                    if let Some(m) = self.members.get_mut(key) {
                         if let Some(p) = old {
                             m.remove(&p.metadata.name);
                         }
@@ -102,7 +103,7 @@ impl EndpointSliceController {
                         let now = new.filter(|p| selects(svc, p)).and_then(pod_trigger);
                         self.triggers.entry(key.clone()).or_default().changed.insert(p.metadata.name.clone(), now);
                     }
-                    self.queue.add(key);
+                    self.queue.add(key.clone());
                 }
             }
             Kind::EndpointSlice => {
@@ -136,6 +137,10 @@ impl EndpointSliceController {
         while let Some(key) = self.queue.pop() {
             self.sync_service(ctx, informers, &key);
         }
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
     }
 
     /// The Service's slices in the cache, by name, if the cache has caught up with this

@@ -94,8 +94,10 @@ impl ControllerManager {
                 for (kind, change) in changes.iter() {
                     self.deployments.on_change(inf, kind, change);
                     self.replicasets.on_change(inf, kind, change);
-                    self.endpoints.on_change(inf, kind, change);
-                    self.endpoint_slices.on_change(inf, kind, change);
+                    // (Which Services a pod change concerns: worked out once for both.)
+                    let pod = if kind == Kind::Pod { super::endpoints::services_of_pod_change(inf, change) } else { None };
+                    self.endpoints.on_change(inf, kind, change, pod.as_ref());
+                    self.endpoint_slices.on_change(inf, kind, change, pod.as_ref());
                     self.namespaces.on_change(inf, kind, change);
                     // (Leases: a node's goes with it, as its owner; EndpointSlices go with their Service.)
                     if matches!(kind, Kind::Deployment | Kind::ReplicaSet | Kind::Pod | Kind::Node | Kind::Lease | Kind::Service | Kind::EndpointSlice) {
@@ -127,8 +129,15 @@ impl ControllerManager {
         self.namespace_defaults.synced();
         as_controller(ctx, ControllerKind::Deployment, |ctx| self.deployments.drain(ctx, inf));
         as_controller(ctx, ControllerKind::ReplicaSet, |ctx| self.replicasets.drain(ctx, inf));
-        as_controller(ctx, ControllerKind::Endpoints, |ctx| self.endpoints.drain(ctx, inf));
-        as_controller(ctx, ControllerKind::EndpointSlice, |ctx| self.endpoint_slices.drain(ctx, inf));
-        as_controller(ctx, ControllerKind::Namespace, |ctx| self.namespaces.drain(ctx, inf));
+        // (Most messages leave these queues empty: no call for them then.)
+        if !self.endpoints.is_idle() {
+            as_controller(ctx, ControllerKind::Endpoints, |ctx| self.endpoints.drain(ctx, inf));
+        }
+        if !self.endpoint_slices.is_idle() {
+            as_controller(ctx, ControllerKind::EndpointSlice, |ctx| self.endpoint_slices.drain(ctx, inf));
+        }
+        if !self.namespaces.is_idle() {
+            as_controller(ctx, ControllerKind::Namespace, |ctx| self.namespaces.drain(ctx, inf));
+        }
     }
 }

@@ -78,6 +78,10 @@ impl NamespaceController {
         self.queue.done(resp.id);
     }
 
+    pub fn is_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     pub fn drain(&mut self, ctx: &mut Ctx, informers: &Informers) {
         while let Some(ns) = self.queue.pop() {
             self.sync_namespace(ctx, informers, &ns);
