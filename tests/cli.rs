@@ -414,6 +414,15 @@ fn deleting_a_namespace_empties_it_then_removes_it() {
     for ns in ["default", "kube-system", "kube-public"] {
         assert_eq!(s.execute(&format!("kubectl delete namespace {ns}"), None).text, format!("Error from server (Forbidden): namespaces {ns:?} is forbidden: this namespace may not be deleted"));
     }
+    // Pods no kubelet can stop keep a namespace Terminating, and its conditions say why.
+    for l in ["kubectl create namespace stuck", "kubectl create deployment api -n stuck --image=nginx:1.27 --replicas=2", "kubectl rollout status deployment/api -n stuck", "kubelet stop node-1", "kubelet stop node-2", "kubectl delete namespace stuck --wait=false", "sleep 3"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let described = s.execute("kubectl describe namespace stuck", None).text;
+    assert!(described.contains("Status:       Terminating\nConditions:\n") && described.contains("SomeResourcesRemain     Some resources are remaining: pods. has 2 resource instances"), "{described}");
+    for l in ["kubelet start node-1", "kubelet start node-2", "kubectl wait --for=delete namespace/stuck --timeout=60s"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
     // A namespace is created with the kubernetes finalizer, Active.
     s.execute("kubectl create namespace again", None);
     let yaml = s.execute("kubectl get ns again -o yaml", None).text;

@@ -553,7 +553,17 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
         Object::Namespace(ns) => {
             // describeNamespace: kubesim has no ResourceQuotas or LimitRanges.
             let phase = ns.status.as_ref().and_then(|s| s.get("phase")).and_then(|p| p.as_str()).unwrap_or("Active");
-            let t = identity(m, false) + &format!("Status:\t{phase}\n\nNo resource quota.\n\nNo LimitRange resource.");
+            let mut t = identity(m, false) + &format!("Status:\t{phase}\n");
+            // (While it is being deleted: the namespace controller's conditions.)
+            let conditions = ns.status.as_ref().and_then(|s| s.get("conditions")).and_then(|c| c.as_array()).map_or(&[][..], |c| c.as_slice());
+            if !conditions.is_empty() {
+                t += "Conditions:\n  Type\tStatus\tLastTransitionTime\tReason\tMessage\n  ----\t------\t------------------\t------\t-------\n";
+                for c in conditions {
+                    let since = c.get("lastTransitionTime").and_then(|t| t.as_str()).and_then(crate::sim::SimTime::parse_rfc3339).map(|t| t.rfc1123z()).unwrap_or_default();
+                    t += &format!("  {}\t{}\t{since}\t{}\t{}\n", json_str(c, "type"), json_str(c, "status"), json_str(c, "reason"), json_str(c, "message"));
+                }
+            }
+            t += "\nNo resource quota.\n\nNo LimitRange resource.";
             return super::tabwriter::align(&t);
         }
         Object::Endpoints(ep) => {

@@ -744,6 +744,7 @@ fn copy_status(from: &Object, to: &mut Object, annotations: Annotations) {
         (Object::ReplicaSet(a), Object::ReplicaSet(b)) => b.status = a.status.clone(),
         (Object::Node(a), Object::Node(b)) => b.status = a.status.clone(),
         (Object::Service(a), Object::Service(b)) => b.status = a.status.clone(),
+        (Object::Namespace(a), Object::Namespace(b)) => b.status = a.status.clone(),
         _ => {}
     }
 }

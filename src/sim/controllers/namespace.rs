@@ -5,8 +5,9 @@
 //! which the API server deletes the namespace. Objects that take time to go (pods, for their
 //! grace period) start another round when they are gone.
 //!
-//! Simplified: the namespace's status conditions (NamespaceContentRemaining and friends) are
-//! not written.
+//! Each round that leaves something behind records the deletion's conditions on the
+//! namespace (NamespaceContentRemaining: which resources, how many), as a namespace stuck in
+//! Terminating shows them.
 
 use std::collections::BTreeMap;
 
@@ -17,10 +18,19 @@ use crate::sim::message::*;
 use crate::sim::objects::*;
 
 #[derive(Clone, Debug, Default)]
+struct Round {
+    found: usize,
+    lists: usize,
+    remaining: BTreeMap<String, usize>,
+    finalizers: BTreeMap<String, usize>,
+}
+
+#[derive(Clone, Debug, Default)]
 pub struct NamespaceController {
     queue: WorkQueue,
-    /// Namespace → objects the current round's lists found so far, and lists still out.
-    rounds: BTreeMap<Str, (usize, usize)>,
+    /// Namespace → the current round: objects its lists found, lists still out, and what will
+    /// not go at once (pods a kubelet must stop, objects with finalizers) by resource.
+    rounds: BTreeMap<Str, Round>,
     /// List requests in flight: id → namespace.
     listing: BTreeMap<RequestId, Str>,
     /// Delete requests in flight: id → namespace.
@@ -65,13 +75,25 @@ impl NamespaceController {
                 self.deleting.insert(id, ns.clone());
             }
             let round = self.rounds.entry(ns.clone()).or_default();
-            round.0 += items.len();
-            round.1 = round.1.saturating_sub(1);
-            if round.1 == 0 {
-                let found = round.0;
-                self.rounds.remove(&ns);
-                if found == 0 {
+            round.found += items.len();
+            round.lists = round.lists.saturating_sub(1);
+            for o in items {
+                // (What a delete does not remove at once: a pod its kubelet must stop first, and
+                // anything with finalizers.)
+                let resource = resp.kind.group_resource();
+                if o.as_pod().is_some_and(|p| !p.spec.node_name.is_empty()) || !o.meta().finalizers.is_empty() {
+                    *round.remaining.entry(resource.clone()).or_default() += 1;
+                }
+                for f in o.meta().finalizers.iter() {
+                    *round.finalizers.entry(f.to_string()).or_default() += 1;
+                }
+            }
+            if round.lists == 0 {
+                let round = self.rounds.remove(&ns).unwrap_or_default();
+                if round.found == 0 {
                     self.finalize(ctx, informers, &ns);
+                } else {
+                    self.report(ctx, informers, &ns, &round);
                 }
             }
         }
@@ -96,11 +118,46 @@ impl NamespaceController {
             return;
         }
         let kinds: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.namespaced()).collect();
-        self.rounds.insert(ns.clone(), (0, kinds.len()));
+        self.rounds.insert(ns.clone(), Round { lists: kinds.len(), ..Default::default() });
         for kind in kinds {
             let id = self.queue.request(ctx, ns, ApiRequest::new(Verb::List, kind, ns, ""));
             self.listing.insert(id, ns.clone());
         }
+    }
+
+    /// updateNamespaceStatusFunc: the deletion's conditions, as `kubectl describe namespace`
+    /// shows them while a namespace is stuck in Terminating.
+    fn report(&mut self, ctx: &mut Ctx, informers: &Informers, ns: &Str, round: &Round) {
+        let Some(n) = informers.get(Kind::Namespace).get("", ns).and_then(|o| o.as_namespace()) else { return };
+        // ("pods." for the core group: the resource and its empty group, as upstream prints it.)
+        let remaining: Vec<String> = round.remaining.iter().map(|(r, n)| format!("{}{} has {n} resource instances", r, if r.contains('.') { "" } else { "." })).collect();
+        let finalizers: Vec<String> = round.finalizers.iter().map(|(f, n)| format!("{f} in {n} resource instances")).collect();
+        let (content, content_reason, content_message) = if remaining.is_empty() { ("False", "ContentRemoved", "All content successfully removed".to_string()) } else { ("True", "SomeResourcesRemain", format!("Some resources are remaining: {}", remaining.join(", "))) };
+        let (fin, fin_reason, fin_message) = if finalizers.is_empty() { ("False", "ContentHasNoFinalizers", "All content-preserving finalizers finished".to_string()) } else { ("True", "SomeFinalizersRemain", format!("Some content in the namespace has finalizers remaining: {}", finalizers.join(", "))) };
+        let wanted = [
+            ("NamespaceDeletionDiscoveryFailure", "False", "ResourcesDiscovered", "All resources successfully discovered".to_string()),
+            ("NamespaceDeletionGroupVersionParsingFailure", "False", "ParsedGroupVersions", "All legacy kube types successfully parsed".to_string()),
+            ("NamespaceDeletionContentFailure", "False", "ContentDeleted", "All content successfully deleted, may be waiting on finalization".to_string()),
+            ("NamespaceContentRemaining", content, content_reason, content_message),
+            ("NamespaceFinalizersRemaining", fin, fin_reason, fin_message),
+        ];
+        let old = n.status.as_ref().and_then(|s| s.get("conditions")).and_then(|c| c.as_array()).cloned().unwrap_or_default();
+        let conditions: Vec<serde_json::Value> = wanted
+            .iter()
+            .map(|(type_, status, reason, message)| {
+                // A condition keeps its transition time while its status stays.
+                let before = old.iter().find(|c| c.get("type").and_then(|t| t.as_str()) == Some(type_));
+                let since = before.filter(|c| c.get("status").and_then(|s| s.as_str()) == Some(status)).and_then(|c| c.get("lastTransitionTime").cloned()).unwrap_or_else(|| serde_json::json!(ctx.now.rfc3339()));
+                serde_json::json!({"lastTransitionTime": since, "message": message, "reason": reason, "status": status, "type": type_})
+            })
+            .collect();
+        if conditions == old {
+            return;
+        }
+        let mut next = n.clone();
+        next.status = Some(serde_json::json!({"conditions": conditions, "phase": "Terminating"}));
+        next.metadata.resource_version.clear();
+        self.queue.request(ctx, ns, ApiRequest::with_object(Verb::UpdateStatus, Object::Namespace(next)));
     }
 
     /// finalizeNamespace: spec.finalizers without `kubernetes`.
