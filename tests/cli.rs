@@ -69,7 +69,7 @@ fn errors_read_like_kubectl() {
 
 #[test]
 fn random_input_never_panics_and_leaves_the_cluster_alone() {
-    let words = ["kubectl", "get", "create", "deployment", "apply", "-f", "-", "--image=", "pods", "-o", "yaml", "--replicas=", "delete", "scale", "etcdctl", "describe", "node", "'", "\"", "\\", "-l", "=", "999999999999", "-1", "\u{0}", "é", "sleep", "x/y", "--", "<<EOF", "-o=jsonpath={..a[?(@.b==1)]}{range", "custom-columns=A:.b,", "--sort-by=.x[-1]", "{end}", "-w", "|", "grep", "-c", "awk", "{print $9}", "head", "-n"];
+    let words = ["kubectl", "get", "create", "deployment", "apply", "-f", "-", "--image=", "pods", "-o", "yaml", "--replicas=", "delete", "scale", "etcdctl", "describe", "node", "'", "\"", "\\", "-l", "=", "999999999999", "-1", "\u{0}", "é", "sleep", "x/y", "--", "<<EOF", "-o=jsonpath={..a[?(@.b==1)]}{range", "custom-columns=A:.b,", "--sort-by=.x[-1]", "{end}", "-w", "diff", "|", "grep", "-c", "awk", "{print $9}", "head", "-n"];
     let mut rng = Rng::new(99);
     let mut s = Session::new(SimConfig::default());
     s.execute("kubectl create deployment keep --image=nginx --replicas=2", None);

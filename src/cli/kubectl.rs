@@ -15,7 +15,7 @@ use crate::sim::{ApiError, Sim, SimDuration};
 
 pub type CmdResult = Result<String, String>;
 
-const COMMANDS: &[&str] = &["create", "run", "apply", "replace", "get", "describe", "events", "scale", "set", "patch", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources", "api-versions", "cluster-info"];
+const COMMANDS: &[&str] = &["create", "run", "apply", "replace", "diff", "get", "describe", "events", "scale", "set", "patch", "delete", "cordon", "uncordon", "drain", "taint", "label", "annotate", "expose", "wait", "rollout", "logs", "version", "help", "api-resources", "api-versions", "cluster-info"];
 
 /// `Error from server (NotFound): ...`, or kubectl's own wording for invalid objects.
 pub fn server_error(e: &ApiError) -> String {
@@ -45,7 +45,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 /// rather than calling them unknown.
 const REAL_COMMANDS: &[&str] = &[
     "explain", "edit", "autoscale", "certificate", "attach", "exec", "port-forward", "proxy", "cp", "auth",
-    "debug", "diff", "kustomize", "completion", "alpha", "config", "plugin", "options",
+    "debug", "kustomize", "completion", "alpha", "config", "plugin", "options",
 ];
 
 /// The answer to a real kubectl command kubesim does not simulate.
@@ -204,6 +204,7 @@ pub fn run(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
         "run" => run_pod(sim, rest),
         "apply" => apply(sim, rest, stdin, Mode::Apply),
         "replace" => apply(sim, rest, stdin, Mode::Replace),
+        "diff" => diff(sim, rest, stdin),
         "get" => get(sim, rest),
         "describe" => describe(sim, rest),
         "scale" => scale(sim, rest),
@@ -246,7 +247,7 @@ Basic Commands:\n  create          Create a resource from a file or from stdin, 
 Deploy Commands:\n  rollout         Manage the rollout of a resource (status, history, pause, resume, restart)\n  scale           Set a new size for a deployment or replica set\n\n\
 Cluster Management Commands:\n  cluster-info    Display cluster information\n  cordon          Mark node as unschedulable\n  uncordon        Mark node as schedulable\n  drain           Drain node in preparation for maintenance\n  taint           Update the taints on one or more nodes\n\n\
 Troubleshooting and Debugging Commands:\n  describe        Show details of a specific resource or group of resources\n  logs            Print the logs for a container in a pod\n  events          List events\n\n\
-Advanced Commands:\n  apply           Apply a configuration to a resource by file name or stdin\n  patch           Update fields of a resource\n  replace         Replace a resource by file name or stdin\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
+Advanced Commands:\n  diff            Diff the live version against a would-be applied version\n  apply           Apply a configuration to a resource by file name or stdin\n  patch           Update fields of a resource\n  replace         Replace a resource by file name or stdin\n  wait            Experimental: Wait for a specific condition on one or many resources\n\n\
 Settings Commands:\n  label           Update the labels on a resource\n  set             Set specific features on objects (image)\n  annotate        Update the annotations on a resource\n\n\
 Other Commands:\n  api-resources   Print the supported API resources on the server\n  api-versions    Print the supported API versions on the server, in the form of \"group/version\"\n  version         Print the client and server version information\n\n\
 Usage:\n  kubectl [flags] [options]".into()
@@ -751,6 +752,82 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> Cmd
     }
     out.extend(errors.iter().cloned());
     if errors.is_empty() { Ok(out.join("\n")) } else { Err(out.join("\n")) }
+}
+
+/// `kubectl diff -f -`: for each object, `diff -u` of it as it is (LIVE) and as `kubectl
+/// apply` would leave it (MERGED: the three-way merge, defaulted, with what the server keeps of
+/// the live object), under kubectl's file names; nothing for an object apply would not change.
+/// (A real kubectl exits 1 when it found differences.)
+fn diff(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
+    let p = parse(args, &[flag("filename", Some('f'), true), NS_FLAGS[0]]).map_err(|e| format!("error: {e}"))?;
+    let files = p.all("filename");
+    if files.is_empty() {
+        return Err("error: must specify one of -f and -k".into());
+    }
+    if let Some(f) = files.iter().find(|f| *f != "-") {
+        return Err(format!("error: the path {f:?} does not exist (kubesim has no files: use `-f -` with a heredoc)"));
+    }
+    let text = stdin.unwrap_or("");
+    let docs = yaml::parse_documents(text).map_err(|e| format!("error: error parsing STDIN: {e}"))?;
+    // (kubectl's temporary folders: numbers drawn from the input, so a session replays the same.)
+    let dir = |salt: u64| text.bytes().fold(salt ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)) % 9_000_000_000 + 1_000_000_000;
+    let (live_dir, merged_dir) = (format!("/tmp/LIVE-{}", dir(1)), format!("/tmp/MERGED-{}", dir(2)));
+    let stamp = {
+        let t = sim.now().rfc3339();
+        format!("{} {}.{:09} +0000", &t[..10], &t[11..19], (sim.now().as_micros() % 1_000_000) * 1000)
+    };
+    let mut out = Vec::new();
+    for doc in docs {
+        let mut obj = decode(doc.clone(), "STDIN")?;
+        if obj.kind().namespaced() && obj.meta().namespace.is_empty() {
+            obj.meta_mut().namespace = p.get("namespace").unwrap_or("default").into();
+        }
+        let modified = modified_configuration(doc, &obj);
+        let existing = sim.get(obj.kind(), obj.namespace(), obj.name()).cloned();
+        let (live, merged) = match &existing {
+            Some(cur) => {
+                let original = cur.meta().annotations.get(LAST_APPLIED).and_then(|a| serde_json::from_str::<Value>(a).ok());
+                let mut m = three_way_merge(&cur.to_value(), original.as_ref(), &modified);
+                set_last_applied(&mut m, &modified);
+                let mut next = decode(m, "STDIN")?;
+                crate::sim::api_server::default_object(&mut next);
+                let (live, mut merged) = (cur.to_value(), next.to_value());
+                // What the API server keeps of the live object: its identity and status; a
+                // changed spec counts one more generation.
+                for field in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
+                    match live["metadata"].get(field) {
+                        Some(v) => merged["metadata"][field] = v.clone(),
+                        None => {
+                            merged["metadata"].as_object_mut().map(|m| m.remove(field));
+                        }
+                    }
+                }
+                if let (Some(g), true) = (live["metadata"].get("generation").and_then(|g| g.as_i64()), live.get("spec") != merged.get("spec")) {
+                    merged["metadata"]["generation"] = json!(g + 1);
+                }
+                match live.get("status") {
+                    Some(st) => merged["status"] = st.clone(),
+                    None => {
+                        merged.as_object_mut().map(|m| m.remove("status"));
+                    }
+                }
+                (yaml::to_yaml(&live), yaml::to_yaml(&merged))
+            }
+            None => {
+                obj.meta_mut().annotations.insert(LAST_APPLIED.into(), last_applied_text(&modified).into());
+                crate::sim::api_server::default_object(&mut obj);
+                (String::new(), yaml::to_yaml(&obj.to_value()))
+            }
+        };
+        let hunks = super::diff::unified(&live, &merged);
+        if hunks.is_empty() {
+            continue;
+        }
+        let kind = obj.kind();
+        let file = format!("{}.{}.{}.{}", kind.api_version().replace('/', "."), kind.name(), if kind.namespaced() { obj.namespace() } else { "" }, obj.name()).replace("..", ".");
+        out.push(format!("diff -u -N {live_dir}/{file} {merged_dir}/{file}\n--- {live_dir}/{file}\t{stamp}\n+++ {merged_dir}/{file}\t{stamp}\n{}", hunks.trim_end()));
+    }
+    Ok(out.join("\n"))
 }
 
 /// Whether an update would change nothing kubectl apply sends: every field but metadata and

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod describe;
+mod diff;
 pub mod etcdctl;
 pub mod help;
 mod jsonpath;
