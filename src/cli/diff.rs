@@ -1,8 +1,9 @@
 //! A unified diff of two texts, as `diff -u` prints the hunks kubectl diff shows: each change
 //! with three lines of context, nearby changes in one hunk.
 
-/// The most lines compared line by line (beyond it, the texts are shown as replaced whole).
-const MAX_LINES: usize = 4000;
+/// The most lines compared line by line (beyond it, the texts are shown as replaced whole): the
+/// table it needs grows with the product of the two lengths (16 MB at this size).
+const MAX_LINES: usize = 2000;
 const CONTEXT: usize = 3;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
