@@ -425,8 +425,6 @@ fn events(sim: &mut Sim, args: &[String]) -> CmdResult {
     Ok(table(header, &rows).trim_end().to_string())
 }
 
-/// `kubectl create deployment|configmap|serviceaccount`: their commands wrap whatever the
-/// server says, "failed to create deployment: %v".
 /// `kubectl create service clusterip|nodeport|loadbalancer NAME --tcp=PORT[:TARGET]...`: a
 /// Service selecting `app=NAME`, each port named after its pair, as create_service.go makes it.
 fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
@@ -493,6 +491,8 @@ fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
     })
 }
 
+/// `kubectl create deployment|configmap|serviceaccount`: their commands wrap whatever the
+/// server says, "failed to create deployment: %v".
 fn create_one(sim: &mut Sim, o: Object, what: &str) -> Result<ObjectRc, String> {
     match sim.call(ApiRequest::with_object(Verb::Create, o)) {
         Ok(ApiReply::Object(o)) => Ok(o),

@@ -608,10 +608,6 @@ fn filtered_list(etcd: &Etcd, req: &ApiRequest) -> Vec<ObjectRc> {
     etcd.range(&prefix).map(|(_, kv)| &kv.value).filter(|o| matches_request(o, req)).cloned().collect()
 }
 
-/// Deleting anything but a pod: at once, unless it has finalizers (its own, or the one the
-/// propagation policy adds); then it is only marked (deletionTimestamp) until they are removed.
-/// None if it is marked already. (Pods keep kubesim's graceful deletion and ignore finalizers
-/// and `--cascade`.)
 /// The namespaces kube-apiserver keeps (--immortal-namespaces' default).
 const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-public", "kube-system"];
 
@@ -635,6 +631,10 @@ fn delete_namespace(ctx: &mut Ctx, ns: &Namespace) -> Result<Option<TxnOp>, ApiE
     Ok(Some(TxnOp::Put(std::rc::Rc::new(Object::Namespace(next)))))
 }
 
+/// Deleting anything but a pod: at once, unless it has finalizers (its own, or the one the
+/// propagation policy adds); then it is only marked (deletionTimestamp) until they are removed.
+/// None if it is marked already. (Pods keep kubesim's graceful deletion and ignore finalizers
+/// and `--cascade`.)
 fn mark_for_deletion(ctx: &mut Ctx, current: &ObjectRc, propagation: Propagation) -> Option<TxnOp> {
     let meta = current.meta();
     let add = propagation.finalizer().filter(|f| !meta.finalizers.iter().any(|x| x == f));

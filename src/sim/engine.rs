@@ -326,7 +326,6 @@ impl Sim {
         node
     }
 
-    /// Writes `obj` straight into etcd, defaulted as the API server defaults what it stores.
     /// The `kubernetes` Service's Endpoints and EndpointSlice, which kube-apiserver's endpoint
     /// reconciler keeps: its own address, port 6443. (The uids are drawn from the Service's,
     /// so the simulation's random numbers are not shifted.)
@@ -356,6 +355,7 @@ impl Sim {
         self.seed_object(Object::EndpointSlice(Box::new(slice)));
     }
 
+    /// Writes `obj` straight into etcd, defaulted as the API server defaults what it stores.
     fn seed_object(&mut self, mut obj: Object) -> ObjectRc {
         super::api_server::default_object(&mut obj);
         let r = self.etcd.txn(obj.key(), Compare { mod_revision: 0 }, TxnOp::Put(std::rc::Rc::new(obj)));
