@@ -552,7 +552,7 @@ pub fn describe(sim: &Sim, o: &ObjectRc, events: &[ObjectRc]) -> String {
         }
         Object::Namespace(ns) => {
             // describeNamespace: kubesim has no ResourceQuotas or LimitRanges.
-            let phase = ns.status.as_ref().and_then(|s| s.get("phase")).and_then(|p| p.as_str()).unwrap_or("Active");
+            let phase = ns.phase();
             let mut t = identity(m, false) + &format!("Status:\t{phase}\n");
             // (While it is being deleted: the namespace controller's conditions.)
             let conditions = ns.status.as_ref().and_then(|s| s.get("conditions")).and_then(|c| c.as_array()).map_or(&[][..], |c| c.as_slice());

@@ -268,7 +268,6 @@ fn print(v: &Value) -> String {
 
 fn eval<'a>(steps: &[Step], root: &'a Value, current: &'a Value) -> Vec<&'a Value> {
     let mut values: Vec<&'a Value> = vec![current];
-    let _ = root;
     for step in steps {
         let mut next = Vec::new();
         for v in values {

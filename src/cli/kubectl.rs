@@ -484,15 +484,11 @@ fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
         spec: ServiceSpec { type_: type_.into(), selector: labels, ports, cluster_ip: cluster_ip.into(), ..Default::default() },
         status: None,
     };
-    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "created", |sim, o| match sim.call(ApiRequest::with_object(Verb::Create, o)) {
-        Ok(ApiReply::Object(o)) => Ok(o),
-        Ok(_) => Err("error: unexpected answer".into()),
-        Err(e) => Err(format!("error: failed to create {type_} service: {}", e.message)),
-    })
+    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "created", |sim, o| create_one(sim, o, &format!("{type_} service")))
 }
 
-/// `kubectl create deployment|configmap|serviceaccount`: their commands wrap whatever the
-/// server says, "failed to create deployment: %v".
+/// `kubectl create deployment|configmap|serviceaccount|service`: their commands wrap whatever
+/// the server says, "failed to create deployment: %v" ("failed to create NodePort service").
 fn create_one(sim: &mut Sim, o: Object, what: &str) -> Result<ObjectRc, String> {
     match sim.call(ApiRequest::with_object(Verb::Create, o)) {
         Ok(ApiReply::Object(o)) => Ok(o),
@@ -1215,8 +1211,13 @@ fn field_value(o: &ObjectRc, field: &str) -> String {
     }
 }
 
-/// What `get` and `describe` say of an empty answer (on stderr, and not an error).
-fn no_resources_found(cluster_wide: bool, ns: &str) -> String {
+/// Whether the object passes every `--field-selector` requirement.
+fn fields_match(fields: &[(String, String, bool)], o: &ObjectRc) -> bool {
+    fields.iter().all(|(field, want, eq)| (field_value(o, field) == *want) == *eq)
+}
+
+/// What `get`, `describe`, `logs -l` and the rollout commands say of an empty answer.
+pub(super) fn no_resources_found(cluster_wide: bool, ns: &str) -> String {
     if cluster_wide { "No resources found".into() } else { format!("No resources found in {ns} namespace.") }
 }
 
@@ -1289,7 +1290,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
                 let (mut v, revision) = list_at(sim, kind, if all_ns { "" } else { &ns }, selector.clone())?;
                 listed_at.get_or_insert(revision);
                 if let Some(f) = &fields {
-                    v.retain(|o| f.iter().all(|(field, want, eq)| (field_value(o, field) == *want) == *eq));
+                    v.retain(|o| fields_match(f, o));
                 }
                 // (Events come in the API's order, by name: `kubectl events` sorts them by time.)
                 v
@@ -1321,7 +1322,7 @@ fn get(sim: &mut Sim, args: &[String]) -> CmdResult {
                 None => {
                     (all_ns || !kind.namespaced() || o.namespace() == ns)
                         && selector.as_ref().is_none_or(|s| s.matches(&o.meta().labels))
-                        && fields.as_ref().is_none_or(|f| f.iter().all(|(field, want, eq)| (field_value(o, field) == *want) == *eq))
+                        && fields.as_ref().is_none_or(|f| fields_match(f, o))
                 }
             };
             // Each watch event (from etcd's history, as the API server's watch reads it) is a

@@ -354,7 +354,7 @@ pub fn logs(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
         let pods = list(sim, Kind::Pod, &ns, Some(parse_selector(sel)?))?;
         if pods.is_empty() {
-            return Ok(format!("No resources found in {ns} namespace."));
+            return Ok(super::kubectl::no_resources_found(false, &ns));
         }
         // With a selector, the last 10 lines of each pod unless --tail says otherwise.
         let mut out = Vec::new();

@@ -327,7 +327,7 @@ pub fn rollout(sim: &mut Sim, sub: &str, args: &[String]) -> CmdResult {
     };
     let objects = targets(sim, &p, &p.positional, true)?;
     if objects.is_empty() {
-        return Err(format!("No resources found in {} namespace.", namespace(&p)));
+        return Err(super::kubectl::no_resources_found(false, &namespace(&p)));
     }
     let (mut out, mut errors) = (Vec::new(), Vec::new());
     for o in &objects {

@@ -41,14 +41,13 @@ pub fn filter(words: &[String], input: &str) -> Result<String, String> {
             if count { vec![found.len().to_string()] } else { found }
         }
         "head" | "tail" => {
-            let n = match args.iter().map(|a| a.as_str()).collect::<Vec<_>>().as_slice() {
+            let n: usize = match args.iter().map(|a| a.as_str()).collect::<Vec<_>>().as_slice() {
                 [] => 10,
                 ["-n", n] => n.parse().map_err(|_| format!("{cmd}: invalid number of lines: {n:?}"))?,
                 [flag] if flag.starts_with("-n") => flag[2..].parse().map_err(|_| format!("{cmd}: invalid number of lines: {:?}", &flag[2..]))?,
                 [flag] if flag.starts_with('-') => flag[1..].parse().map_err(|_| format!("{cmd}: invalid option ({SUPPORTED})"))?,
                 _ => return Err(format!("{cmd}: kubesim's {cmd} reads the pipe, not files ({SUPPORTED})")),
             };
-            let n: usize = n;
             if cmd == "head" { lines.iter().take(n).map(|l| l.to_string()).collect() } else { lines[lines.len().saturating_sub(n)..].iter().map(|l| l.to_string()).collect() }
         }
         "wc" => {
