@@ -64,9 +64,9 @@ pub fn pod_reference(pod: &Pod) -> ObjectReference {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Triggers {
     /// Each selected pod's trigger time as of the last sync.
-    pub(super) synced: FxHashMap<Str, SimTime>,
+    synced: FxHashMap<Str, SimTime>,
     /// Pods changed since the last sync, with their trigger time now (None: gone or unselected).
-    pub(super) changed: FxHashMap<Str, Option<SimTime>>,
+    changed: FxHashMap<Str, Option<SimTime>>,
     /// Whether a sync has counted the Service's own creation.
     service_counted: bool,
 }
@@ -79,6 +79,15 @@ impl Triggers {
         for p in informers.get(Kind::Pod).values().filter_map(|o| o.as_pod()).filter(|p| selects(svc, p)) {
             add(p);
             self.changed.insert(p.metadata.name.clone(), pod_trigger(p));
+        }
+    }
+
+    /// A pod the Service selects before or after a change: its trigger time now (None once it
+    /// is gone or no longer selected), for the next sync.
+    pub(super) fn pod_changed(&mut self, svc: &Service, old: Option<&Pod>, new: Option<&Pod>) {
+        if let Some(p) = old.or(new) {
+            let now = new.filter(|p| selects(svc, p)).and_then(pod_trigger);
+            self.changed.insert(p.metadata.name.clone(), now);
         }
     }
 
@@ -111,11 +120,23 @@ impl Triggers {
 }
 
 /// A pod's trigger time: when its Ready condition last changed.
-pub(super) fn pod_trigger(pod: &Pod) -> Option<SimTime> {
+fn pod_trigger(pod: &Pod) -> Option<SimTime> {
     pod.status.conditions.iter().find(|c| c.type_ == "Ready").and_then(|c| c.last_transition_time)
 }
 
 pub const LAST_CHANGE_TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
+
+/// The trigger time annotation as a sync writes it: the time, or none at all.
+pub(super) fn stamp_trigger(meta: &mut ObjectMeta, trigger: Option<SimTime>) {
+    match trigger {
+        Some(t) => {
+            meta.annotations.insert(LAST_CHANGE_TRIGGER_TIME.into(), t.rfc3339().into());
+        }
+        None => {
+            meta.annotations.remove(LAST_CHANGE_TRIGGER_TIME);
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct EndpointsController {
@@ -190,10 +211,7 @@ impl EndpointsController {
                     m.add(p);
                 }
             }
-            if let Some(p) = old.or(new) {
-                let now = new.filter(|p| selects(svc, p)).and_then(pod_trigger);
-                self.triggers.entry(key.clone()).or_default().changed.insert(p.metadata.name.clone(), now);
-            }
+            self.triggers.entry(key.clone()).or_default().pod_changed(svc, old, new);
             self.queue.add(key.clone());
         }
     }
@@ -227,14 +245,7 @@ impl EndpointsController {
         labels.insert("endpoints.kubernetes.io/managed-by".into(), "endpoint-controller".into());
         let trigger = self.triggers.entry(key.clone()).or_default().take(&svc);
         let annotate = |meta: &mut ObjectMeta| {
-            match trigger {
-                Some(t) => {
-                    meta.annotations.insert(LAST_CHANGE_TRIGGER_TIME.into(), t.rfc3339().into());
-                }
-                None => {
-                    meta.annotations.remove(LAST_CHANGE_TRIGGER_TIME);
-                }
-            }
+            stamp_trigger(meta, trigger);
             if over_capacity {
                 meta.annotations.insert(OVER_CAPACITY.into(), "truncated".into());
             } else {

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::endpoints::{is_terminal, pod_reference, pod_trigger, selects, target_port, PodServices, Triggers, LAST_CHANGE_TRIGGER_TIME};
+use super::endpoints::{is_terminal, pod_reference, selects, stamp_trigger, target_port, PodServices, Triggers};
 use super::{object_key, split_key, WorkQueue};
 use crate::sim::engine::Ctx;
 use crate::sim::informer::{Change, Informers};
@@ -38,6 +38,12 @@ fn pod_endpoint(pod: &Pod) -> Endpoint {
         node_name: (!pod.spec.node_name.is_empty()).then(|| pod.spec.node_name.clone()),
         ..Default::default()
     }
+}
+
+/// Whether the pod is an endpoint (ShouldPodBeInEndpoints): it has an IP and has not finished;
+/// a terminating pod is one too, marked so.
+fn has_endpoint(pod: &Pod) -> bool {
+    !pod.status.pod_ip.is_empty() && !is_terminal(pod)
 }
 
 /// The pod an endpoint stands for.
@@ -78,7 +84,7 @@ impl EndpointSliceController {
                     (_, Some(svc)) => {
                         let mut m = BTreeMap::new();
                         self.triggers.entry(key.clone()).or_default().reselect(informers, svc, |p| {
-                            if !p.status.pod_ip.is_empty() && !is_terminal(p) {
+                            if has_endpoint(p) {
                                 m.insert(p.metadata.name.clone(), pod_endpoint(p));
                             }
                         });
@@ -95,14 +101,11 @@ impl EndpointSliceController {
                         if let Some(p) = old {
                             m.remove(&p.metadata.name);
                         }
-                        if let Some(p) = new.filter(|p| selects(svc, p) && !p.status.pod_ip.is_empty() && !is_terminal(p)) {
+                        if let Some(p) = new.filter(|p| selects(svc, p) && has_endpoint(p)) {
                             m.insert(p.metadata.name.clone(), pod_endpoint(p));
                         }
                     }
-                    if let Some(p) = old.or(new) {
-                        let now = new.filter(|p| selects(svc, p)).and_then(pod_trigger);
-                        self.triggers.entry(key.clone()).or_default().changed.insert(p.metadata.name.clone(), now);
-                    }
+                    self.triggers.entry(key.clone()).or_default().pod_changed(svc, old, new);
                     self.queue.add(key.clone());
                 }
             }
@@ -237,20 +240,12 @@ impl EndpointSliceController {
         let mut labels = svc.metadata.labels.clone();
         labels.insert(SERVICE_NAME_LABEL.into(), name.into());
         labels.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
-        let stamp = |meta: &mut ObjectMeta| match trigger {
-            Some(t) => {
-                meta.annotations.insert(LAST_CHANGE_TRIGGER_TIME.into(), t.rfc3339().into());
-            }
-            None => {
-                meta.annotations.remove(LAST_CHANGE_TRIGGER_TIME);
-            }
-        };
         for (mut slice, changed) in kept {
             if !changed && slice.metadata.labels == labels {
                 continue;
             }
             slice.metadata.labels = labels.clone();
-            stamp(&mut slice.metadata);
+            stamp_trigger(&mut slice.metadata, trigger);
             let slice_name = slice.metadata.name.clone();
             let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::EndpointSlice(Box::new(slice))));
             self.writing.insert(id, (key.clone(), slice_name));
@@ -263,7 +258,7 @@ impl EndpointSliceController {
                 owner_references: vec![OwnerReference { api_version: "v1".into(), kind: "Service".into(), name: name.into(), uid: svc.metadata.uid.clone(), controller: true, block_owner_deletion: true }].into(),
                 ..Default::default()
             };
-            stamp(&mut meta);
+            stamp_trigger(&mut meta, trigger);
             let slice = EndpointSlice { metadata: meta, address_type: "IPv4".into(), endpoints, ports: ports.clone() };
             let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::EndpointSlice(Box::new(slice))));
             self.writing.insert(id, (key.clone(), Str::default()));
