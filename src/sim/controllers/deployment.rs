@@ -341,11 +341,8 @@ impl DeploymentController {
         }
         let mut next = rs.clone();
         next.spec.replicas = Some(to);
-        // SetReplicasAnnotations: the Deployment's size, and with its surge.
         if let Some(d) = d_obj.as_deployment() {
-            let (desired, (surge, _)) = (d.spec.replicas.unwrap_or(1), self.surge_and_unavailable(d));
-            next.metadata.annotations.insert(DESIRED_REPLICAS_ANNOTATION.into(), desired.to_string().into());
-            next.metadata.annotations.insert(MAX_REPLICAS_ANNOTATION.into(), (desired + surge).to_string().into());
+            self.set_replicas_annotations(d, &mut next);
         }
         self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::ReplicaSet(next)));
         let dir = if to > from { "up" } else { "down" };
@@ -359,7 +356,6 @@ impl DeploymentController {
         selector.match_labels.insert("pod-template-hash".into(), hash.into());
         let mut labels = d.spec.template.metadata.labels.clone();
         labels.insert("pod-template-hash".into(), hash.into());
-        let (surge, _) = self.surge_and_unavailable(d);
         let mut rs = ReplicaSet {
             metadata: ObjectMeta {
                 name: name.into(),
@@ -372,10 +368,15 @@ impl DeploymentController {
             status: ReplicaSetStatus::default(),
         };
         set_new_replica_set_annotations(d, &mut rs, revision);
-        let annotations = &mut rs.metadata.annotations;
-        annotations.insert(DESIRED_REPLICAS_ANNOTATION.into(), d.spec.replicas.unwrap_or(1).to_string().into());
-        annotations.insert(MAX_REPLICAS_ANNOTATION.into(), (d.spec.replicas.unwrap_or(1) + surge).to_string().into());
+        self.set_replicas_annotations(d, &mut rs);
         rs
+    }
+
+    /// SetReplicasAnnotations: the Deployment's size, and its size with the surge.
+    fn set_replicas_annotations(&self, d: &Deployment, rs: &mut ReplicaSet) {
+        let (desired, (surge, _)) = (d.spec.replicas.unwrap_or(1), self.surge_and_unavailable(d));
+        rs.metadata.annotations.insert(DESIRED_REPLICAS_ANNOTATION.into(), desired.to_string().into());
+        rs.metadata.annotations.insert(MAX_REPLICAS_ANNOTATION.into(), (desired + surge).to_string().into());
     }
 
     /// cleanupDeployment: old ReplicaSets with no pods, beyond revisionHistoryLimit, are deleted.
