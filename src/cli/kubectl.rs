@@ -358,7 +358,7 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
             }
             let mut client = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": client_meta(&p, name, None)});
             if !data.is_empty() {
-                client["data"] = Value::Object(data.iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect());
+                client["data"] = string_map(data.iter());
             }
             let cm = ConfigMap { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, data, ..Default::default() };
             create_and_print(sim, &p, Object::ConfigMap(cm), client, "created", |sim, o| create_one(sim, o, "configmap"))
@@ -513,6 +513,11 @@ fn client_meta(p: &Parsed, name: &str, labels: Option<Value>) -> Value {
     m
 }
 
+/// Labels, a selector or a ConfigMap's data as the JSON object kubectl builds.
+fn string_map<'a>(pairs: impl Iterator<Item = (&'a Str, &'a Str)>) -> Value {
+    Value::Object(pairs.map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect())
+}
+
 /// JSON as kubectl prints it: indented by four spaces.
 pub(super) fn json_pretty(v: &Value) -> String {
     let mut out = Vec::new();
@@ -606,8 +611,7 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
     if let Some(port) = port {
         client_container["ports"] = json!([{"containerPort": port}]);
     }
-    let client_labels: serde_json::Map<String, Value> = labels.iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect();
-    let client = json!({"apiVersion": "v1", "kind": "Pod", "metadata": client_meta(&p, name, Some(Value::Object(client_labels))), "spec": {"containers": [client_container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart}, "status": {}});
+    let client = json!({"apiVersion": "v1", "kind": "Pod", "metadata": client_meta(&p, name, Some(string_map(labels.iter()))), "spec": {"containers": [client_container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart}, "status": {}});
     let mut container = Container { name: Str::new(&name), image: image.into(), ports: port.map(|p| vec![ContainerPort { container_port: p, ..Default::default() }].into()).unwrap_or_default(), ..Default::default() };
     if !env.is_empty() {
         container.env = Some(Box::new(Value::Array(env)));
@@ -1707,12 +1711,11 @@ fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
     };
     let svc_name = p.get("name").unwrap_or(&name).to_string();
     let protocol = p.get("protocol").unwrap_or("TCP");
-    let as_json = |l: &Labels| Value::Object(l.iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect());
-    let mut client_spec = json!({"ports": [{"port": port, "protocol": protocol, "targetPort": target}], "selector": as_json(&selector)});
+    let mut client_spec = json!({"ports": [{"port": port, "protocol": protocol, "targetPort": target}], "selector": string_map(selector.iter())});
     if let Some(t) = p.get("type") {
         client_spec["type"] = json!(t);
     }
-    let meta = client_meta(&p, &svc_name, (!src.meta().labels.is_empty()).then(|| as_json(&src.meta().labels)));
+    let meta = client_meta(&p, &svc_name, (!src.meta().labels.is_empty()).then(|| string_map(src.meta().labels.iter())));
     let client = json!({"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": client_spec, "status": {"loadBalancer": {}}});
     let svc = Service {
         metadata: ObjectMeta { name: svc_name.as_str().into(), namespace: ns.into(), labels: src.meta().labels.clone(), ..Default::default() },
