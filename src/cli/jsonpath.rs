@@ -335,28 +335,24 @@ fn matches(f: &Filter, root: &Value, item: &Value) -> bool {
         Operand::Literal(v) => vec![v.clone()],
     };
     let (Some(l), Some(r)) = (left.first(), right.first()) else { return false };
+    // Numbers as numbers; otherwise equality is the values', order their printed text's.
     match (l.as_f64(), r.as_f64()) {
-        (Some(a), Some(b)) => match op.as_str() {
-            "==" => a == b,
-            "!=" => a != b,
-            "<" => a < b,
-            ">" => a > b,
-            "<=" => a <= b,
-            _ => a >= b,
-        },
-        _ => match op.as_str() {
-            "==" => *l == r,
-            "!=" => *l != r,
-            _ => {
-                let (a, b) = (print(l), print(r));
-                match op.as_str() {
-                    "<" => a < b,
-                    ">" => a > b,
-                    "<=" => a <= b,
-                    _ => a >= b,
-                }
-            }
-        },
+        (Some(a), Some(b)) => compare(op, a, b),
+        _ if op == "==" => *l == r,
+        _ if op == "!=" => *l != r,
+        _ => compare(op, print(l), print(r)),
+    }
+}
+
+/// A filter's comparison `op` of two values.
+fn compare<T: PartialOrd>(op: &str, a: T, b: T) -> bool {
+    match op {
+        "==" => a == b,
+        "!=" => a != b,
+        "<" => a < b,
+        ">" => a > b,
+        "<=" => a <= b,
+        _ => a >= b,
     }
 }
 
