@@ -391,7 +391,7 @@ impl ApiServer {
 
     fn handle_etcd_reply(&mut self, ctx: &mut Ctx, etcd: &Etcd, reply: EtcdReply) -> Vec<ObjectRc> {
         match reply {
-            EtcdReply::Range { kvs, revision, pending } => {
+            EtcdReply::Range { kvs, revision, pending, .. } => {
                 let req = &pending.request;
                 let result = if req.verb == Verb::Get {
                     kvs.into_iter().find(|kv| kv.value.name() == req.name).map(|kv| ApiReply::Object(kv.value)).ok_or_else(|| ApiError::not_found(req.kind, &req.name))
@@ -605,7 +605,7 @@ fn matches_request(o: &ObjectRc, req: &ApiRequest) -> bool {
 
 fn filtered_list(etcd: &Etcd, req: &ApiRequest) -> Vec<ObjectRc> {
     let prefix = list_prefix(req);
-    etcd.range(&prefix).map(|(_, kv)| &kv.value).filter(|o| matches_request(o, req)).cloned().collect()
+    etcd.list(&prefix, req.node_name.as_deref()).1.into_iter().map(|kv| &kv.value).filter(|o| matches_request(o, req)).cloned().collect()
 }
 
 /// The namespaces kube-apiserver keeps (--immortal-namespaces' default).

@@ -582,8 +582,8 @@ impl Sim {
                 EtcdReply::Txn { result, pending: t.pending }
             }
             Body::EtcdRange(r) => {
-                let kvs = self.etcd.range(&r.prefix).map(|(_, kv)| kv.clone()).collect();
-                EtcdReply::Range { kvs, revision: self.etcd.revision(), pending: r.pending }
+                let (read, kvs) = self.etcd.list(&r.prefix, r.pending.request.node_name.as_deref());
+                EtcdReply::Range { kvs: kvs.into_iter().cloned().collect(), read, revision: self.etcd.revision(), pending: r.pending }
             }
             _ => return,
         };

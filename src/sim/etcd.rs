@@ -12,8 +12,10 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use super::keyed::KeyedMap;
-use super::objects::{ObjectRc, ResourceVersion, Str};
+use super::keyed::{FxHashMap, FxHashSet, KeyedMap};
+use super::objects::{Kind, ObjectRc, ResourceVersion, Str};
+
+const POD_PREFIX: &str = Kind::Pod.etcd_prefix();
 
 pub type Revision = u64;
 
@@ -82,11 +84,19 @@ pub struct Etcd {
     history_limit: usize,
     /// The newest revision dropped from the history (0: nothing dropped yet).
     compacted: Revision,
+    /// The simulation's own index, not etcd's: the keys of the pods bound to each node, and
+    /// how many pods there are. A kubelet that polls lists the pods of its node: etcd hands
+    /// the API server every pod and the API server keeps the node's (`list`). With 5,000
+    /// kubelets polling 150,000 pods each second, copying every pod for each of them only to
+    /// drop all but 30 would stop the simulation; the index finds the 30, and the count says
+    /// how many etcd read.
+    pods_by_node: FxHashMap<Str, FxHashSet<Str>>,
+    pods: usize,
 }
 
 impl Etcd {
     pub fn new(history_limit: usize) -> Self {
-        Etcd { revision: 1, kvs: KeyedMap::new(), history: VecDeque::new(), history_limit: history_limit.max(1), compacted: 0 }
+        Etcd { revision: 1, kvs: KeyedMap::new(), history: VecDeque::new(), history_limit: history_limit.max(1), compacted: 0, pods_by_node: FxHashMap::default(), pods: 0 }
     }
 
     /// The current revision (etcd starts at 1 for an empty store).
@@ -109,6 +119,52 @@ impl Etcd {
     /// All keys under `prefix`, in key order, like `etcdctl get --prefix`.
     pub fn range<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a Str, &'a KeyValue)> + 'a {
         self.kvs.range(prefix)
+    }
+
+    /// What a LIST under `prefix` reads: how many keys etcd returns, and those of them the API
+    /// server may keep. For the pods of one node (`node`, a kubelet's list of every
+    /// namespace's pods) only those are copied, from the index; for anything else, all.
+    pub fn list<'a>(&'a self, prefix: &'a str, node: Option<&str>) -> (usize, Vec<&'a KeyValue>) {
+        match node {
+            Some(node) if prefix == POD_PREFIX => {
+                let mut kvs: Vec<&KeyValue> = self.pods_by_node.get(node).into_iter().flatten().filter_map(|k| self.kvs.get(k)).collect();
+                kvs.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+                (self.pods, kvs)
+            }
+            _ => {
+                let kvs: Vec<&KeyValue> = self.range(prefix).map(|(_, kv)| kv).collect();
+                (kvs.len(), kvs)
+            }
+        }
+    }
+
+    /// Keeps `pods_by_node` and `pods` in step with a pod's write.
+    fn index_pod(&mut self, e: &EtcdEvent) {
+        let node_of = |o: &ObjectRc| o.as_pod().map(|p| p.spec.node_name.clone()).filter(|n| !n.is_empty());
+        let before = e.prev.as_ref().and_then(node_of);
+        let after = match e.kind {
+            EventType::Put => node_of(&e.value),
+            EventType::Delete => None,
+        };
+        match (e.kind, &e.prev) {
+            (EventType::Put, None) => self.pods += 1,
+            (EventType::Delete, _) => self.pods -= 1,
+            _ => {}
+        }
+        if before == after {
+            return;
+        }
+        if let Some(node) = before {
+            if let Some(keys) = self.pods_by_node.get_mut(&node) {
+                keys.remove(&e.key);
+                if keys.is_empty() {
+                    self.pods_by_node.remove(&node);
+                }
+            }
+        }
+        if let Some(node) = after {
+            self.pods_by_node.entry(node).or_default().insert(e.key.clone());
+        }
     }
 
     /// Applies `op` if the key's mod revision equals `cmp` (0 meaning the key must not exist).
@@ -150,6 +206,9 @@ impl Etcd {
                 EtcdEvent { revision: rev, kind: EventType::Delete, key: k, value: prev.value.clone(), prev: Some(prev.value), create_revision: prev.create_revision }
             }
         };
+        if event.key.starts_with(POD_PREFIX) {
+            self.index_pod(&event);
+        }
         self.history.push_back(event.clone());
         if self.history.len() > self.history_limit {
             if let Some(dropped) = self.history.pop_front() {
@@ -200,6 +259,44 @@ mod tests {
         assert!(!stale.succeeded);
         assert_eq!(stale.current.unwrap().mod_revision, 2);
         assert_eq!(etcd.revision(), 2);
+    }
+
+    #[test]
+    fn a_node_s_pods_are_listed_as_a_full_range_filtered_would_list_them() {
+        use crate::sim::objects::{Pod, PodSpec};
+        let pod = |name: &str, node: &str| {
+            let spec = PodSpec { node_name: node.into(), ..Default::default() };
+            Rc::new(Object::Pod(Pod { metadata: ObjectMeta { name: name.into(), namespace: "default".into(), ..Default::default() }, spec: Rc::new(spec), ..Default::default() }))
+        };
+        // Pods created unbound or bound, bound later, moved (as a delete and a create of the
+        // same name would), deleted, and other keys beside them.
+        let mut rng = crate::sim::rng::Rng::new(3);
+        let mut etcd = Etcd::new(10);
+        let nodes = ["", "n1", "n2", "n3"];
+        for step in 0..2_000 {
+            let name = format!("p{}", rng.below(60));
+            let key = format!("/registry/pods/default/{name}");
+            let current = etcd.get(&key).map_or(0, |kv| kv.mod_revision);
+            if current != 0 && rng.below(5) == 0 {
+                assert!(etcd.txn(key.as_str(), Compare { mod_revision: current }, TxnOp::Delete).succeeded);
+            } else {
+                let node = nodes[rng.below(nodes.len() as u64) as usize];
+                assert!(etcd.txn(key.as_str(), Compare { mod_revision: current }, TxnOp::Put(pod(&name, node))).succeeded);
+            }
+            if step % 50 == 0 {
+                etcd.txn(format!("/registry/namespaces/ns{step}").as_str(), Compare { mod_revision: 0 }, TxnOp::Put(Rc::new(ns("x"))));
+            }
+            for node in &nodes[1..] {
+                let (read, kvs) = etcd.list(POD_PREFIX, Some(node));
+                let all: Vec<&KeyValue> = etcd.range(POD_PREFIX).map(|(_, kv)| kv).collect();
+                let want: Vec<&Str> = all.iter().filter(|kv| kv.value.as_pod().is_some_and(|p| p.spec.node_name == *node)).map(|kv| &kv.key).collect();
+                assert_eq!(kvs.iter().map(|kv| &kv.key).collect::<Vec<_>>(), want, "{node}'s pods in key order at step {step}");
+                assert_eq!(read, all.len(), "etcd reads every pod");
+            }
+        }
+        // Anything but a node's pods is the whole range.
+        let (read, kvs) = etcd.list("/registry/namespaces/", Some("n1"));
+        assert_eq!((read, kvs.len()), (40, 40));
     }
 
     #[test]

@@ -335,7 +335,9 @@ pub struct EtcdRange {
 #[derive(Clone, Debug)]
 pub enum EtcdReply {
     Txn { result: TxnResult, pending: Pending },
-    Range { kvs: Vec<KeyValue>, revision: Revision, pending: Pending },
+    /// `read` keys were read; `kvs` are those the API server may keep (all of them, but for a
+    /// node's pods: `Etcd::list`).
+    Range { kvs: Vec<KeyValue>, read: usize, revision: Revision, pending: Pending },
 }
 
 /// Container Runtime Interface calls (k8s.io/cri-api RuntimeService and ImageService).

@@ -1174,7 +1174,7 @@ impl Kind {
     }
     /// The etcd key prefix kube-apiserver uses (note "minions" for nodes and
     /// "services/specs" for services, both historical).
-    pub fn etcd_prefix(self) -> &'static str {
+    pub const fn etcd_prefix(self) -> &'static str {
         match self {
             Kind::Namespace => "/registry/namespaces/",
             Kind::Node => "/registry/minions/",

@@ -153,7 +153,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 };
                 (MessageKind::EtcdReply, if result.succeeded { "OK" } else { "FAILED" }.into(), key, result.revision, summary)
             }
-            EtcdReply::Range { kvs, revision, .. } => (MessageKind::EtcdReply, "OK".into(), String::new(), *revision, format!("{} keys at revision {}", kvs.len(), revision)),
+            EtcdReply::Range { read, revision, .. } => (MessageKind::EtcdReply, "OK".into(), String::new(), *revision, format!("{read} keys at revision {revision}")),
         },
         Body::Watch(w) => {
             let o = &w.object;
