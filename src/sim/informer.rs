@@ -9,11 +9,10 @@
 //!
 //! Either way the component sees the same `Change`s, so controllers do not care which it is.
 
-use std::collections::BTreeMap;
 
 use super::engine::Ctx;
 use super::message::{ApiReply, ApiRequest, Body, RequestId, Timer, Verb, WatchType};
-use super::keyed::FxHashMap;
+use super::keyed::{FxHashMap, FxHashSet};
 use super::objects::{Kind, ObjectRc, Str};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -160,27 +159,48 @@ impl Informer {
         }
     }
 
-    /// Replaces the cache with a fresh list, returning what changed (the relist diff).
+    /// Replaces the cache with a fresh list, returning what changed (the relist diff): the
+    /// updated and deleted objects in key order, then the added ones in (namespace, name)
+    /// order. A component that polls relists every second, so the cache is updated in place:
+    /// one lookup per listed object, and only the changes are sorted.
     fn replace(&mut self, items: &[ObjectRc]) -> Vec<Change> {
-        let mut fresh: BTreeMap<(Str, Str), ObjectRc> = items.iter().map(|o| ((o.meta().namespace.clone(), o.meta().name.clone()), o.clone())).collect();
-        let mut changes = Vec::new();
-        let old: Vec<ObjectRc> = self.iter().cloned().collect();
-        self.items.clear();
-        for old in old {
-            match fresh.remove(&(old.meta().namespace.clone(), old.meta().name.clone())) {
-                Some(new) if new.resource_version() != old.resource_version() => {
-                    changes.push(Change::Updated { old, new: new.clone() });
-                    self.insert(new);
+        let before = self.len();
+        let (mut changes, mut added, mut kept) = (Vec::new(), Vec::new(), 0);
+        for new in items {
+            match self.items.get_mut(new.namespace()).and_then(|names| names.get_mut(new.name())) {
+                Some(slot) => {
+                    kept += 1;
+                    let old = std::mem::replace(slot, new.clone());
+                    if old.resource_version() != new.resource_version() {
+                        changes.push(Change::Updated { old, new: new.clone() });
+                    }
                 }
-                Some(new) => {
-                    self.insert(new);
-                }
-                None => changes.push(Change::Deleted(old)),
+                None => added.push(new.clone()),
             }
         }
-        for (_, new) in fresh {
-            changes.push(Change::Added(new.clone()));
-            self.insert(new);
+        if kept < before {
+            // Whatever the list no longer has was deleted.
+            let listed: FxHashSet<(&str, &str)> = items.iter().map(|o| (o.namespace(), o.name())).collect();
+            let gone: Vec<(Str, Str)> = self.values().filter(|o| !listed.contains(&(o.namespace(), o.name()))).map(|o| (o.meta().namespace.clone(), o.meta().name.clone())).collect();
+            for (ns, name) in gone {
+                changes.extend(self.remove(&ns, &name).map(Change::Deleted));
+            }
+        }
+        let key = |c: &Change| -> (Str, Str) {
+            let o = match c {
+                Change::Updated { old, .. } => old,
+                Change::Added(o) | Change::Deleted(o) => o,
+            };
+            (o.meta().namespace.clone(), o.meta().name.clone())
+        };
+        changes.sort_by(|a, b| {
+            let (a, b) = (key(a), key(b));
+            key_order((&a.0, &a.1), (&b.0, &b.1))
+        });
+        added.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
+        for new in added {
+            self.insert(new.clone());
+            changes.push(Change::Added(new));
         }
         self.synced = true;
         changes
@@ -278,5 +298,61 @@ mod tests {
         let mut nodes = Informer::new(Kind::Namespace);
         nodes.insert(std::rc::Rc::new(Object::Namespace(Namespace { metadata: ObjectMeta { name: "default".into(), ..Default::default() }, ..Default::default() })));
         assert!(nodes.get("", "default").is_some());
+    }
+
+    /// What a relist must report, computed the plain way: every cached object in key order,
+    /// updated or deleted, then every new one in (namespace, name) order.
+    fn relist_reference(cache: &[ObjectRc], items: &[ObjectRc]) -> Vec<String> {
+        let mut fresh: std::collections::BTreeMap<(String, String), ObjectRc> = items.iter().map(|o| ((o.namespace().to_string(), o.name().to_string()), o.clone())).collect();
+        let mut out = Vec::new();
+        for old in cache {
+            match fresh.remove(&(old.namespace().to_string(), old.name().to_string())) {
+                Some(new) if new.resource_version() != old.resource_version() => out.push(format!("updated {}/{} {}", new.namespace(), new.name(), new.resource_version())),
+                Some(_) => {}
+                None => out.push(format!("deleted {}/{}", old.namespace(), old.name())),
+            }
+        }
+        out.extend(fresh.values().map(|o| format!("added {}/{} {}", o.namespace(), o.name(), o.resource_version())));
+        out
+    }
+
+    #[test]
+    fn a_relist_reports_what_changed_in_the_order_of_a_plain_diff() {
+        let mut rng = crate::sim::rng::Rng::new(5);
+        let namespaces = ["a", "a-b", "b", ""];
+        let mut inf = Informer::new(Kind::Pod);
+        let mut world: Vec<(usize, u64, u64)> = Vec::new();
+        for round in 0..300u64 {
+            // The listed world: some objects changed, some gone, some new.
+            for _ in 0..rng.below(6) {
+                world.push((rng.below(namespaces.len() as u64) as usize, rng.below(40), round));
+            }
+            world.retain(|_| rng.below(8) != 0);
+            for w in world.iter_mut() {
+                if rng.below(4) == 0 {
+                    w.2 = round + 1000;
+                }
+            }
+            world.sort_by_key(|w| (w.0, w.1));
+            world.dedup_by_key(|w| (w.0, w.1));
+            let mut items: Vec<ObjectRc> = world.iter().map(|&(ns, name, rv)| pod(namespaces[ns], &format!("p{name}"), rv)).collect();
+            // (Listed in etcd's key order, as the API server answers.)
+            items.sort_by(|a, b| key_order((a.namespace(), a.name()), (b.namespace(), b.name())));
+            let cache: Vec<ObjectRc> = inf.iter().cloned().collect();
+            let want = relist_reference(&cache, &items);
+            let got: Vec<String> = inf
+                .replace(&items)
+                .into_iter()
+                .map(|c| match c {
+                    Change::Updated { new, .. } => format!("updated {}/{} {}", new.namespace(), new.name(), new.resource_version()),
+                    Change::Deleted(o) => format!("deleted {}/{}", o.namespace(), o.name()),
+                    Change::Added(o) => format!("added {}/{} {}", o.namespace(), o.name(), o.resource_version()),
+                })
+                .collect();
+            assert_eq!(got, want, "round {round}");
+            let cached: Vec<String> = inf.iter().map(|o| format!("{}/{} {}", o.namespace(), o.name(), o.resource_version())).collect();
+            let listed: Vec<String> = items.iter().map(|o| format!("{}/{} {}", o.namespace(), o.name(), o.resource_version())).collect();
+            assert_eq!(cached, listed, "the cache holds what was listed, round {round}");
+        }
     }
 }
