@@ -275,7 +275,7 @@ mod tests {
         // removed at random; every walk, under every kind of prefix, in the sorted map's order.
         let mut rng = crate::sim::rng::Rng::new(11);
         let parts = ["", "/", "r", "registry", "pods", "p", "a", "a/b", "ns", "x"];
-        let mut pick = |rng: &mut crate::sim::rng::Rng| {
+        let pick = |rng: &mut crate::sim::rng::Rng| {
             let n = 1 + rng.below(5) as usize;
             (0..n).map(|_| parts[rng.below(parts.len() as u64) as usize]).collect::<Vec<_>>().join("/")
         };
