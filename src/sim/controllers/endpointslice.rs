@@ -11,6 +11,7 @@
 //! twice. Each Service's pods are kept up to date from the pod changes, as in the Endpoints
 //! controller, rather than listed on every sync.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::endpoints::{is_terminal, pod_reference, selects, stamp_trigger, target_port, PodServices, Triggers};
@@ -62,6 +63,59 @@ pub struct EndpointSliceController {
     expected: BTreeMap<Str, BTreeMap<Str, Option<u64>>>,
     /// Writes in flight: request id → (Service key, slice name; empty for a create).
     writing: BTreeMap<RequestId, (Str, Str)>,
+    /// Service key → its slices as the last sync left them.
+    placements: BTreeMap<Str, Placement>,
+}
+
+/// What the controller knows of a Service's slices after its last sync, so that the next one
+/// need only look at what changed since. A sync leaves the Service's pods partitioned among
+/// its slices, each endpoint as it was wanted then; until something else writes the slices
+/// (their resourceVersions say so) or the Service changes, the only endpoints that can be out
+/// of date are those of the pods changed since (`dirty`), and the only pods without a slice
+/// are new ones among those. A rolling update of 30,000 pods behind a Service changes a pod
+/// some 120,000 times: a sync per change that looked at every endpoint made it quadratic.
+/// (The simulation's own bookkeeping: upstream's reconciler looks at every endpoint on every
+/// sync, and its syncs take long enough that changes pile up between them.)
+#[derive(Clone, Debug, Default)]
+struct Placement {
+    /// Whether the rest may be trusted: set by a sync that looked at everything, cleared by a
+    /// change of the Service or a failed write.
+    valid: bool,
+    service_rv: u64,
+    /// The slices as this controller's writes left them: name → (resourceVersion, pods).
+    slices: BTreeMap<Str, (u64, Vec<Str>)>,
+    /// Pod name → the slice that holds it.
+    owner: crate::sim::keyed::FxHashMap<Str, Str>,
+    /// Pods whose endpoint may have changed since the last sync.
+    dirty: std::collections::BTreeSet<Str>,
+}
+
+impl Placement {
+    fn forget(&mut self, name: &Str) {
+        if let Some((_, pods)) = self.slices.remove(name) {
+            for p in pods {
+                if self.owner.get(&p) == Some(name) {
+                    self.owner.remove(&p);
+                }
+            }
+        }
+    }
+    fn learn(&mut self, slice: &EndpointSlice) {
+        let name = slice.metadata.name.clone();
+        self.forget(&name);
+        let pods: Vec<Str> = slice.endpoints.iter().filter_map(pod_of).cloned().collect();
+        for p in &pods {
+            self.owner.insert(p.clone(), name.clone());
+        }
+        self.slices.insert(name, (slice.metadata.resource_version.0, pods));
+    }
+}
+
+/// A sync's writes: updated slices (in name order), new slices' endpoints, slices to delete.
+struct Plan {
+    updates: Vec<EndpointSlice>,
+    creates: Vec<Vec<Endpoint>>,
+    deletes: Vec<Str>,
 }
 
 impl EndpointSliceController {
@@ -80,6 +134,7 @@ impl EndpointSliceController {
                         self.members.remove(&key);
                         self.triggers.remove(&key);
                         self.expected.remove(&key);
+                        self.placements.remove(&key);
                     }
                     (_, Some(svc)) => {
                         let mut m = BTreeMap::new();
@@ -89,6 +144,9 @@ impl EndpointSliceController {
                             }
                         });
                         self.members.insert(key.clone(), m);
+                        if let Some(pl) = self.placements.get_mut(&key) {
+                            pl.valid = false;
+                        }
                     }
                 }
                 self.queue.add(key);
@@ -104,6 +162,9 @@ impl EndpointSliceController {
                         if let Some(p) = new.filter(|p| selects(svc, p) && has_endpoint(p)) {
                             m.insert(p.metadata.name.clone(), pod_endpoint(p));
                         }
+                    }
+                    if let Some(pl) = self.placements.get_mut(key) {
+                        pl.dirty.extend(old.iter().chain(new.iter()).map(|p| p.metadata.name.clone()));
                     }
                     self.triggers.entry(key.clone()).or_default().pod_changed(svc, old, new);
                     self.queue.add(key.clone());
@@ -123,6 +184,16 @@ impl EndpointSliceController {
     pub fn on_response(&mut self, resp: &ApiResponse) {
         self.queue.done(resp.id);
         let Some((key, name)) = self.writing.remove(&resp.id) else { return };
+        if let Some(pl) = self.placements.get_mut(&key) {
+            match (&resp.result, resp.verb) {
+                (Ok(_), Verb::Delete) => {}
+                (Ok(ApiReply::Object(o)), _) => match o.as_endpoint_slice() {
+                    Some(slice) => pl.learn(slice),
+                    None => pl.valid = false,
+                },
+                _ => pl.valid = false,
+            }
+        }
         let seen = match (&resp.result, resp.verb) {
             (Ok(ApiReply::Object(o)), Verb::Delete) => Some((o.meta().name.clone(), None)),
             (Ok(ApiReply::Object(o)), _) => Some((o.meta().name.clone(), Some(o.resource_version()))),
@@ -148,21 +219,19 @@ impl EndpointSliceController {
 
     /// The Service's slices in the cache, by name, if the cache has caught up with this
     /// controller's writes (StaleSlices); None while it has not.
-    fn current_slices(&mut self, informers: &Informers, key: &Str, svc: &Service) -> Option<Vec<EndpointSlice>> {
+    fn current_slices(&mut self, informers: &Informers, key: &Str, svc: &Service) -> Option<Vec<ObjectRc>> {
         let (ns, name) = split_key(key);
-        let mut slices: Vec<EndpointSlice> = informers
-            .get(Kind::EndpointSlice)
-            .values()
-            .filter_map(|o| o.as_endpoint_slice())
-            .filter(|e| e.metadata.namespace == ns && e.metadata.labels.get(SERVICE_NAME_LABEL).is_some_and(|s| s == name))
-            .filter(|e| e.metadata.labels.get(MANAGED_BY_LABEL).is_some_and(|m| m == MANAGED_BY))
-            .filter(|e| e.metadata.owner_references.iter().any(|r| r.controller && r.uid == svc.metadata.uid))
-            .cloned()
-            .collect();
-        slices.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        let mine = |e: &EndpointSlice| {
+            e.metadata.namespace == ns
+                && e.metadata.labels.get(SERVICE_NAME_LABEL).is_some_and(|s| s == name)
+                && e.metadata.labels.get(MANAGED_BY_LABEL).is_some_and(|m| m == MANAGED_BY)
+                && e.metadata.owner_references.iter().any(|r| r.controller && r.uid == svc.metadata.uid)
+        };
+        let mut slices: Vec<ObjectRc> = informers.get(Kind::EndpointSlice).values().filter(|o| o.as_endpoint_slice().is_some_and(mine)).cloned().collect();
+        slices.sort_by(|a, b| a.name().cmp(b.name()));
         if let Some(expected) = self.expected.get(key) {
             let caught_up = expected.iter().all(|(n, rv)| {
-                let cached = slices.iter().find(|e| e.metadata.name == *n).map(|e| e.metadata.resource_version.0);
+                let cached = slices.iter().find(|e| e.name() == n.as_str()).map(|e| e.resource_version());
                 match rv {
                     Some(rv) => cached.is_some_and(|c| c >= *rv),
                     None => cached.is_none(),
@@ -189,68 +258,42 @@ impl EndpointSliceController {
         let ports: Vec<EndpointPort> = svc.spec.ports.iter().map(|sp| EndpointPort { name: Some(sp.name.clone()), port: Some(target_port(sp)), protocol: sp.protocol.clone() }).collect();
         let desired = self.members.entry(key.clone()).or_default();
         let trigger = self.triggers.entry(key.clone()).or_default().take(svc);
-        // 1. Each slice keeps the endpoints it holds that are still wanted, brought up to date;
-        //    a slice for other ports is replaced.
-        let mut placed = crate::sim::keyed::FxHashSet::default();
-        let mut kept: Vec<(EndpointSlice, bool)> = Vec::new();
-        let mut deletes: Vec<Str> = Vec::new();
-        for slice in existing {
-            if slice.ports != ports || slice.address_type != "IPv4" {
-                deletes.push(slice.metadata.name.clone());
-                continue;
-            }
-            let endpoints: Vec<Endpoint> = slice.endpoints.iter().filter_map(|e| pod_of(e).and_then(|p| desired.get(p)).filter(|d| placed.insert(pod_of(d).cloned())).cloned()).collect();
-            let changed = endpoints != slice.endpoints;
-            kept.push((EndpointSlice { endpoints, ..slice }, changed));
-        }
-        // 2. New endpoints fill the slices being written anyway, then those with room, then new
-        //    slices.
-        let mut rest = desired.values().filter(|d| !placed.contains(&pod_of(d).cloned())).cloned().peekable();
-        kept.sort_by_key(|(_, changed)| !*changed);
-        for (slice, changed) in kept.iter_mut() {
-            while slice.endpoints.len() < MAX_ENDPOINTS_PER_SLICE {
-                let Some(e) = rest.next() else { break };
-                slice.endpoints.push(e);
-                *changed = true;
-            }
-        }
-        let mut creates: Vec<Vec<Endpoint>> = Vec::new();
-        while rest.peek().is_some() {
-            creates.push(rest.by_ref().take(MAX_ENDPOINTS_PER_SLICE).collect());
-        }
-        // 3. Slices left empty go, but one stays (or is made) as the Service's placeholder.
-        kept.sort_by(|a, b| a.0.metadata.name.cmp(&b.0.metadata.name));
-        let any_endpoints = kept.iter().any(|(s, _)| !s.endpoints.is_empty()) || !creates.is_empty();
-        let mut placeholder_kept = false;
-        kept.retain(|(s, _)| {
-            if !s.endpoints.is_empty() {
-                return true;
-            }
-            if !any_endpoints && !placeholder_kept {
-                placeholder_kept = true;
-                return true;
-            }
-            deletes.push(s.metadata.name.clone());
-            false
-        });
-        if kept.is_empty() && creates.is_empty() {
-            creates.push(Vec::new());
-        }
-        // The writes: labels and the trigger time as the controller sets them.
         let mut labels = svc.metadata.labels.clone();
         labels.insert(SERVICE_NAME_LABEL.into(), name.into());
         labels.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
-        for (mut slice, changed) in kept {
-            if !changed && slice.metadata.labels == labels {
-                continue;
+        let pl = self.placements.entry(key.clone()).or_default();
+        let plan = match FULL_SYNCS_ONLY.with(|f| f.get()) {
+            false => quick_plan(pl, &existing, desired, svc_obj.resource_version()),
+            true => None,
+        };
+        let plan = match plan {
+            Some(plan) => plan,
+            None => {
+                let plan = full_plan(&existing, desired, &ports, &labels);
+                // Everything was looked at: what is not written stays as it is.
+                *pl = Placement { valid: true, service_rv: svc_obj.resource_version(), ..Default::default() };
+                for o in &existing {
+                    if let Some(slice) = o.as_endpoint_slice() {
+                        pl.learn(slice);
+                    }
+                }
+                plan
             }
+        };
+        // What is written is learnt again from its answer.
+        pl.dirty.clear();
+        for slice in plan.updates.iter().map(|s| &s.metadata.name).chain(&plan.deletes) {
+            pl.forget(slice);
+        }
+        // The writes: labels and the trigger time as the controller sets them.
+        for mut slice in plan.updates {
             slice.metadata.labels = labels.clone();
             stamp_trigger(&mut slice.metadata, trigger);
             let slice_name = slice.metadata.name.clone();
             let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Update, Object::EndpointSlice(Box::new(slice))));
             self.writing.insert(id, (key.clone(), slice_name));
         }
-        for endpoints in creates {
+        for endpoints in plan.creates {
             let mut meta = ObjectMeta {
                 generate_name: Str::concat(&[name, "-"]),
                 namespace: ns.into(),
@@ -263,9 +306,204 @@ impl EndpointSliceController {
             let id = self.queue.request(ctx, key, ApiRequest::with_object(Verb::Create, Object::EndpointSlice(Box::new(slice))));
             self.writing.insert(id, (key.clone(), Str::default()));
         }
-        for slice_name in deletes {
+        for slice_name in plan.deletes {
             let id = self.queue.request(ctx, key, ApiRequest::new(Verb::Delete, Kind::EndpointSlice, ns, &slice_name));
             self.writing.insert(id, (key.clone(), slice_name));
+        }
+    }
+}
+
+thread_local! {
+    /// Tests set this to compare `quick_plan` with `full_plan` on the same story.
+    pub static FULL_SYNCS_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A copy of `slice` holding `endpoints` (its own are not copied).
+fn with_endpoints(slice: &EndpointSlice, endpoints: Vec<Endpoint>) -> EndpointSlice {
+    EndpointSlice { metadata: slice.metadata.clone(), address_type: slice.address_type.clone(), endpoints, ports: slice.ports.clone() }
+}
+
+/// The reconciler as upstream runs it, over every endpoint: `existing` are the Service's
+/// slices in name order.
+fn full_plan(existing: &[ObjectRc], desired: &BTreeMap<Str, Endpoint>, ports: &[EndpointPort], labels: &Labels) -> Plan {
+    // 1. Each slice keeps the endpoints it holds that are still wanted, brought up to date;
+    //    a slice for other ports is replaced.
+    let mut placed = crate::sim::keyed::FxHashSet::default();
+    let mut kept: Vec<(Cow<EndpointSlice>, bool)> = Vec::new();
+    let mut deletes: Vec<Str> = Vec::new();
+    for slice in existing.iter().filter_map(|o| o.as_endpoint_slice()) {
+        if slice.ports != ports || slice.address_type != "IPv4" {
+            deletes.push(slice.metadata.name.clone());
+            continue;
+        }
+        let endpoints: Vec<Endpoint> = slice.endpoints.iter().filter_map(|e| pod_of(e).and_then(|p| desired.get(p)).filter(|d| placed.insert(pod_of(d).cloned())).cloned()).collect();
+        let changed = endpoints != slice.endpoints;
+        kept.push((Cow::Owned(with_endpoints(slice, endpoints)), changed));
+    }
+    // 2. New endpoints fill the slices being written anyway, then those with room, then new
+    //    slices.
+    let rest = desired.values().filter(|d| !placed.contains(&pod_of(d).cloned())).cloned();
+    let creates = fill(&mut kept, rest);
+    // 3. Slices left empty go, but one stays (or is made) as the Service's placeholder.
+    let (updates, creates, emptied) = finish(kept, creates, |s| s.metadata.labels != *labels);
+    deletes.extend(emptied);
+    Plan { updates, creates, deletes }
+}
+
+/// The same result from what changed since the last sync (`Placement`), or None when that is
+/// not known and `full_plan` must look at everything.
+fn quick_plan(pl: &Placement, existing: &[ObjectRc], desired: &BTreeMap<Str, Endpoint>, service_rv: u64) -> Option<Plan> {
+    if !pl.valid || pl.service_rv != service_rv || existing.len() != pl.slices.len() {
+        return None;
+    }
+    // The slices must be those this controller left (written by nobody else since).
+    let mut slices = Vec::with_capacity(existing.len());
+    for (o, (name, (rv, _))) in existing.iter().zip(&pl.slices) {
+        let slice = o.as_endpoint_slice()?;
+        if slice.metadata.name != *name || slice.metadata.resource_version.0 != *rv {
+            return None;
+        }
+        slices.push(slice);
+    }
+    // Only the slices of changed pods can change; changed pods without one are new.
+    let touched: std::collections::BTreeSet<&Str> = pl.dirty.iter().filter_map(|p| pl.owner.get(p)).collect();
+    let mut kept: Vec<(Cow<EndpointSlice>, bool)> = slices
+        .into_iter()
+        .map(|slice| {
+            if !touched.contains(&slice.metadata.name) {
+                return (Cow::Borrowed(slice), false);
+            }
+            let endpoints: Vec<Endpoint> = slice.endpoints.iter().filter_map(|e| pod_of(e).and_then(|p| desired.get(p))).cloned().collect();
+            let changed = endpoints != slice.endpoints;
+            (Cow::Owned(with_endpoints(slice, endpoints)), changed)
+        })
+        .collect();
+    let rest = pl.dirty.iter().filter(|p| !pl.owner.contains_key(*p)).filter_map(|p| desired.get(p)).cloned();
+    let creates = fill(&mut kept, rest);
+    // (Slices as this controller wrote them carry the Service's labels already.)
+    let (updates, creates, deletes) = finish(kept, creates, |_| false);
+    Some(Plan { updates, creates, deletes })
+}
+
+/// Step 2 of the reconciler: `rest` (in pod name order) fills the slices being written anyway,
+/// then those with room (each group in name order); what is left makes new slices.
+fn fill(kept: &mut [(Cow<EndpointSlice>, bool)], rest: impl Iterator<Item = Endpoint>) -> Vec<Vec<Endpoint>> {
+    let mut rest = rest.peekable();
+    let mut order: Vec<usize> = (0..kept.len()).collect();
+    order.sort_by_key(|&i| !kept[i].1);
+    for i in order {
+        if rest.peek().is_none() {
+            break;
+        }
+        let (slice, changed) = &mut kept[i];
+        if slice.endpoints.len() >= MAX_ENDPOINTS_PER_SLICE {
+            continue;
+        }
+        // (A slice left as it was is copied only now that it changes.)
+        let slice = slice.to_mut();
+        while slice.endpoints.len() < MAX_ENDPOINTS_PER_SLICE {
+            let Some(e) = rest.next() else { break };
+            slice.endpoints.push(e);
+            *changed = true;
+        }
+    }
+    let mut creates: Vec<Vec<Endpoint>> = Vec::new();
+    while rest.peek().is_some() {
+        creates.push(rest.by_ref().take(MAX_ENDPOINTS_PER_SLICE).collect());
+    }
+    creates
+}
+
+/// Step 3: slices left empty are deleted, but one stays (or is made) as the Service's
+/// placeholder; the slices to write are the changed ones and those `relabel` says need it.
+fn finish(kept: Vec<(Cow<EndpointSlice>, bool)>, mut creates: Vec<Vec<Endpoint>>, relabel: impl Fn(&EndpointSlice) -> bool) -> (Vec<EndpointSlice>, Vec<Vec<Endpoint>>, Vec<Str>) {
+    let any_endpoints = kept.iter().any(|(s, _)| !s.endpoints.is_empty()) || !creates.is_empty();
+    let mut placeholder_kept = false;
+    let (mut updates, mut deletes, mut left) = (Vec::new(), Vec::new(), 0);
+    for (slice, changed) in kept {
+        if slice.endpoints.is_empty() && (any_endpoints || placeholder_kept) {
+            deletes.push(slice.metadata.name.clone());
+            continue;
+        }
+        placeholder_kept |= slice.endpoints.is_empty();
+        left += 1;
+        if changed || relabel(&slice) {
+            updates.push(slice.into_owned());
+        }
+    }
+    if left == 0 && creates.is_empty() {
+        creates.push(Vec::new());
+    }
+    (updates, creates, deletes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FULL_SYNCS_ONLY;
+    use crate::cli::Session;
+    use crate::sim::objects::Kind;
+    use crate::sim::rng::Rng;
+    use crate::sim::SimConfig;
+
+    /// A random story of a Service's pods: scaling across several slices, rollouts, deleted
+    /// pods, stopped kubelets, relabelled pods, a changed port, a slice deleted by hand.
+    fn story(seed: u64, full_syncs_only: bool) -> (Vec<crate::sim::TraceEntry>, String) {
+        FULL_SYNCS_ONLY.with(|f| f.set(full_syncs_only));
+        let mut rng = Rng::new(seed);
+        let mut s = Session::new(SimConfig { seed, nodes: 3, trace_limit: 10_000_000, ..Default::default() });
+        let mut errors = 0;
+        let mut run = |s: &mut Session, line: &str| {
+            errors += usize::from(s.execute(line, None).is_error);
+        };
+        run(&mut s, &format!("kubectl create deployment web --image=nginx:1.27 --replicas={}", rng.below(260)));
+        run(&mut s, "kubectl expose deployment web --port=80");
+        for _ in 0..14 {
+            let line = match rng.below(10) {
+                0 | 1 => format!("kubectl scale deployment web --replicas={}", rng.below(260)),
+                2 => format!("kubectl set image deployment/web nginx=nginx:1.2{}", rng.below(8)),
+                3 => "kubectl delete pod -l app=web --wait=false".to_string(),
+                4 => {
+                    let node = format!("node-{}", 1 + rng.below(3));
+                    format!("kubelet {} {node}", if rng.below(2) == 0 { "stop" } else { "start" })
+                }
+                5 => {
+                    let pods: Vec<String> = s.sim.pods().map(|p| p.metadata.name.to_string()).collect();
+                    match pods.get(rng.below(pods.len().max(1) as u64) as usize) {
+                        Some(p) => format!("kubectl label pod {p} app=other --overwrite"),
+                        None => "kubectl get pods".to_string(),
+                    }
+                }
+                6 => format!("kubectl patch service web -p '{{\"spec\":{{\"ports\":[{{\"port\":80,\"targetPort\":{}}}]}}}}'", 80 + rng.below(3)),
+                7 => {
+                    let slices: Vec<String> = s.sim.etcd().range(Kind::EndpointSlice.etcd_prefix()).map(|(_, kv)| kv.value.name().to_string()).filter(|n| n.starts_with("web-")).collect();
+                    match slices.get(rng.below(slices.len().max(1) as u64) as usize) {
+                        Some(n) => format!("kubectl delete endpointslice {n}"),
+                        None => "kubectl get endpointslices".to_string(),
+                    }
+                }
+                _ => format!("sleep {}ms", 100 + rng.below(5_000)),
+            };
+            run(&mut s, &line);
+            run(&mut s, &format!("sleep {}ms", rng.below(3_000)));
+        }
+        run(&mut s, "sleep 60s");
+        assert_eq!(errors, 0, "seed {seed}: every command is understood");
+        let slices = s.execute("kubectl get endpointslices -o yaml", None).text;
+        FULL_SYNCS_ONLY.with(|f| f.set(false));
+        (s.sim.trace().entries().iter().cloned().collect(), slices)
+    }
+
+    #[test]
+    fn syncs_from_what_changed_write_what_syncs_over_everything_write() {
+        for seed in 1..=8 {
+            let (quick, quick_slices) = story(seed, false);
+            let (full, full_slices) = story(seed, true);
+            assert_eq!(quick_slices, full_slices, "seed {seed}: the slices at the end");
+            assert!(quick_slices.contains("kind: EndpointSlice"));
+            if let Some(i) = quick.iter().zip(&full).position(|(a, b)| a != b) {
+                panic!("seed {seed}: message {i} differs:\n  quick: {:?}\n  full:  {:?}", quick[i], full[i]);
+            }
+            assert_eq!(quick.len(), full.len(), "seed {seed}");
         }
     }
 }
