@@ -671,3 +671,25 @@ fn a_service_in_front_of_many_pods_keeps_up_and_its_endpoints_stop_at_1000() {
     let yaml = s.execute("kubectl get endpoints web -o yaml", None).text;
     assert!(!yaml.contains(&pod), "{pod} left: {yaml}");
 }
+
+#[test]
+fn kube_proxy_follows_a_slice_relabelled_to_another_service() {
+    // kube-proxy finds a Service's slices by their service-name label: a slice labelled for
+    // another Service (by hand, here) moves to that Service's rules, and a deleted one goes.
+    let mut s = Session::new(SimConfig::default());
+    for l in ["kubectl create deployment web --image=nginx:1.27 --replicas=3", "kubectl expose deployment web --port=80", "kubectl create service clusterip api --tcp=80:80", "kubectl rollout status deployment/web", "sleep 3"] {
+        assert!(!s.execute(l, None).is_error, "{l}");
+    }
+    let slices = |s: &Session, svc: &str| -> Vec<String> { s.sim.nodes()[0].proxy.rules.get(svc).map(|p| p.slices.iter().map(|o| o.name().to_string()).collect()).unwrap_or_default() };
+    let web = slices(&s, "default/web");
+    // (The api Service selects app=api, no pods: it has one empty placeholder slice.)
+    assert_eq!((web.len(), slices(&s, "default/api").len()), (1, 1), "{web:?}");
+    let out = s.execute(&format!("kubectl label endpointslice {} kubernetes.io/service-name=api endpointslice.kubernetes.io/managed-by=someone-else --overwrite", web[0]), None);
+    assert!(!out.is_error, "{}", out.text);
+    s.execute("sleep 3", None);
+    assert!(slices(&s, "default/api").contains(&web[0]), "the relabelled slice is api's now: {:?}", slices(&s, "default/api"));
+    assert!(!slices(&s, "default/web").contains(&web[0]), "and no longer web's: {:?}", slices(&s, "default/web"));
+    assert!(!s.execute(&format!("kubectl delete endpointslice {}", web[0]), None).is_error);
+    s.execute("sleep 3", None);
+    assert!(!slices(&s, "default/api").contains(&web[0]));
+}

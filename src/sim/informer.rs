@@ -85,7 +85,7 @@ pub struct Informer {
 }
 
 /// The order of the keys `namespace/name` (as strings, which is not the order of the pairs).
-fn key_order(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+pub(crate) fn key_order(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
     fn bytes<'a>((ns, name): (&'a str, &'a str)) -> impl Iterator<Item = u8> + 'a {
         ns.bytes().chain(std::iter::once(b'/')).chain(name.bytes())
     }

@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::sim::engine::Ctx;
-use crate::sim::informer::Informers;
+use crate::sim::controllers::endpointslice::SERVICE_NAME_LABEL;
+use crate::sim::informer::{Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 use crate::sim::time::{SimDuration, SimTime};
@@ -42,7 +43,7 @@ impl ProgrammedService {
 /// the one it is labelled with.
 fn service_key(o: &Object) -> Option<Str> {
     match o {
-        Object::EndpointSlice(e) => e.metadata.labels.get(crate::sim::controllers::endpointslice::SERVICE_NAME_LABEL).map(|s| Str::concat(&[&e.metadata.namespace, "/", s])),
+        Object::EndpointSlice(e) => e.metadata.labels.get(SERVICE_NAME_LABEL).map(|s| Str::concat(&[&e.metadata.namespace, "/", s])),
         o => Some(crate::sim::controllers::object_key(o)),
     }
 }
@@ -54,6 +55,9 @@ pub struct KubeProxy {
     pub rules: BTreeMap<Str, ProgrammedService>,
     /// Services whose Service or EndpointSlices changed since the last sync.
     pending: BTreeSet<Str>,
+    /// The cached EndpointSlices' names by the Service they are labelled with ("namespace/name"),
+    /// so a sync finds a Service's slices without a walk over every slice in the cluster.
+    slices_of: BTreeMap<Str, BTreeSet<Str>>,
     last_sync: Option<SimTime>,
     sync_scheduled: bool,
     pub syncs: u64,
@@ -67,7 +71,7 @@ impl Default for KubeProxy {
 
 impl KubeProxy {
     pub fn new() -> Self {
-        KubeProxy { informers: Informers::new(&[Kind::Service, Kind::EndpointSlice]), rules: BTreeMap::new(), pending: BTreeSet::new(), last_sync: None, sync_scheduled: false, syncs: 0 }
+        KubeProxy { informers: Informers::new(&[Kind::Service, Kind::EndpointSlice]), rules: BTreeMap::new(), pending: BTreeSet::new(), slices_of: BTreeMap::new(), last_sync: None, sync_scheduled: false, syncs: 0 }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
@@ -81,8 +85,28 @@ impl KubeProxy {
             return;
         }
         let Some(changes) = self.informers.handle(ctx, &body) else { return };
-        for (_, change) in changes.iter() {
-            self.pending.extend(service_key(change.object()));
+        for (kind, change) in changes.iter() {
+            let Some(key) = service_key(change.object()) else { continue };
+            if kind == Kind::EndpointSlice {
+                let o = change.object();
+                let old = match change {
+                    Change::Added(_) => None,
+                    Change::Updated { old, .. } => Some(old),
+                    Change::Deleted(o) => Some(o),
+                };
+                // (A slice relabelled to another Service leaves the first one's rules too.)
+                if let Some(old_key) = old.filter(|old| old.meta().labels.get(SERVICE_NAME_LABEL) != o.meta().labels.get(SERVICE_NAME_LABEL)).and_then(|old| service_key(old)) {
+                    self.forget_slice(&old_key, o.name());
+                    self.pending.insert(old_key);
+                }
+                match change {
+                    Change::Deleted(_) => self.forget_slice(&key, o.name()),
+                    _ => {
+                        self.slices_of.entry(key.clone()).or_default().insert(o.meta().name.clone());
+                    }
+                }
+            }
+            self.pending.insert(key);
         }
         if self.pending.is_empty() || self.sync_scheduled {
             return;
@@ -96,14 +120,31 @@ impl KubeProxy {
         }
     }
 
+    fn forget_slice(&mut self, key: &Str, slice: &str) {
+        if let Some(names) = self.slices_of.get_mut(key) {
+            names.remove(slice);
+            if names.is_empty() {
+                self.slices_of.remove(key);
+            }
+        }
+    }
+
     /// syncProxyRules: rewrites the rules of the Services that changed.
     fn sync(&mut self, ctx: &mut Ctx) {
         let mut changed = false;
         for key in std::mem::take(&mut self.pending) {
             let (ns, name) = crate::sim::controllers::split_key(&key);
             let now = self.informers.get(Kind::Service).get(ns, name).map(|service| {
-                let mut slices: Vec<ObjectRc> = self.informers.get(Kind::EndpointSlice).values().filter(|o| o.namespace() == ns && service_key(o).is_some_and(|k| k == key)).cloned().collect();
-                slices.sort_by(|a, b| a.name().cmp(b.name()));
+                let cached = self.informers.get(Kind::EndpointSlice);
+                // (By name, as the set keeps them.)
+                // (Each still labelled for this Service: the index is only a shortcut.)
+                let slices: Vec<ObjectRc> = self.slices_of.get(&key).into_iter().flatten().filter_map(|slice| cached.get(ns, slice)).filter(|o| o.meta().labels.get(SERVICE_NAME_LABEL).is_some_and(|s| s == name)).cloned().collect();
+                // (Tests check the index against a walk over every slice.)
+                debug_assert!({
+                    let mut all: Vec<&ObjectRc> = cached.values().filter(|o| o.namespace() == ns && service_key(o).is_some_and(|k| k == key)).collect();
+                    all.sort_by(|a, b| a.name().cmp(b.name()));
+                    all.len() == slices.len() && all.iter().zip(&slices).all(|(a, b)| std::rc::Rc::ptr_eq(a, b))
+                }, "kube-proxy's slices of {key}");
                 ProgrammedService { service: service.clone(), slices }
             });
             match (now, self.rules.get(&key)) {

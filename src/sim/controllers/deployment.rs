@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use super::{claim, controller_of, controller_ref, object_key, source, split_key, WorkQueue};
 use crate::sim::api_server::set_condition;
 use crate::sim::engine::Ctx;
-use crate::sim::informer::{Change, Informers};
+use crate::sim::informer::{key_order, Change, Informers};
 use crate::sim::message::*;
 use crate::sim::objects::*;
 use crate::sim::rng::NAME_ALPHABET;
@@ -197,12 +197,15 @@ impl DeploymentController {
         if !deleting && self.claim_replica_sets(ctx, informers, key, &d_obj, d) {
             return;
         }
-        let owned: Vec<ReplicaSet> = informers
+        // (Every ReplicaSet is looked at, as upstream's lister does; only the owned ones are
+        // sorted, into the cache's key order.)
+        let mut owned: Vec<ReplicaSet> = informers
             .get(Kind::ReplicaSet)
-            .iter()
+            .values()
             .filter(|o| controller_of(o).is_some_and(|r| r.uid == d.metadata.uid))
             .filter_map(|o| o.as_replica_set().cloned())
             .collect();
+        owned.sort_by(|a, b| key_order((&a.metadata.namespace, &a.metadata.name), (&b.metadata.namespace, &b.metadata.name)));
         let new_rs = owned.iter().find(|rs| templates_equal(&rs.spec.template, &d.spec.template)).cloned();
         let old: Vec<ReplicaSet> = owned.iter().filter(|rs| new_rs.as_ref().is_none_or(|n| n.metadata.uid != rs.metadata.uid)).cloned().collect();
         let replicas = d.spec.replicas.unwrap_or(1);
@@ -282,10 +285,10 @@ impl DeploymentController {
         if self.patching.values().any(|k| k == key) {
             return true;
         }
-        let patches: Vec<ApiRequest> = informers
-            .get(Kind::ReplicaSet)
-            .iter()
-            .filter(|rs| rs.namespace() == d.metadata.namespace)
+        let mut candidates: Vec<&ObjectRc> = informers.get(Kind::ReplicaSet).values().filter(|rs| rs.namespace() == d.metadata.namespace).collect();
+        candidates.sort_by(|a, b| key_order((a.namespace(), a.name()), (b.namespace(), b.name())));
+        let patches: Vec<ApiRequest> = candidates
+            .into_iter()
             .filter_map(|rs| claim("Deployment", d_obj, rs, d.spec.selector.matches(&rs.meta().labels), rs.meta().deletion_timestamp.is_none()).map(|op| MetaPatch::request(rs, op)))
             .collect();
         for req in patches {
