@@ -35,7 +35,7 @@ dist: setup
 	trunk build --release --offline
 	node scripts/size-report.mjs dist
 
-## bench: engine scale (1,000 nodes / 30,000 pods, 5,000 / 150,000; and 1,000 / 30,000 polling)
+## bench: engine scale (1,000 nodes / 30,000 pods, 5,000 / 150,000; 1,000 / 30,000 polling; a rollout of 10,000 pods behind a Service)
 bench:
 	cargo bench --bench scale
 
