@@ -693,3 +693,34 @@ fn kube_proxy_follows_a_slice_relabelled_to_another_service() {
     s.execute("sleep 3", None);
     assert!(!slices(&s, "default/api").contains(&web[0]));
 }
+
+#[test]
+fn a_label_written_after_the_scheduler_bound_the_pod_keeps_the_binding() {
+    // kubectl label reads the pod, then sends a merge patch of its labels. If the scheduler
+    // binds the pod in between, the patch applies to the bound pod: an update carrying the
+    // pod as read (unbound) would be refused, since a pod's spec may not change.
+    use kubesim::sim::message::{ApiReply, ApiRequest, MetaOp, MetaPatch, Verb};
+    use kubesim::sim::objects::{Container, Object, ObjectMeta, Pod, PodSpec};
+    let mut s = Session::new(SimConfig::default());
+    let run = |s: &mut Session, l: &str| assert!(!s.execute(l, None).is_error, "{l}");
+    // The pod as the create's answer has it, before the scheduler has seen it.
+    let manifest = Pod { metadata: ObjectMeta { name: "lone".into(), namespace: "default".into(), labels: [("run".into(), "lone".into())].into_iter().collect(), ..Default::default() }, spec: std::rc::Rc::new(PodSpec { containers: vec![Container { name: "lone".into(), image: "nginx:1.27".into(), ..Default::default() }].into(), ..Default::default() }), ..Default::default() };
+    let unbound = match s.sim.call(ApiRequest::with_object(Verb::Create, Object::Pod(manifest))) {
+        Ok(ApiReply::Object(o)) => o,
+        other => panic!("{other:?}"),
+    };
+    assert!(unbound.as_pod().is_some_and(|p| p.spec.node_name.is_empty()), "read before the scheduler binds it");
+    run(&mut s, "sleep 5");
+    assert!(s.sim.get(Kind::Pod, "default", "lone").and_then(|o| o.as_pod()).is_some_and(|p| !p.spec.node_name.is_empty()));
+    let stale_update = s.sim.call(ApiRequest::with_object(Verb::Update, { let mut o = (*unbound).clone(); o.meta_mut().resource_version = Default::default(); o }));
+    assert!(stale_update.is_err_and(|e| e.message.contains("pod updates may not change fields")), "the pod as read cannot be written back");
+    let mut patch = MetaPatch::request(&unbound, MetaOp::Map { annotations: false, changes: vec![("tier".into(), Some("front".into()))] });
+    patch.patch.as_mut().unwrap().uid = Default::default();
+    assert!(s.sim.call(patch).is_ok());
+    let pod = s.sim.get(Kind::Pod, "default", "lone").and_then(|o| o.as_pod()).cloned().unwrap();
+    assert!(pod.metadata.labels.get("tier").is_some_and(|v| v == "front") && pod.metadata.labels.get("run").is_some_and(|v| v == "lone"));
+    assert!(!pod.spec.node_name.is_empty(), "still bound");
+    let out = s.execute("kubectl label pod lone tier- app=x", None);
+    assert_eq!(out.text, "pod/lone labeled");
+    assert!(s.sim.get(Kind::Pod, "default", "lone").is_some_and(|o| o.meta().labels.get("tier").is_none() && o.meta().labels.get("app").is_some_and(|v| v == "x")));
+}

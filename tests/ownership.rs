@@ -83,7 +83,11 @@ fn a_release_is_a_patch_before_the_replacement_is_created() {
     run(&mut s, &format!("kubectl label pod {pod} app=debug --overwrite"));
     settle(&mut s);
     let entries: Vec<&TraceEntry> = s.sim.trace().entries().iter().filter(|e| e.seq > before).collect();
-    let patch = entries.iter().position(|e| e.kind == MessageKind::Request && e.verb == "PATCH").expect("a PATCH request");
+    // kubectl label sends a merge patch of the labels, as the real one does.
+    let writes: Vec<&&TraceEntry> = entries.iter().filter(|e| e.kind == MessageKind::Request && e.from == Component::User && e.verb != "GET").collect();
+    assert_eq!(writes.len(), 1, "kubectl reads the pod, then writes once");
+    assert_eq!((writes[0].verb.as_str(), writes[0].summary.contains(&format!("pods/default/{pod}: labels app=debug"))), ("PATCH", true), "{}", writes[0].summary);
+    let patch = entries.iter().position(|e| e.kind == MessageKind::Request && e.verb == "PATCH" && e.from != Component::User).expect("a PATCH request");
     assert!(entries[patch].summary.contains(&format!("pods/default/{pod}: remove owner ReplicaSet/web-")), "{}", entries[patch].summary);
     assert_eq!(entries[patch].from, Component::Controller(ControllerKind::ReplicaSet));
     let create = entries.iter().position(|e| e.kind == MessageKind::Request && e.verb == "CREATE" && e.key == "pods/default").expect("a replacement pod");

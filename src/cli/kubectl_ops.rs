@@ -5,7 +5,7 @@
 use super::args::{flag, parse};
 use super::kubectl::{as_patch, get_one, list, namespace, parse_selector, resolve_kind, resource_and_name, server_error, submit, unknown_resource, CmdResult, NS_FLAGS};
 use super::parse_duration;
-use crate::sim::message::{ApiRequest, Verb};
+use crate::sim::message::{ApiRequest, MetaOp, MetaPatch, Verb};
 use crate::sim::objects::*;
 use crate::sim::{Sim, SimDuration};
 
@@ -55,9 +55,16 @@ fn label_or_annotate(sim: &mut Sim, args: &[String], annotate: bool) -> CmdResul
     let map = if annotate { &mut meta.annotations } else { &mut meta.labels };
     let (mut added, mut removed) = (false, false);
     let mut taken = Vec::new();
+    // What is sent: a merge patch of these keys only (kubectl computes it from the object it
+    // read; the server applies it to the object as it is then, so a change made meanwhile, a
+    // pod bound by the scheduler, stays).
+    let mut patch: Vec<(Str, Option<Str>)> = Vec::new();
     for c in changes {
         if let Some(k) = c.strip_suffix('-') {
-            removed |= map.remove(k).is_some();
+            if map.remove(k).is_some() {
+                removed = true;
+                patch.push((k.into(), None));
+            }
         } else if let Some((k, v)) = c.split_once('=') {
             if let Some(old) = map.get(k) {
                 if old != v && !p.has("overwrite") {
@@ -68,7 +75,10 @@ fn label_or_annotate(sim: &mut Sim, args: &[String], annotate: bool) -> CmdResul
                     continue;
                 }
             }
-            added |= map.insert(k.into(), v.into()).as_deref() != Some(v);
+            if map.insert(k.into(), v.into()).as_deref() != Some(v) {
+                added = true;
+                patch.push((k.into(), Some(v.into())));
+            }
         } else {
             return Err(format!("error: invalid {} spec: {c}", if annotate { "annotation" } else { "label" }));
         }
@@ -80,15 +90,25 @@ fn label_or_annotate(sim: &mut Sim, args: &[String], annotate: bool) -> CmdResul
     if annotate {
         // (kubectl annotate says "annotated" whether or not anything changed.)
         if added || removed {
-            submit(sim, Verb::Update, as_patch(next))?;
+            submit_map_patch(sim, &next, true, patch)?;
         }
         return Ok(format!("{what} annotated"));
     }
     if !added && !removed {
         return Ok(format!("{what} not labeled"));
     }
-    submit(sim, Verb::Update, as_patch(next))?;
+    submit_map_patch(sim, &next, false, patch)?;
     Ok(format!("{what} {}", if added { "labeled" } else { "unlabeled" }))
+}
+
+/// Sends `kubectl label`'s or `kubectl annotate`'s merge patch of `object`'s labels or
+/// annotations (no uid precondition, as kubectl sends none).
+fn submit_map_patch(sim: &mut Sim, object: &Object, annotations: bool, changes: Vec<(Str, Option<Str>)>) -> Result<(), String> {
+    let mut req = MetaPatch::request(object, MetaOp::Map { annotations, changes });
+    if let Some(p) = req.patch.as_mut() {
+        p.uid = Str::EMPTY;
+    }
+    sim.call(req).map(|_| ()).map_err(|e| server_error(&e))
 }
 
 /// `kubectl taint nodes NAME key=value:Effect | key:Effect | key- | key:Effect-`.

@@ -478,12 +478,31 @@ impl ApiServer {
 /// Applies an ownership or finalizer patch to the stored object: None if it changes nothing.
 fn apply_patch(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, ApiError> {
     let (kind, meta) = (current.kind(), current.meta());
-    if meta.uid != patch.uid {
+    if !patch.uid.is_empty() && meta.uid != patch.uid {
         // The patch sets metadata.uid, which an update may not change: that is how its
         // precondition fails (the object was deleted and made again under the same name).
         return Err(invalid(kind, &meta.name, &[Cause { field: "metadata.uid".into(), message: format!("Invalid value: {}: field is immutable", quote(&patch.uid)) }]));
     }
     let mut next = (**current).clone();
+    if let MetaOp::Map { annotations, changes } = &patch.op {
+        let m = next.meta_mut();
+        let map = if *annotations { &mut m.annotations } else { &mut m.labels };
+        let mut changed = false;
+        for (k, v) in changes {
+            changed |= match v {
+                Some(v) => map.insert(k.clone(), v.clone()).as_ref() != Some(v),
+                None => map.remove(k).is_some(),
+            };
+        }
+        if !changed {
+            return Ok(None);
+        }
+        let causes = validate(&next);
+        if !causes.is_empty() {
+            return Err(invalid(kind, &meta.name, &causes));
+        }
+        return Ok(Some(next));
+    }
     if let MetaOp::RemoveFinalizer(f) = &patch.op {
         if !meta.finalizers.iter().any(|x| x == f) {
             return Ok(None);
@@ -505,7 +524,7 @@ fn apply_patch(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, 
                 return Ok(None);
             }
         }
-        MetaOp::RemoveFinalizer(_) => {}
+        MetaOp::RemoveFinalizer(_) | MetaOp::Map { .. } => {}
     }
     next.meta_mut().owner_references = refs.into();
     let causes = validate(&next);

@@ -176,7 +176,7 @@ pub const FOREGROUND_FINALIZER: &str = "foregroundDeletion";
 /// the same name; it carries no resourceVersion, so the API server retries it on a conflict.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetaPatch {
-    /// The patched object's uid (the precondition).
+    /// The patched object's uid (the precondition; none if empty).
     pub uid: Str,
     pub op: MetaOp,
 }
@@ -189,6 +189,9 @@ pub enum MetaOp {
     Remove(OwnerReference),
     /// Remove this finalizer.
     RemoveFinalizer(Str),
+    /// Set (or, for None, remove) these labels, or with `annotations`, these annotations: the
+    /// merge patch `kubectl label` and `kubectl annotate` send, which changes nothing else.
+    Map { annotations: bool, changes: Vec<(Str, Option<Str>)> },
 }
 
 impl MetaPatch {

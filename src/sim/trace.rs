@@ -119,6 +119,14 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                     Some(MetaOp::Add(o)) => format!("patch {target}: add owner {}/{}", o.kind, o.name),
                     Some(MetaOp::Remove(o)) => format!("patch {target}: remove owner {}/{}", o.kind, o.name),
                     Some(MetaOp::RemoveFinalizer(f)) => format!("patch {target}: remove finalizer {f}"),
+                    Some(MetaOp::Map { annotations, changes }) => {
+                        let what = if *annotations { "annotations" } else { "labels" };
+                        let list: Vec<String> = changes.iter().map(|(k, v)| match v {
+                            Some(v) => format!("{k}={v}"),
+                            None => format!("{k}-"),
+                        }).collect();
+                        format!("patch {target}: {what} {}", list.join(" "))
+                    }
                     None => format!("patch {target}"),
                 },
                 v => format!("{} {target}", v.name().to_lowercase()),
