@@ -186,16 +186,9 @@ impl Informer {
                 changes.extend(self.remove(&ns, &name).map(Change::Deleted));
             }
         }
-        let key = |c: &Change| -> (Str, Str) {
-            let o = match c {
-                Change::Updated { old, .. } => old,
-                Change::Added(o) | Change::Deleted(o) => o,
-            };
-            (o.meta().namespace.clone(), o.meta().name.clone())
-        };
         changes.sort_by(|a, b| {
-            let (a, b) = (key(a), key(b));
-            key_order((&a.0, &a.1), (&b.0, &b.1))
+            let (a, b) = (a.object(), b.object());
+            key_order((a.namespace(), a.name()), (b.namespace(), b.name()))
         });
         added.sort_by(|a, b| (a.namespace(), a.name()).cmp(&(b.namespace(), b.name())));
         for new in added {

@@ -81,7 +81,6 @@ struct Placement {
     /// Whether the rest may be trusted: set by a sync that looked at everything, cleared by a
     /// change of the Service or a failed write.
     valid: bool,
-    service_rv: u64,
     /// The slices as this controller's writes left them: name → (resourceVersion, pods).
     slices: BTreeMap<Str, (u64, Vec<Str>)>,
     /// Pod name → the slice that holds it.
@@ -263,7 +262,7 @@ impl EndpointSliceController {
         labels.insert(MANAGED_BY_LABEL.into(), MANAGED_BY.into());
         let pl = self.placements.entry(key.clone()).or_default();
         let plan = match FULL_SYNCS_ONLY.with(|f| f.get()) {
-            false => quick_plan(pl, &existing, desired, svc_obj.resource_version()),
+            false => quick_plan(pl, &existing, desired),
             true => None,
         };
         let plan = match plan {
@@ -271,7 +270,7 @@ impl EndpointSliceController {
             None => {
                 let plan = full_plan(&existing, desired, &ports, &labels);
                 // Everything was looked at: what is not written stays as it is.
-                *pl = Placement { valid: true, service_rv: svc_obj.resource_version(), ..Default::default() };
+                *pl = Placement { valid: true, ..Default::default() };
                 for o in &existing {
                     if let Some(slice) = o.as_endpoint_slice() {
                         pl.learn(slice);
@@ -352,8 +351,8 @@ fn full_plan(existing: &[ObjectRc], desired: &BTreeMap<Str, Endpoint>, ports: &[
 
 /// The same result from what changed since the last sync (`Placement`), or None when that is
 /// not known and `full_plan` must look at everything.
-fn quick_plan(pl: &Placement, existing: &[ObjectRc], desired: &BTreeMap<Str, Endpoint>, service_rv: u64) -> Option<Plan> {
-    if !pl.valid || pl.service_rv != service_rv || existing.len() != pl.slices.len() {
+fn quick_plan(pl: &Placement, existing: &[ObjectRc], desired: &BTreeMap<Str, Endpoint>) -> Option<Plan> {
+    if !pl.valid || existing.len() != pl.slices.len() {
         return None;
     }
     // The slices must be those this controller left (written by nobody else since).
