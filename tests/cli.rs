@@ -259,6 +259,9 @@ fn patch_takes_strategic_merge_and_json_patches() {
     run(&mut s, "kubectl create deployment web --image=nginx:1.26 --replicas=2");
     let d = |s: &Session| s.sim.get(Kind::Deployment, "default", "web").and_then(|o| o.as_deployment().cloned()).expect("web");
     assert_eq!(run(&mut s, r#"kubectl patch deployment web -p '{"spec":{"replicas":3}}'"#), "deployment.apps/web patched");
+    // (kubectl compares the object it read with the one the server answers: once the
+    // controllers are done writing its status, the same patch changes nothing.)
+    run(&mut s, "sleep 30s");
     assert_eq!(run(&mut s, r#"kubectl patch deployment web -p '{"spec":{"replicas":3}}'"#), "deployment.apps/web patched (no change)");
     assert_eq!(d(&s).spec.replicas, Some(3));
     // A container is merged by its name: the image changes, the rest of it stays.
@@ -723,4 +726,73 @@ fn a_label_written_after_the_scheduler_bound_the_pod_keeps_the_binding() {
     let out = s.execute("kubectl label pod lone tier- app=x", None);
     assert_eq!(out.text, "pod/lone labeled");
     assert!(s.sim.get(Kind::Pod, "default", "lone").is_some_and(|o| o.meta().labels.get("tier").is_none() && o.meta().labels.get("app").is_some_and(|v| v == "x")));
+}
+
+/// kubectl's changes reach the API server as patches of what they change, applied to the
+/// object as it is then; a cordoned node gets its taint from the node lifecycle controller.
+#[test]
+fn kubectl_sends_its_changes_as_patches() {
+    use kubesim::sim::message::Component;
+    use kubesim::sim::trace::MessageKind;
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    let run = |s: &mut Session, l: &str| s.execute(l, None).text;
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=2");
+    run(&mut s, "sleep 20s");
+    let kubectl_patches = |s: &Session| -> Vec<String> { s.sim.trace().entries().iter().filter(|e| e.kind == MessageKind::Request && e.from == Component::User && e.verb == "PATCH").map(|e| e.summary.clone()).collect() };
+    let updates_by_user = |s: &Session| s.sim.trace().entries().iter().filter(|e| e.kind == MessageKind::Request && e.from == Component::User && e.verb.starts_with("UPDATE")).count();
+
+    assert_eq!(run(&mut s, "kubectl scale deployment web --replicas=3"), "deployment.apps/web scaled");
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (merge): {"spec":{"replicas":3}}"#));
+
+    assert_eq!(run(&mut s, "kubectl cordon node-1"), "node/node-1 cordoned");
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch nodes/node-1 (merge): {"spec":{"unschedulable":true}}"#));
+    run(&mut s, "sleep 1s");
+    // The node lifecycle controller adds the taint, stamped with the time it did.
+    let taints = run(&mut s, "kubectl get node node-1 -o jsonpath={.spec.taints}");
+    assert!(taints.contains(r#""key":"node.kubernetes.io/unschedulable""#) && taints.contains("timeAdded"), "{taints}");
+    assert!(s.sim.trace().entries().iter().any(|e| e.from == Component::Controller(kubesim::sim::message::ControllerKind::NodeLifecycle) && e.kind == MessageKind::Request && e.key.contains("node-1")), "the controller's write");
+    assert_eq!(run(&mut s, "kubectl uncordon node-1"), "node/node-1 uncordoned");
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch nodes/node-1 (merge): {"spec":{"unschedulable":null}}"#));
+    run(&mut s, "sleep 1s");
+    assert_eq!(run(&mut s, "kubectl get node node-1 -o jsonpath={.spec.taints}"), "");
+
+    assert_eq!(run(&mut s, "kubectl taint nodes node-2 dedicated=db:NoSchedule"), "node/node-2 tainted");
+    assert!(kubectl_patches(&s).last().is_some_and(|p| p.starts_with(r#"patch nodes/node-2 (merge): {"spec":{"taints":[{"effect":"NoSchedule","key":"dedicated","value":"db"}]}}"#)), "{:?}", kubectl_patches(&s));
+    assert_eq!(run(&mut s, "kubectl set image deployment/web nginx=nginx:1.28"), "deployment.apps/web image updated");
+    assert!(kubectl_patches(&s).last().is_some_and(|p| p.contains(r#""image":"nginx:1.28""#)), "{:?}", kubectl_patches(&s));
+    assert_eq!(run(&mut s, "kubectl rollout pause deployment/web"), "deployment.apps/web paused");
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (merge): {"spec":{"paused":true}}"#));
+    // (kubectl patch sends the patch it was given, of its type.)
+    assert_eq!(run(&mut s, r#"kubectl patch deployment web --type=json -p '[{"op":"replace","path":"/spec/paused","value":false}]'"#), "deployment.apps/web patched");
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (json): [{"op":"replace","path":"/spec/paused","value":false}]"#));
+    assert_eq!(updates_by_user(&s), 0, "kubectl sent no whole object");
+
+    // A resourceVersion in a patch is a precondition.
+    assert_eq!(
+        run(&mut s, r#"kubectl patch deployment web --type=merge -p '{"metadata":{"resourceVersion":"1"},"spec":{"replicas":1}}'"#),
+        "Error from server (Conflict): Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again"
+    );
+    assert_eq!(s.sim.get(Kind::Deployment, "default", "web").and_then(|o| o.as_deployment().and_then(|d| d.spec.replicas)), Some(3));
+}
+
+/// The race kubectl's patches avoid: kubectl reads a node, the node lifecycle controller (or
+/// anyone) writes it, then kubectl's change lands. A patch of what kubectl changed keeps the
+/// other write; the whole object kubectl read would have undone it.
+#[test]
+fn a_patch_made_from_a_stale_read_keeps_what_was_written_since() {
+    use kubesim::sim::message::{MetaOp, MetaPatch};
+    use kubesim::sim::patch::{diff, PatchType};
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    s.execute("sleep 1s", None);
+    let read = s.sim.get(Kind::Node, "", "node-1").cloned().expect("node-1");
+    // Someone else's write, after kubectl's read.
+    s.sim.call(MetaPatch::client(Kind::Node, "", "node-1", MetaOp::Map { annotations: false, changes: vec![("zone".into(), Some("a".into()))] })).expect("labelled");
+    let mut wanted = read.to_value();
+    wanted["spec"]["unschedulable"] = serde_json::Value::Bool(true);
+    let changes = diff(&read.to_value(), &wanted);
+    assert_eq!(changes.to_string(), r#"{"spec":{"unschedulable":true}}"#);
+    s.sim.call(MetaPatch::client(Kind::Node, "", "node-1", MetaOp::Document(PatchType::Merge, std::rc::Rc::new(changes)))).expect("patched");
+    let node = s.sim.get(Kind::Node, "", "node-1").and_then(|o| o.as_node().cloned()).expect("node-1");
+    assert!(node.spec.unschedulable);
+    assert_eq!(node.metadata.labels.get("zone").map(|v| v.as_str()), Some("a"), "the label written since kubectl's read stays");
 }

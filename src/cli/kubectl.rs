@@ -10,6 +10,8 @@ use super::printers::{human_duration, table};
 use super::yaml;
 use crate::sim::message::{ApiReply, ApiRequest, StatusReason, Verb};
 use crate::sim::objects::*;
+use crate::sim::message::{MetaOp, MetaPatch};
+use crate::sim::patch::{self, cannot_decode, go_format, merge_key, PatchType};
 use crate::sim::validation::MAX_REPLICAS;
 use crate::sim::{ApiError, Sim, SimDuration};
 
@@ -24,6 +26,7 @@ pub fn server_error(e: &ApiError) -> String {
             let body = e.message.split_once(" is invalid: ").map(|(_, b)| b).unwrap_or(&e.message);
             format!("The {} {:?} is invalid: {}", e.kind, e.name, body)
         }
+        StatusReason::Unknown => format!("Error from server: {}", e.message),
         r => format!("Error from server ({}): {}", r.name(), e.message),
     }
 }
@@ -279,12 +282,40 @@ pub(super) fn submit(sim: &mut Sim, verb: Verb, obj: Object) -> Result<ObjectRc,
     }
 }
 
-/// kubectl's scale, cordon and apply send patches, which carry no resourceVersion: the API
-/// server applies them to the latest object (retrying on a lost race) instead of answering
-/// 409 Conflict when a controller wrote in between.
-pub(super) fn as_patch(mut o: Object) -> Object {
+/// `kubectl replace` sends the manifest without a resourceVersion (unless it has one): the
+/// API server takes it in place of the object it has, whatever changed in between.
+fn unconditional(mut o: Object) -> Object {
     o.meta_mut().resource_version.clear();
     o
+}
+
+/// A patch of `cur`, sent as kubectl sends one: no precondition, so the API server applies it
+/// to the object it has then (retrying on a lost race). Answers the stored object.
+pub(super) fn submit_patch(sim: &mut Sim, cur: &Object, op: MetaOp) -> Result<ObjectRc, String> {
+    match sim.call(MetaPatch::client(cur.kind(), cur.namespace(), cur.name(), op)) {
+        Ok(ApiReply::Object(o)) => Ok(o),
+        Ok(_) => Err("error: unexpected answer".into()),
+        Err(e) => Err(server_error(&e)),
+    }
+}
+
+/// kubectl's scale, cordon, taint, set image, rollout and apply compute the object they want
+/// from the one they read, and send the difference as a merge patch (CreateTwoWayMergePatch),
+/// so a field a controller wrote since their read is not put back. `next` is the object's JSON
+/// as kubectl wants it. Some(the stored object) if anything changed.
+pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value) -> Result<Option<ObjectRc>, String> {
+    let mut changes = patch::diff(&cur.to_value(), next);
+    // (No resourceVersion: that would be a precondition.)
+    if let Some(Value::Object(meta)) = changes.get_mut("metadata") {
+        meta.remove("resourceVersion");
+        if meta.is_empty() {
+            changes.as_object_mut().map(|c| c.remove("metadata"));
+        }
+    }
+    if patch::is_empty(&changes) {
+        return Ok(None);
+    }
+    submit_patch(sim, cur, MetaOp::Document(PatchType::Merge, std::rc::Rc::new(changes))).map(Some)
 }
 
 fn container_name(image: &str) -> String {
@@ -644,14 +675,7 @@ pub fn decode(doc: Value, source: &str) -> Result<Object, String> {
     if api_version != k.api_version() {
         return Err(format!("error: resource mapping not found for name: {:?} namespace: \"\" from {source:?}: no matches for kind {kind:?} in version {api_version:?}\nensure CRDs are installed first", m.get("metadata").and_then(|md| md.get("name")).and_then(|n| n.as_str()).unwrap_or("")));
     }
-    Object::from_value(k, Value::Object(m)).map_err(|e| {
-        let field = e.split('`').nth(1).unwrap_or("");
-        if e.starts_with("unknown field") {
-            format!("Error from server (BadRequest): error when creating {source:?}: {kind} in version \"v1\" cannot be handled as a {kind}: strict decoding error: unknown field {field:?}")
-        } else {
-            format!("Error from server (BadRequest): error when creating {source:?}: {kind} in version \"v1\" cannot be handled as a {kind}: {e}")
-        }
-    })
+    Object::from_value(k, Value::Object(m)).map_err(|e| format!("Error from server (BadRequest): error when creating {source:?}: {}", cannot_decode(k, &e)))
 }
 
 /// What `-f` manifests are for.
@@ -708,7 +732,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> Cmd
             let res = match (&existing, modified) {
                 // replace: the manifest is the object (what it leaves out is defaulted again).
                 (None, _) if mode == Mode::Replace => Err(format!("Error from server (NotFound): error when replacing {source:?}: {} {:?} not found", obj.kind().group_resource(), obj.name())),
-                (Some(_), _) if mode == Mode::Replace => submit(sim, Verb::Update, as_patch(obj)).map(|o| created(&o, "replaced")),
+                (Some(_), _) if mode == Mode::Replace => submit(sim, Verb::Update, unconditional(obj)).map(|o| created(&o, "replaced")),
                 (Some(cur), Some(modified)) => {
                     let original = cur.meta().annotations.get(LAST_APPLIED).and_then(|a| serde_json::from_str::<Value>(a).ok());
                     if original.is_none() {
@@ -719,7 +743,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> Cmd
                     match decode(merged, source) {
                         Err(e) => Err(e),
                         Ok(next) => {
-                            let mut next = as_patch(next);
+                            let mut next = next;
                             // finalizers merge as a set in a strategic merge patch: the ones a
                             // `--cascade` deletion added stay even if the manifest lists others.
                             let server_side: Vec<Str> = cur.meta().finalizers.iter().filter(|f| matches!(f.as_str(), ORPHAN_FINALIZER | FOREGROUND_FINALIZER) && !next.meta().finalizers.contains(f)).cloned().collect();
@@ -732,7 +756,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> Cmd
                             if unchanged {
                                 Ok(format!("{}/{} unchanged", obj.kind().singular_group(), obj.name()))
                             } else {
-                                submit(sim, Verb::Update, next).map(|o| created(&o, "configured"))
+                                send_changes(sim, cur, &next.to_value()).map(|o| created(o.as_ref().unwrap_or(cur), "configured"))
                             }
                         }
                     }
@@ -909,91 +933,6 @@ fn three_way_merge(current: &Value, original: Option<&Value>, modified: &Value) 
             Value::Object(out)
         }
         _ => modified.clone(),
-    }
-}
-
-/// The `patchMergeKey` of a list field (k8s.io/api), for the lists kubesim's objects have.
-/// `ports` are a container's (by containerPort) or a Service's (by port).
-fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
-    match field {
-        "containers" | "initContainers" | "env" | "volumes" | "imagePullSecrets" => Some("name"),
-        "volumeMounts" => Some("mountPath"),
-        "ports" if items.iter().any(|i| i.get("containerPort").is_some()) => Some("containerPort"),
-        "ports" => Some("port"),
-        _ => None,
-    }
-}
-
-/// A strategic merge patch applied to `current` (`kubectl patch`'s default): what the patch sets
-/// wins and a `null` removes a field, as in a merge patch, but the lists Kubernetes merges by a
-/// key (`merge_key`) merge item by item, and each of their items must carry its key. An item
-/// with `$patch: delete` is removed, a map with `$patch: replace` replaces the live one; the
-/// ordering directives are not kept.
-pub(super) fn strategic_merge(current: &Value, patch: &Value) -> Result<Value, String> {
-    match (current, patch) {
-        (Value::Object(cur), Value::Object(p)) => {
-            let replace = p.get("$patch").and_then(|v| v.as_str()) == Some("replace");
-            let mut out = if replace { Default::default() } else { cur.clone() };
-            for (k, pv) in p.iter().filter(|(k, _)| !k.starts_with('$')) {
-                if pv.is_null() {
-                    out.remove(k);
-                    continue;
-                }
-                let live = if replace { None } else { cur.get(k) };
-                let next = match (live, pv) {
-                    (live, Value::Array(items)) => {
-                        let live_items = live.and_then(|l| l.as_array()).map_or(&[][..], |a| a.as_slice());
-                        let both: Vec<Value> = live_items.iter().chain(items).cloned().collect();
-                        match merge_key(k, &both) {
-                            Some(key) => Value::Array(strategic_list(live_items, items, key)?),
-                            None => pv.clone(),
-                        }
-                    }
-                    (Some(cv), _) => strategic_merge(cv, pv)?,
-                    (None, _) => strategic_merge(&Value::Null, pv)?,
-                };
-                out.insert(k.clone(), next);
-            }
-            Ok(Value::Object(out))
-        }
-        (_, Value::Object(_)) => strategic_merge(&Value::Object(Default::default()), patch),
-        _ => Ok(patch.clone()),
-    }
-}
-
-fn strategic_list(current: &[Value], patch: &[Value], key: &str) -> Result<Vec<Value>, String> {
-    let mut out = current.to_vec();
-    for item in patch {
-        let Some(k) = item.get(key) else {
-            return Err(format!("map: {} does not contain declared merge key: {key}", go_format(item)));
-        };
-        let at = out.iter().position(|c| c.get(key) == Some(k));
-        if item.get("$patch").and_then(|v| v.as_str()) == Some("delete") {
-            if let Some(i) = at {
-                out.remove(i);
-            }
-            continue;
-        }
-        match at {
-            Some(i) => out[i] = strategic_merge(&out[i], item)?,
-            None => out.push(strategic_merge(&Value::Null, item)?),
-        }
-    }
-    Ok(out)
-}
-
-/// A JSON value as Go's `%v` prints what it decoded into interface{} (`map[name:web port:80]`).
-pub(super) fn go_format(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            format!("map[{}]", keys.iter().map(|k| format!("{k}:{}", go_format(&m[k.as_str()]))).collect::<Vec<_>>().join(" "))
-        }
-        Value::Array(a) => format!("[{}]", a.iter().map(go_format).collect::<Vec<_>>().join(" ")),
-        Value::String(s) => s.clone(),
-        Value::Null => "<nil>".into(),
-        other => other.to_string(),
     }
 }
 
@@ -1525,8 +1464,9 @@ fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
         _ => return Err(format!("error: cannot scale {}", kind.plural())),
     };
-    let o = submit(sim, Verb::Update, as_patch(next))?;
-    Ok(created(&o, "scaled"))
+    // (kubectl scale patches the scale subresource: {"spec":{"replicas":N}}.)
+    let o = send_changes(sim, &cur, &next.to_value())?;
+    Ok(created(o.as_ref().unwrap_or(&cur), "scaled"))
 }
 
 fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
@@ -1676,13 +1616,10 @@ pub(super) fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
     if n.spec.unschedulable == on {
         return Ok(format!("node/{name} already {verb}"));
     }
+    // {"spec":{"unschedulable":true}}: the node lifecycle controller then adds the
+    // node.kubernetes.io/unschedulable taint (and takes it away on uncordon).
     n.spec.unschedulable = on;
-    if on {
-        n.spec.taints.push(Taint { key: "node.kubernetes.io/unschedulable".into(), effect: "NoSchedule".into(), time_added: Some(sim.now()), ..Default::default() });
-    } else {
-        n.spec.taints.retain(|t| t.key != "node.kubernetes.io/unschedulable");
-    }
-    submit(sim, Verb::Update, as_patch(Object::Node(n)))?;
+    send_changes(sim, &cur, &Object::Node(n).to_value())?;
     Ok(format!("node/{name} {verb}"))
 }
 

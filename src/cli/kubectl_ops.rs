@@ -3,7 +3,7 @@
 //! reading the result the way kubectl's watch would see it.
 
 use super::args::{flag, parse};
-use super::kubectl::{as_patch, get_one, list, namespace, parse_selector, resolve_kind, resource_and_name, server_error, submit, unknown_resource, CmdResult, NS_FLAGS};
+use super::kubectl::{get_one, send_changes, list, namespace, parse_selector, resolve_kind, resource_and_name, server_error, unknown_resource, CmdResult, NS_FLAGS};
 use super::parse_duration;
 use crate::sim::message::{ApiRequest, MetaOp, MetaPatch, Verb};
 use crate::sim::objects::*;
@@ -104,11 +104,7 @@ fn label_or_annotate(sim: &mut Sim, args: &[String], annotate: bool) -> CmdResul
 /// Sends `kubectl label`'s or `kubectl annotate`'s merge patch of `object`'s labels or
 /// annotations (no uid precondition, as kubectl sends none).
 fn submit_map_patch(sim: &mut Sim, object: &Object, annotations: bool, changes: Vec<(Str, Option<Str>)>) -> Result<(), String> {
-    let mut req = MetaPatch::request(object, MetaOp::Map { annotations, changes });
-    if let Some(p) = req.patch.as_mut() {
-        p.uid = Str::EMPTY;
-    }
-    sim.call(req).map(|_| ()).map_err(|e| server_error(&e))
+    sim.call(MetaPatch::client(object.kind(), object.namespace(), object.name(), MetaOp::Map { annotations, changes })).map(|_| ()).map_err(|e| server_error(&e))
 }
 
 /// `kubectl taint nodes NAME key=value:Effect | key:Effect | key- | key:Effect-`.
@@ -155,7 +151,7 @@ pub fn taint(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
         added = true;
     }
-    submit(sim, Verb::Update, as_patch(Object::Node(node)))?;
+    send_changes(sim, &cur, &Object::Node(node).to_value())?;
     Ok(format!("node/{name} {}", if added { "tainted" } else if removed { "untainted" } else { "modified" }))
 }
 

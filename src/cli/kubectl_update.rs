@@ -7,9 +7,10 @@
 use serde_json::Value;
 
 use super::args::{flag, parse, Parsed};
-use super::kubectl::{as_patch, created, decode, get_one, list, namespace, not_simulated, parse_selector, resolve_kind, strategic_merge, submit, unknown_command, unknown_resource, CmdResult, NS_FLAGS};
+use super::kubectl::{created, get_one, list, namespace, not_simulated, parse_selector, resolve_kind, send_changes, submit_patch, unknown_command, unknown_resource, CmdResult, NS_FLAGS};
 use crate::sim::controllers::{CHANGE_CAUSE_ANNOTATION, REVISION_ANNOTATION};
-use crate::sim::message::Verb;
+use crate::sim::message::MetaOp;
+use crate::sim::patch::PatchType;
 use crate::sim::objects::*;
 use crate::sim::Sim;
 
@@ -61,15 +62,10 @@ fn pod_spec_mut(kind: Kind, v: &mut Value) -> Option<&mut Value> {
     }
 }
 
-/// Sends `next` (the object's JSON, changed) as kubectl's patch would, unless it is `cur`
-/// unchanged. Some(the stored object) if it was sent.
+/// Sends what changed from `cur` to `next` (the object's JSON, as kubectl wants it) as a merge
+/// patch, unless nothing did. Some(the stored object) if it was sent.
 fn send(sim: &mut Sim, cur: &ObjectRc, next: Value) -> Result<Option<ObjectRc>, String> {
-    if next == cur.to_value() {
-        return Ok(None);
-    }
-    // (The patched object is the server's to decode: its error names no file.)
-    let obj = decode(next, "STDIN").map_err(|e| e.replace("error when creating \"STDIN\": ", ""))?;
-    submit(sim, Verb::Update, as_patch(obj)).map(Some)
+    send_changes(sim, cur, &next)
 }
 
 /// `kubectl set image TYPE NAME CONTAINER=IMAGE...` (or `*=IMAGE` for every container).
@@ -177,139 +173,20 @@ pub fn patch(sim: &mut Sim, args: &[String]) -> CmdResult {
     if objects.is_empty() {
         return Err("error: no objects passed to patch".into());
     }
+    let type_ = match kind.as_str() {
+        "json" => PatchType::Json,
+        "merge" => PatchType::Merge,
+        _ => PatchType::Strategic,
+    };
+    let doc = std::rc::Rc::new(doc);
     let mut out = Vec::new();
     for o in &objects {
-        let cur = o.to_value();
-        // (The API server answers a JSON patch that does not apply as a bad request, and a
-        // strategic one without a reason.)
-        let next = match kind.as_str() {
-            "json" => json_patch(&cur, &doc).map_err(|e| format!("Error from server (BadRequest): {e}"))?,
-            "merge" => merge_patch(&cur, &doc),
-            _ => strategic_patch(&cur, &doc).map_err(|e| format!("Error from server: {e}"))?,
-        };
-        let line = match send(sim, o, next)? {
-            Some(stored) => created(&stored, "patched"),
-            None => created(o, "patched (no change)"),
-        };
-        out.push(line);
+        // The server applies the patch to the object it has then, and says why it does not apply.
+        let stored = submit_patch(sim, o, MetaOp::Document(type_, doc.clone()))?;
+        // (kubectl compares the object it read with the one the server returns.)
+        out.push(if stored.resource_version() != o.resource_version() { created(&stored, "patched") } else { created(o, "patched (no change)") });
     }
     Ok(out.join("\n"))
-}
-
-/// A strategic merge patch: maps merge, `null` removes a field, the lists Kubernetes merges by
-/// a key (containers by name, ports by port...) merge item by item, other lists are replaced.
-fn strategic_patch(cur: &Value, patch: &Value) -> Result<Value, String> {
-    if !patch.is_object() {
-        return Err(format!("json: cannot unmarshal {} into Go value of type map[string]interface {{}}", json_type(patch)));
-    }
-    strategic_merge(cur, patch)
-}
-
-/// An RFC 7386 JSON merge patch: maps merge, `null` removes, anything else replaces.
-fn merge_patch(cur: &Value, patch: &Value) -> Value {
-    match (cur, patch) {
-        (Value::Object(c), Value::Object(p)) => {
-            let mut out = c.clone();
-            for (k, v) in p {
-                if v.is_null() {
-                    out.remove(k);
-                } else {
-                    let next = merge_patch(c.get(k).unwrap_or(&Value::Null), v);
-                    out.insert(k.clone(), next);
-                }
-            }
-            Value::Object(out)
-        }
-        (_, Value::Object(_)) => merge_patch(&Value::Object(Default::default()), patch),
-        _ => patch.clone(),
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Object(_) => "object",
-        Value::Array(_) => "array",
-        Value::String(_) => "string",
-        Value::Number(_) => "number",
-        Value::Bool(_) => "bool",
-        Value::Null => "null",
-    }
-}
-
-/// An RFC 6902 JSON patch: add, remove, replace, move, copy and test, each at a JSON pointer,
-/// in the words of the json-patch library the API server uses.
-fn json_patch(cur: &Value, patch: &Value) -> Result<Value, String> {
-    let Some(ops) = patch.as_array() else {
-        return Err(format!("json: cannot unmarshal {} into Go value of type jsonpatch.Patch", json_type(patch)));
-    };
-    let mut doc = cur.clone();
-    for op in ops {
-        let field = |k: &str| op.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let kind = field("op").unwrap_or_default();
-        let path = field("path").ok_or_else(|| format!("{kind} operation does not apply: doc is missing path: \"\": missing value"))?;
-        let value = || op.get("value").cloned().ok_or_else(|| format!("{kind} operation does not apply: value is missing"));
-        match kind.as_str() {
-            "add" => pointer_add(&mut doc, &path, value()?).ok_or_else(|| format!("add operation does not apply: doc is missing path: {path:?}: missing value"))?,
-            "remove" => {
-                pointer_remove(&mut doc, &path).ok_or_else(|| format!("remove operation does not apply: doc is missing path: {path:?}: missing value"))?;
-            }
-            "replace" => {
-                let slot = doc.pointer_mut(&path).filter(|_| !path.is_empty()).ok_or_else(|| format!("replace operation does not apply: doc is missing key: {path}: missing value"))?;
-                *slot = value()?;
-            }
-            "move" | "copy" => {
-                let from = field("from").unwrap_or_default();
-                let v = if kind == "move" { pointer_remove(&mut doc, &from) } else { doc.pointer(&from).cloned() };
-                let v = v.ok_or_else(|| format!("{kind} operation does not apply: doc is missing from path: {from:?}: missing value"))?;
-                pointer_add(&mut doc, &path, v).ok_or_else(|| format!("{kind} operation does not apply: doc is missing destination path: {path:?}: missing value"))?;
-            }
-            "test" => {
-                if doc.pointer(&path) != Some(&value()?) {
-                    return Err(format!("testing value {path} failed: test failed"));
-                }
-            }
-            other => return Err(format!("Unexpected kind: {other}")),
-        }
-    }
-    Ok(doc)
-}
-
-/// The parent of a JSON pointer's target, and the target's last token (unescaped).
-fn parent_mut<'a>(doc: &'a mut Value, path: &str) -> Option<(&'a mut Value, String)> {
-    let (parent, last) = path.rsplit_once('/')?;
-    let last = last.replace("~1", "/").replace("~0", "~");
-    Some((doc.pointer_mut(parent)?, last))
-}
-
-fn pointer_add(doc: &mut Value, path: &str, v: Value) -> Option<()> {
-    if path.is_empty() {
-        *doc = v;
-        return Some(());
-    }
-    let (parent, last) = parent_mut(doc, path)?;
-    match parent {
-        Value::Object(m) => {
-            m.insert(last, v);
-        }
-        Value::Array(a) => {
-            let i = if last == "-" { a.len() } else { last.parse::<usize>().ok().filter(|i| *i <= a.len())? };
-            a.insert(i, v);
-        }
-        _ => return None,
-    }
-    Some(())
-}
-
-fn pointer_remove(doc: &mut Value, path: &str) -> Option<Value> {
-    let (parent, last) = parent_mut(doc, path)?;
-    match parent {
-        Value::Object(m) => m.remove(&last),
-        Value::Array(a) => {
-            let i = last.parse::<usize>().ok().filter(|i| *i < a.len())?;
-            Some(a.remove(i))
-        }
-        _ => None,
-    }
 }
 
 /// `kubectl rollout history|restart|pause|resume`, for Deployments.
@@ -376,8 +253,8 @@ fn change_deployment(sim: &mut Sim, o: &ObjectRc, d: &Deployment, sub: &str) -> 
     if next == *d {
         return Err(format!("failed to create patch for {}: if restart has already been triggered within the past second, please wait before attempting to trigger another", o.name()));
     }
-    let stored = submit(sim, Verb::Update, as_patch(Object::Deployment(Box::new(next)))).map_err(|e| format!("failed to patch: {}", e.trim_start_matches("error: ")))?;
-    Ok(created(&stored, done))
+    let stored = send_changes(sim, o, &Object::Deployment(Box::new(next)).to_value()).map_err(|e| format!("failed to patch: {}", e.trim_start_matches("error: ")))?;
+    Ok(created(stored.as_ref().unwrap_or(o), done))
 }
 
 /// DeploymentHistoryViewer: the revisions of the Deployment's ReplicaSets and their change

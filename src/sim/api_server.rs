@@ -14,6 +14,7 @@ use super::etcd::{Compare, Etcd, EtcdEvent, EventType, TxnOp};
 use super::keyed::FxHashMap;
 use super::message::*;
 use super::objects::*;
+use super::patch::{self, PatchType};
 use super::text::quote;
 use super::validation::{invalid_message, validate, Cause};
 
@@ -190,7 +191,11 @@ impl ApiServer {
             Verb::Patch => {
                 let patch = req.patch.as_deref().ok_or_else(|| err(StatusReason::BadRequest, "the request has no patch"))?;
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
-                match apply_patch(&current.value, patch)? {
+                let next = match &patch.op {
+                    MetaOp::Document(type_, doc) => self.patched(ctx, etcd, &current.value, *type_, doc)?,
+                    _ => apply_patch(&current.value, patch)?,
+                };
+                match next {
                     Some(next) => {
                         let (key, rev) = (current.key.clone(), current.mod_revision);
                         self.write(ctx, from, req, key, rev, put_or_finish(next));
@@ -389,6 +394,33 @@ impl ApiServer {
         Ok(next)
     }
 
+    /// A client's patch (the patch handler's applyPatch): applied to the stored object as
+    /// JSON, decoded, and then taken where an update goes (what a client may not change, the
+    /// status a main resource ignores, defaults, validation). None if it changes nothing. A
+    /// resourceVersion the patch sets is a precondition.
+    fn patched(&mut self, ctx: &mut Ctx, etcd: &Etcd, current: &ObjectRc, type_: PatchType, doc: &serde_json::Value) -> Result<Option<Object>, ApiError> {
+        let kind = current.kind();
+        let value = patch::apply(type_, &current.to_value(), doc).map_err(|e| match type_ {
+            // (The strategic merge library's errors reach the client without a reason.)
+            PatchType::Strategic => err(StatusReason::Unknown, e),
+            _ => err(StatusReason::BadRequest, e),
+        })?;
+        let serde_json::Value::Object(mut fields) = value else {
+            return Err(err(StatusReason::BadRequest, patch::cannot_decode(kind, "the patched object is not a map")));
+        };
+        fields.remove("apiVersion");
+        fields.remove("kind");
+        let mut next = Object::from_value(kind, serde_json::Value::Object(fields)).map_err(|e| err(StatusReason::BadRequest, patch::cannot_decode(kind, &e)))?;
+        let (rv, current_rv) = (&mut next.meta_mut().resource_version, &current.meta().resource_version);
+        if !rv.is_empty() && rv != current_rv {
+            return Err(conflict(kind, current.name()));
+        }
+        *rv = *current_rv;
+        let update = ApiRequest::with_object(Verb::Update, next);
+        let next = self.prepare_update(ctx, etcd, &update, current)?;
+        Ok((next != **current).then_some(next))
+    }
+
     fn handle_etcd_reply(&mut self, ctx: &mut Ctx, etcd: &Etcd, reply: EtcdReply) -> Vec<ObjectRc> {
         match reply {
             EtcdReply::Range { kvs, revision, pending, .. } => {
@@ -524,7 +556,7 @@ fn apply_patch(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, 
                 return Ok(None);
             }
         }
-        MetaOp::RemoveFinalizer(_) | MetaOp::Map { .. } => {}
+        MetaOp::RemoveFinalizer(_) | MetaOp::Map { .. } | MetaOp::Document(..) => {}
     }
     next.meta_mut().owner_references = refs.into();
     let causes = validate(&next);

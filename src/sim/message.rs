@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::etcd::{Compare, KeyValue, Revision, TxnOp, TxnResult};
 use super::objects::{Kind, LabelSelector, Object, ObjectRc, OwnerReference, Str};
+use super::patch::PatchType;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NodeId(pub u32);
@@ -91,7 +92,7 @@ pub enum Verb {
     /// POST pods/NAME/binding, the scheduler's write.
     Bind,
     Delete,
-    /// A merge patch of the object's owner references (`ApiRequest::patch`).
+    /// A patch (`MetaPatch`): the controllers' of ownership and finalizers, kubectl's of anything.
     Patch,
     /// PUT namespaces/NAME/finalize: the namespace controller's write of spec.finalizers.
     Finalize,
@@ -192,6 +193,10 @@ pub enum MetaOp {
     /// Set (or, for None, remove) these labels, or with `annotations`, these annotations: the
     /// merge patch `kubectl label` and `kubectl annotate` send, which changes nothing else.
     Map { annotations: bool, changes: Vec<(Str, Option<Str>)> },
+    /// A patch of the whole object, as kubectl sends its changes (`kubectl patch`, and the
+    /// merge patch of what `scale`, `set image`, `cordon`, `taint`, `rollout` and `apply`
+    /// change), applied to the object as it is when the server gets it.
+    Document(PatchType, std::rc::Rc<serde_json::Value>),
 }
 
 impl MetaPatch {
@@ -199,6 +204,13 @@ impl MetaPatch {
     pub fn request(object: &Object, op: MetaOp) -> ApiRequest {
         let mut req = ApiRequest::new(Verb::Patch, object.kind(), object.meta().namespace.clone(), object.meta().name.clone());
         req.patch = Some(Box::new(MetaPatch { uid: object.meta().uid.clone(), op }));
+        req
+    }
+    /// A client's patch of object `kind` `namespace/name`, without a precondition: the server
+    /// applies it to whatever object of that name it has (retrying on a conflict).
+    pub fn client(kind: Kind, namespace: impl Into<Str>, name: impl Into<Str>, op: MetaOp) -> ApiRequest {
+        let mut req = ApiRequest::new(Verb::Patch, kind, namespace, name);
+        req.patch = Some(Box::new(MetaPatch { uid: Str::EMPTY, op }));
         req
     }
 }
@@ -224,6 +236,8 @@ pub enum StatusReason {
     Gone,
     MethodNotAllowed,
     Forbidden,
+    /// An error without a reason (500): kubectl prints just "Error from server: ...".
+    Unknown,
 }
 
 impl StatusReason {
@@ -236,6 +250,7 @@ impl StatusReason {
             StatusReason::Gone => 410,
             StatusReason::MethodNotAllowed => 405,
             StatusReason::Forbidden => 403,
+            StatusReason::Unknown => 500,
         }
     }
     pub fn name(self) -> &'static str {
@@ -248,6 +263,8 @@ impl StatusReason {
             StatusReason::Gone => "Gone",
             StatusReason::MethodNotAllowed => "MethodNotAllowed",
             StatusReason::Forbidden => "Forbidden",
+            // (metav1.StatusReasonUnknown is "": named here for the trace.)
+            StatusReason::Unknown => "Unknown",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod keyed;
 pub mod kubelet;
 pub mod message;
 pub mod objects;
+pub mod patch;
 pub mod proxy;
 pub mod queue;
 pub mod rng;

@@ -127,6 +127,15 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                         }).collect();
                         format!("patch {target}: {what} {}", list.join(" "))
                     }
+                    Some(MetaOp::Document(type_, doc)) => {
+                        let mut text = doc.to_string();
+                        if text.len() > 120 {
+                            let cut = (0..=117).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                            text.truncate(cut);
+                            text.push_str("...");
+                        }
+                        format!("patch {target} ({}): {text}", type_.name())
+                    }
                     None => format!("patch {target}"),
                 },
                 v => format!("{} {target}", v.name().to_lowercase()),

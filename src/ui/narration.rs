@@ -24,6 +24,10 @@ pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<Str
         return None;
     }
     match e.kind {
+        MessageKind::Request if e.verb == "PATCH" && e.from == Component::User => Some(format!(
+            "kubectl sent PATCH to the API server: {}. It sends only what it changes in {}; the API server applies that to the object as it is now, so what a controller wrote since kubectl read it stays.",
+            e.summary, e.key
+        )),
         MessageKind::Request if e.from == Component::User => Some(format!("kubectl sent {} to the API server: {}.", e.verb, e.summary)),
         MessageKind::EtcdReply if e.summary.starts_with("created") && !e.key.is_empty() => {
             let what = if e.key.starts_with("/registry/deployments/") {
@@ -71,7 +75,7 @@ pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<Str
             last_segment(&e.key)
         )),
         MessageKind::Request if e.verb == "UPDATE" && e.key.starts_with("nodes/") && e.from == Component::Controller(ControllerKind::NodeLifecycle) => Some(format!(
-            "The node lifecycle controller updates the taints of {}: unreachable (NoSchedule, NoExecute) while it is silent, none once it is Ready.",
+            "The node lifecycle controller brings the taints of {} in line with its state: unreachable (NoSchedule, NoExecute) while it is silent, unschedulable (NoSchedule) while it is cordoned, none of these once it is Ready and schedulable.",
             last_segment(&e.key)
         )),
         MessageKind::Request if e.verb == "DELETE" && e.from == Component::Controller(ControllerKind::TaintEviction) => Some(format!(
@@ -143,7 +147,17 @@ mod tests {
         session.sim.run_for(SimDuration::secs(400));
         let lines = narrated(&session);
         let pos = |needle: &str| position(&lines, needle);
-        assert!(pos("has not heard from node-1 for 50 s") < pos("updates the taints of node-1"));
-        assert!(pos("updates the taints of node-1") < pos("The taint eviction controller deletes pod web-"));
+        assert!(pos("has not heard from node-1 for 50 s") < pos("brings the taints of node-1"));
+        assert!(pos("brings the taints of node-1") < pos("The taint eviction controller deletes pod web-"));
+    }
+
+    #[test]
+    fn a_cordon_is_a_patch_and_the_taint_is_the_controllers() {
+        let mut session = crate::cli::Session::new(SimConfig::default());
+        session.execute("kubectl cordon node-2", None);
+        session.sim.run_until_settled(SimDuration::secs(60));
+        let lines = narrated(&session);
+        let pos = |needle: &str| position(&lines, needle);
+        assert!(pos("It sends only what it changes in nodes/node-2") < pos("brings the taints of node-2 in line with its state"));
     }
 }

@@ -9,6 +9,7 @@
 //! - The tainting passes: a node whose Ready condition is Unknown gets the
 //!   `node.kubernetes.io/unreachable` taint (NoSchedule: no new pods; NoExecute: its pods are
 //!   evicted), one whose Ready is False the `not-ready` one; both go when it is Ready again.
+//!   A cordoned node (`spec.unschedulable`) gets the `unschedulable` NoSchedule taint.
 //! - Taint eviction: a pod on a node with NoExecute taints is deleted once its tolerations
 //!   run out: at once if it tolerates none, after `tolerationSeconds` otherwise (300 s for the
 //!   not-ready and unreachable tolerations every pod gets by default). Its kubelet is gone,
@@ -32,6 +33,7 @@ pub const NODE_MONITOR_PERIOD: SimDuration = SimDuration::secs(5);
 pub const NODE_MONITOR_GRACE_PERIOD: SimDuration = SimDuration::secs(50);
 pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
 pub const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 const NODE_CONDITIONS: [&str; 4] = ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"];
 
 #[derive(Clone, Debug, Default)]
@@ -191,27 +193,35 @@ impl NodeLifecycleController {
     }
 }
 
-/// The taints a node should have for its Ready condition, if they are not the ones it has:
-/// Ready Unknown means unreachable, Ready False not ready, Ready True neither.
+/// The taints a node should have, if they are not the ones it has: for its Ready condition
+/// (Unknown means unreachable, False not ready, True neither; NoSchedule and NoExecute each),
+/// and for `spec.unschedulable` (the NoSchedule taint `kubectl cordon` leads to:
+/// doNoScheduleTaintingPass). A taint added gets the time it was added, as
+/// SwapNodeControllerTaint stamps it.
 fn wanted_taints(n: &Node, now: SimTime) -> Option<Vec<Taint>> {
     let want = match ready_status(n) {
         Some("Unknown") => Some(UNREACHABLE_TAINT),
         Some("False") => Some(NOT_READY_TAINT),
         _ => None,
     };
-    let ours = |t: &Taint| (t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT) && (t.effect == "NoSchedule" || t.effect == "NoExecute");
-    // Nearly every node, nearly every time: Ready, and none of our taints.
-    if want.is_none() && !n.spec.taints.iter().any(ours) {
+    let ours = |t: &Taint| ((t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT) && (t.effect == "NoSchedule" || t.effect == "NoExecute")) || (t.key == UNSCHEDULABLE_TAINT && t.effect == "NoSchedule");
+    // Nearly every node, nearly every time: Ready, schedulable, and none of our taints.
+    if want.is_none() && !n.spec.unschedulable && !n.spec.taints.iter().any(ours) {
         return None;
     }
-    let mut taints: Vec<Taint> = n.spec.taints.iter().filter(|t| !ours(t) || Some(t.key.as_str()) == want).cloned().collect();
-    if let Some(key) = want {
-        for effect in ["NoSchedule", "NoExecute"] {
-            if !taints.iter().any(|t| t.key == key && t.effect == effect) {
-                let time_added = (effect == "NoExecute").then_some(now);
-                taints.push(Taint { key: key.into(), value: Str::EMPTY, effect: effect.into(), time_added });
-            }
+    let keep = |t: &Taint| !ours(t) || Some(t.key.as_str()) == want || (t.key == UNSCHEDULABLE_TAINT && n.spec.unschedulable);
+    let mut taints: Vec<Taint> = n.spec.taints.iter().filter(|t| keep(t)).cloned().collect();
+    let mut add = |key: &str, effect: &str| {
+        if !taints.iter().any(|t| t.key == key && t.effect == effect) {
+            taints.push(Taint { key: key.into(), value: Str::EMPTY, effect: effect.into(), time_added: Some(now) });
         }
+    };
+    if let Some(key) = want {
+        add(key, "NoSchedule");
+        add(key, "NoExecute");
+    }
+    if n.spec.unschedulable {
+        add(UNSCHEDULABLE_TAINT, "NoSchedule");
     }
     (taints != n.spec.taints).then_some(taints)
 }
