@@ -445,7 +445,8 @@ mod tests {
     use crate::sim::SimConfig;
 
     /// A random story of a Service's pods: scaling across several slices, rollouts, deleted
-    /// pods, stopped kubelets, relabelled pods, a changed port, a slice deleted by hand.
+    /// pods, stopped kubelets, relabelled pods, a changed port, a slice annotated or deleted by
+    /// hand.
     fn story(seed: u64, full_syncs_only: bool) -> (Vec<crate::sim::TraceEntry>, String) {
         FULL_SYNCS_ONLY.with(|f| f.set(full_syncs_only));
         let mut rng = Rng::new(seed);
@@ -460,7 +461,7 @@ mod tests {
         run(&mut s, &format!("kubectl create deployment web --image=nginx:1.27 --replicas={}", rng.below(260)));
         run(&mut s, "kubectl expose deployment web --port=80");
         for _ in 0..14 {
-            let line = match rng.below(10) {
+            let line = match rng.below(11) {
                 0 | 1 => format!("kubectl scale deployment web --replicas={}", rng.below(260)),
                 2 => format!("kubectl set image deployment/web nginx=nginx:1.2{}", rng.below(8)),
                 3 => "kubectl delete pod -l app=web --wait=false".to_string(),
@@ -476,9 +477,12 @@ mod tests {
                     }
                 }
                 6 => format!("kubectl patch service web -p '{{\"spec\":{{\"ports\":[{{\"port\":80,\"targetPort\":{}}}]}}}}'", 80 + rng.below(3)),
-                7 => {
+                7 | 8 => {
                     let slices: Vec<String> = s.sim.etcd().range(Kind::EndpointSlice.etcd_prefix()).map(|(_, kv)| kv.value.name().to_string()).filter(|n| n.starts_with("web-")).collect();
                     match slices.get(rng.below(slices.len().max(1) as u64) as usize) {
+                        // (A slice written by someone else: the controller's next write of it,
+                        // made from its older copy, may fail.)
+                        Some(n) if rng.below(2) == 0 => format!("kubectl annotate endpointslice {n} touched={} --overwrite", rng.below(100)),
                         Some(n) => format!("kubectl delete endpointslice {n}"),
                         None => "kubectl get endpointslices".to_string(),
                     }
@@ -510,5 +514,60 @@ mod tests {
             }
             assert_eq!(quick.len(), full.len(), "seed {seed}");
         }
+    }
+
+    /// Someone else writes a slice just before the controller syncs from a cache that has not
+    /// seen that write yet: the controller's update of the slice fails (409), so it no longer
+    /// trusts what it remembers of its slices and syncs over everything, as upstream does after
+    /// any failed write. Returns the trace, the slices at the end and the failed writes.
+    fn race(full_syncs_only: bool) -> (Vec<crate::sim::TraceEntry>, String, usize) {
+        use crate::sim::message::{Component, ControllerKind};
+        use crate::sim::trace::MessageKind;
+        FULL_SYNCS_ONLY.with(|f| f.set(full_syncs_only));
+        let mut s = Session::new(SimConfig { nodes: 3, trace_limit: 10_000_000, ..Default::default() });
+        s.execute("kubectl create deployment web --image=nginx:1.27 --replicas=150", None);
+        s.execute("kubectl expose deployment web --port=80", None);
+        s.execute("sleep 30s", None);
+        s.execute("kubectl scale deployment web --replicas=260", None);
+        let to_slices = Component::Controller(ControllerKind::EndpointSlice);
+        let failed = |s: &Session| s.sim.trace().entries().iter().filter(|e| e.to == to_slices && e.verb == "409").count();
+        // At each pod change on its way to kube-controller-manager, the slice with the fewest
+        // endpoints (where new ones go) is annotated, until one of the controller's writes fails.
+        let mut touched = 0;
+        for _ in 0..100_000 {
+            let before = s.sim.trace().len();
+            if !s.sim.step() {
+                break;
+            }
+            let sent = || s.sim.trace().entries().iter().skip(before);
+            if sent().any(|e| e.to == to_slices && e.verb == "409") {
+                break;
+            }
+            if sent().any(|e| e.kind == MessageKind::Watch && e.to == Component::ControllerManager && e.key.starts_with("/registry/pods/")) {
+                let slice = s.sim.etcd().range(Kind::EndpointSlice.etcd_prefix()).filter_map(|(_, kv)| kv.value.as_endpoint_slice().map(|e| (e.endpoints.len(), e.metadata.name.to_string()))).filter(|(_, n)| n.starts_with("web-")).min();
+                if let Some((_, n)) = slice {
+                    touched += 1;
+                    s.execute(&format!("kubectl annotate endpointslice {n} touched={touched} --overwrite"), None);
+                }
+            }
+        }
+        s.execute("sleep 60s", None);
+        let slices = s.execute("kubectl get endpointslices -o yaml", None).text;
+        FULL_SYNCS_ONLY.with(|f| f.set(false));
+        let n = failed(&s);
+        (s.sim.trace().entries().iter().cloned().collect(), slices, n)
+    }
+
+    #[test]
+    fn after_a_failed_write_the_controller_syncs_over_everything() {
+        let (quick, quick_slices, failed) = race(false);
+        assert!(failed > 0, "the story makes a slice write fail: {:?}", quick.iter().filter(|e| e.verb == "409" || (e.verb == "UPDATE" && e.key.contains("endpointslices"))).map(|e| format!("{} {:?} {}", e.verb, e.from, e.summary)).collect::<Vec<_>>());
+        let (full, full_slices, _) = race(true);
+        assert_eq!(quick_slices, full_slices);
+        assert_eq!(quick_slices.matches("- addresses:").count(), 260 + 1, "every pod is an endpoint once (and the API server one of the kubernetes Service)");
+        if let Some(i) = quick.iter().zip(&full).position(|(a, b)| a != b) {
+            panic!("message {i} differs:\n  quick: {:?}\n  full:  {:?}", quick[i], full[i]);
+        }
+        assert_eq!(quick.len(), full.len());
     }
 }
