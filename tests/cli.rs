@@ -796,3 +796,34 @@ fn a_patch_made_from_a_stale_read_keeps_what_was_written_since() {
     assert!(node.spec.unschedulable);
     assert_eq!(node.metadata.labels.get("zone").map(|v| v.as_str()), Some("a"), "the label written since kubectl's read stays");
 }
+
+/// `--dry-run=server` goes to the API server, which runs its whole create path and answers
+/// the object as it would store it (uid, creationTimestamp, defaults, admission), but
+/// writes nothing.
+#[test]
+fn a_server_dry_run_is_answered_by_the_api_server_and_stores_nothing() {
+    use kubesim::sim::message::Component;
+    use kubesim::sim::trace::MessageKind;
+    let mut s = Session::new(SimConfig::default());
+    let run = |s: &mut Session, l: &str| s.execute(l, None).text;
+    let revision = s.sim.etcd().revision();
+    let yaml = run(&mut s, "kubectl run probe --image=nginx:1.27 --dry-run=server -o yaml");
+    for field in ["uid: ", "creationTimestamp: \"", "serviceAccountName: default", "kube-api-access-", "imagePullPolicy: IfNotPresent"] {
+        assert!(yaml.contains(field), "{field} in {yaml}");
+    }
+    assert!(!yaml.contains("resourceVersion"), "{yaml}");
+    assert_eq!(s.sim.etcd().revision(), revision, "nothing written");
+    assert!(s.sim.get(Kind::Pod, "default", "probe").is_none());
+    assert!(s.sim.trace().entries().iter().any(|e| e.kind == MessageKind::Request && e.from == Component::User && e.summary == "create pods/default/probe (dry run)"));
+    assert_eq!(run(&mut s, "kubectl create deployment web --image=nginx --dry-run=server"), "deployment.apps/web created (server dry run)");
+    assert!(s.sim.get(Kind::Deployment, "default", "web").is_none());
+    // What a real create would be refused for, a dry run is refused for too.
+    run(&mut s, "kubectl create deployment web --image=nginx");
+    assert_eq!(run(&mut s, "kubectl create deployment web --image=nginx --dry-run=server"), "error: failed to create deployment: deployments.apps \"web\" already exists");
+    assert_eq!(run(&mut s, "kubectl run bad --image=nginx -n nowhere --dry-run=server"), "Error from server (NotFound): namespaces \"nowhere\" not found");
+    // A Service's address is not kept by a dry run: the real create may get it.
+    let ip = |yaml: &str| yaml.lines().find_map(|l| l.trim().strip_prefix("clusterIP: ")).map(str::to_string);
+    let dry = ip(&run(&mut s, "kubectl create service clusterip db --tcp=5432 --dry-run=server -o yaml"));
+    let dry = dry.expect("an address");
+    assert_eq!(run(&mut s, &format!("kubectl create service clusterip db --tcp=5432 --clusterip={dry}")), "service/db created", "the address was given back");
+}

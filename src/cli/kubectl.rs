@@ -367,14 +367,14 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 c
             }).collect();
             let client = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": client_meta(&p, name, Some(json!({"app": name}))), "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "strategy": {}, "template": {"metadata": {"creationTimestamp": null, "labels": {"app": name}}, "spec": {"containers": containers}}}, "status": {}});
-            create_and_print(sim, &p, Object::Deployment(Box::new(d)), client, "created", |sim, o| create_one(sim, o, "deployment"))
+            create_and_print(sim, &p, Object::Deployment(Box::new(d)), client, "created", Some("deployment"))
         }
         Some("namespace") | Some("ns") => {
             let p = parse(&args[1..], &CREATE_OUTPUT).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
             let client = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"creationTimestamp": null, "name": name}, "spec": {}, "status": {}});
             let ns = Object::Namespace(Namespace { metadata: ObjectMeta { name: Str::new(name), ..Default::default() }, spec: None, status: None });
-            create_and_print(sim, &p, ns, client, "created", |sim, o| submit(sim, Verb::Create, o))
+            create_and_print(sim, &p, ns, client, "created", None)
         }
         Some("configmap") | Some("cm") => {
             let p = parse(&args[1..], &[flag("from-literal", None, true), NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]]).map_err(|e| format!("error: {e}"))?;
@@ -392,14 +392,14 @@ fn create(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {
                 client["data"] = string_map(data.iter());
             }
             let cm = ConfigMap { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, data, ..Default::default() };
-            create_and_print(sim, &p, Object::ConfigMap(cm), client, "created", |sim, o| create_one(sim, o, "configmap"))
+            create_and_print(sim, &p, Object::ConfigMap(cm), client, "created", Some("configmap"))
         }
         Some("serviceaccount") | Some("sa") => {
             let p = parse(&args[1..], &[NS_FLAGS[0], CREATE_OUTPUT[0], CREATE_OUTPUT[1]]).map_err(|e| format!("error: {e}"))?;
             let name = p.positional.first().ok_or("error: exactly one NAME is required, got 0")?;
             let client = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": client_meta(&p, name, None)});
             let sa = ServiceAccount { metadata: ObjectMeta { name: Str::new(name), namespace: namespace(&p).into(), ..Default::default() }, ..Default::default() };
-            create_and_print(sim, &p, Object::ServiceAccount(sa), client, "created", |sim, o| create_one(sim, o, "serviceaccount"))
+            create_and_print(sim, &p, Object::ServiceAccount(sa), client, "created", Some("serviceaccount"))
         }
         Some("service") | Some("svc") => create_service(sim, &args[1..]),
         Some(_) if args.iter().any(|a| a == "-f" || a.starts_with("--filename")) => apply(sim, args, stdin, Mode::Create),
@@ -515,19 +515,11 @@ fn create_service(sim: &mut Sim, args: &[String]) -> CmdResult {
         spec: ServiceSpec { type_: type_.into(), selector: labels, ports, cluster_ip: cluster_ip.into(), ..Default::default() },
         status: None,
     };
-    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "created", |sim, o| create_one(sim, o, &format!("{type_} service")))
+    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "created", Some(&format!("{type_} service")))
 }
 
 /// `kubectl create deployment|configmap|serviceaccount|service`: their commands wrap whatever
 /// the server says, "failed to create deployment: %v" ("failed to create NodePort service").
-fn create_one(sim: &mut Sim, o: Object, what: &str) -> Result<ObjectRc, String> {
-    match sim.call(ApiRequest::with_object(Verb::Create, o)) {
-        Ok(ApiReply::Object(o)) => Ok(o),
-        Ok(_) => Err("error: unexpected answer".into()),
-        Err(e) => Err(format!("error: failed to create {what}: {}", e.message)),
-    }
-}
-
 /// `--dry-run` and `-o` of the commands that create one object (create, run).
 pub(super) const CREATE_OUTPUT: [FlagSpec; 2] = [flag("dry-run", None, true), flag("output", Some('o'), true)];
 
@@ -556,38 +548,41 @@ pub(super) fn json_pretty(v: &Value) -> String {
     serde::Serialize::serialize(v, &mut ser).map(|_| String::from_utf8(out).unwrap_or_default()).unwrap_or_default()
 }
 
-/// Creates `obj` (with `create`, which words its own errors) and prints it as `-o` asks, or,
-/// with `--dry-run=client`, prints `client` (the object as kubectl built it) without sending
-/// it; `--dry-run=server` prints the object as the API server would default and check it, and
-/// stores nothing.
-fn create_and_print(sim: &mut Sim, p: &Parsed, obj: Object, client: Value, verb: &str, create: impl FnOnce(&mut Sim, Object) -> Result<ObjectRc, String>) -> CmdResult {
+/// Creates `obj` and prints it as `-o` asks. `what` words a failure as `kubectl create TYPE`
+/// does ("failed to create deployment: ..."); None, as the API server's error. With
+/// `--dry-run=client` it prints `client` (the object as kubectl built it) without sending it;
+/// with `--dry-run=server` the API server takes it through its whole create path and answers
+/// the object as it would store it, but stores nothing.
+fn create_and_print(sim: &mut Sim, p: &Parsed, obj: Object, client: Value, verb: &str, what: Option<&str>) -> CmdResult {
     let output = p.get("output").unwrap_or("");
     let jsonpath = match output.split_once('=') {
         Some(("jsonpath", t)) => Some(super::jsonpath::JsonPath::parse(t).map_err(|e| format!("error: error parsing jsonpath {t}, {e}"))?),
         _ if matches!(output, "" | "yaml" | "json" | "name") => None,
         _ => return Err(format!("error: unable to match a printer suitable for the output format {output:?}, allowed formats are: json,jsonpath,name,yaml")),
     };
-    let (kind, name) = (obj.kind(), obj.name().to_string());
-    let print = |v: &Value, suffix: &str| match (&jsonpath, output) {
+    let kind = obj.kind();
+    let print = |v: &Value, name: &str, suffix: &str| match (&jsonpath, output) {
         (Some(t), _) => t.execute(v),
         (None, "yaml") => yaml::to_yaml(v).trim_end().to_string(),
         (None, "json") => json_pretty(v),
         (None, "name") => format!("{}/{name}", kind.singular_group()),
         _ => format!("{}/{name} {verb}{suffix}", kind.singular_group()),
     };
-    match p.get("dry-run").unwrap_or("none") {
-        "none" => create(sim, obj).map(|o| print(&o.to_value(), "")),
-        "client" => Ok(print(&client, " (dry run)")),
-        "server" => {
-            let mut o = obj;
-            crate::sim::api_server::default_object(&mut o);
-            let causes = crate::sim::validation::validate(&o);
-            if !causes.is_empty() {
-                return Err(format!("The {} {name:?} is invalid: {}", kind.name(), crate::sim::validation::invalid_message(kind, &name, &causes).split_once(" is invalid: ").map_or("", |(_, b)| b)));
-            }
-            Ok(print(&o.to_value(), " (server dry run)"))
-        }
-        v => Err(format!("error: Invalid dry-run value ({v}). Must be \"none\", \"server\", or \"client\".")),
+    let dry_run = match p.get("dry-run").unwrap_or("none") {
+        "none" => false,
+        "server" => true,
+        "client" => return Ok(print(&client, obj.name(), " (dry run)")),
+        v => return Err(format!("error: Invalid dry-run value ({v}). Must be \"none\", \"server\", or \"client\".")),
+    };
+    let mut req = ApiRequest::with_object(Verb::Create, obj);
+    req.dry_run = dry_run;
+    match sim.call(req) {
+        Ok(ApiReply::Object(o)) => Ok(print(&o.to_value(), o.name(), if dry_run { " (server dry run)" } else { "" })),
+        Ok(_) => Err("error: unexpected answer".into()),
+        Err(e) => Err(match what {
+            Some(what) => format!("error: failed to create {what}: {}", e.message),
+            None => server_error(&e),
+        }),
     }
 }
 
@@ -657,7 +652,7 @@ fn run_pod(sim: &mut Sim, args: &[String]) -> CmdResult {
         spec: PodSpec { containers: vec![container].into(), restart_policy: restart.into(), ..Default::default() }.into(),
         status: Default::default(),
     };
-    create_and_print(sim, &p, Object::Pod(pod), client, "created", |sim, o| submit(sim, Verb::Create, o))
+    create_and_print(sim, &p, Object::Pod(pod), client, "created", None)
 }
 
 /// Decodes one manifest document into an object, with kubectl's messages for what is wrong.
@@ -1659,7 +1654,7 @@ fn expose(sim: &mut Sim, args: &[String]) -> CmdResult {
         spec: ServiceSpec { type_: p.get("type").unwrap_or("ClusterIP").into(), selector, ports: vec![ServicePort { port, protocol: protocol.into(), target_port: Some(target), ..Default::default() }], ..Default::default() },
         status: None,
     };
-    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "exposed", |sim, o| submit(sim, Verb::Create, o))
+    create_and_print(sim, &p, Object::Service(Box::new(svc)), client, "exposed", None)
 }
 
 #[cfg(test)]

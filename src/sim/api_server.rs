@@ -176,6 +176,21 @@ impl ApiServer {
                 let (key, name_attempts) = self.prepare_create(ctx, etcd, &req, std::rc::Rc::make_mut(&mut obj))?;
                 req.name = obj.meta().name.clone();
                 req.name_attempts = name_attempts;
+                if req.dry_run {
+                    // Everything but the write: the answer is the object as it would be stored
+                    // (without a resourceVersion); an address allocated for it is given back.
+                    if let Object::Service(s) = &*obj {
+                        if s.spec.cluster_ip != "None" {
+                            self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
+                        }
+                    }
+                    let result = match etcd.get(&key) {
+                        Some(_) => Err(already_exists(kind, &req.name)),
+                        None => Ok(ApiReply::Object(obj)),
+                    };
+                    respond(ctx, from, &req, result);
+                    return Ok(());
+                }
                 self.write(ctx, from, req, key, 0, TxnOp::Put(obj));
             }
             Verb::Update | Verb::UpdateStatus | Verb::Bind | Verb::Finalize => {
@@ -299,6 +314,10 @@ impl ApiServer {
             }
             let causes = allocate_node_ports(ctx, etcd, s, None);
             if !causes.is_empty() {
+                // (Refused: the address allocated for it is free again.)
+                if s.spec.cluster_ip != "None" {
+                    self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
+                }
                 return Err(invalid(kind, &s.metadata.name, &causes));
             }
         }

@@ -141,6 +141,9 @@ pub struct ApiRequest {
     pub patch: Option<Box<MetaPatch>>,
     /// Delete: what happens to the object's dependents (DeleteOptions.propagationPolicy).
     pub propagation: Propagation,
+    /// Create with `?dryRun=All` (`kubectl create --dry-run=server`): the whole create path
+    /// runs and the answer is the object as it would be stored, but nothing is written.
+    pub dry_run: bool,
 }
 
 /// kubectl delete's `--cascade`.
@@ -217,11 +220,11 @@ impl MetaPatch {
 
 impl ApiRequest {
     pub fn new(verb: Verb, kind: Kind, namespace: impl Into<Str>, name: impl Into<Str>) -> Self {
-        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None, propagation: Propagation::Background }
+        ApiRequest { id: 0, verb, kind, namespace: namespace.into(), name: name.into(), object: None, label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None, propagation: Propagation::Background, dry_run: false }
     }
     pub fn with_object(verb: Verb, object: Object) -> Self {
         let (namespace, name) = (object.meta().namespace.clone(), object.meta().name.clone());
-        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::rc::Rc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None, propagation: Propagation::Background }
+        ApiRequest { id: 0, verb, kind: object.kind(), namespace, name, object: Some(std::rc::Rc::new(object)), label_selector: None, node_name: None, grace_period: None, retries: 10, name_attempts: 0, patch: None, propagation: Propagation::Background, dry_run: false }
     }
 }
 

@@ -138,6 +138,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                     }
                     None => format!("patch {target}"),
                 },
+                v if r.dry_run => format!("{} {target} (dry run)", v.name().to_lowercase()),
                 v => format!("{} {target}", v.name().to_lowercase()),
             };
             (MessageKind::Request, r.verb.name().to_string(), target, 0, summary)
