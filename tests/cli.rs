@@ -745,23 +745,24 @@ fn kubectl_sends_its_changes_as_patches() {
     assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (merge): {"spec":{"replicas":3}}"#));
 
     assert_eq!(run(&mut s, "kubectl cordon node-1"), "node/node-1 cordoned");
-    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch nodes/node-1 (merge): {"spec":{"unschedulable":true}}"#));
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch nodes/node-1 (strategic): {"spec":{"unschedulable":true}}"#));
     run(&mut s, "sleep 1s");
     // The node lifecycle controller adds the taint, stamped with the time it did.
     let taints = run(&mut s, "kubectl get node node-1 -o jsonpath={.spec.taints}");
     assert!(taints.contains(r#""key":"node.kubernetes.io/unschedulable""#) && taints.contains("timeAdded"), "{taints}");
     assert!(s.sim.trace().entries().iter().any(|e| e.from == Component::Controller(kubesim::sim::message::ControllerKind::NodeLifecycle) && e.kind == MessageKind::Request && e.key.contains("node-1")), "the controller's write");
     assert_eq!(run(&mut s, "kubectl uncordon node-1"), "node/node-1 uncordoned");
-    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch nodes/node-1 (merge): {"spec":{"unschedulable":null}}"#));
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch nodes/node-1 (strategic): {"spec":{"unschedulable":null}}"#));
     run(&mut s, "sleep 1s");
     assert_eq!(run(&mut s, "kubectl get node node-1 -o jsonpath={.spec.taints}"), "");
 
     assert_eq!(run(&mut s, "kubectl taint nodes node-2 dedicated=db:NoSchedule"), "node/node-2 tainted");
-    assert!(kubectl_patches(&s).last().is_some_and(|p| p.starts_with(r#"patch nodes/node-2 (merge): {"spec":{"taints":[{"effect":"NoSchedule","key":"dedicated","value":"db"}]}}"#)), "{:?}", kubectl_patches(&s));
+    assert!(kubectl_patches(&s).last().is_some_and(|p| p.starts_with(r#"patch nodes/node-2 (strategic): {"spec":{"taints":[{"effect":"NoSchedule","key":"dedicated","value":"db"}]}}"#)), "{:?}", kubectl_patches(&s));
     assert_eq!(run(&mut s, "kubectl set image deployment/web nginx=nginx:1.28"), "deployment.apps/web image updated");
-    assert!(kubectl_patches(&s).last().is_some_and(|p| p.contains(r#""image":"nginx:1.28""#)), "{:?}", kubectl_patches(&s));
+    // (Only the changed container, by its name, as kubectl's strategic merge patch names it.)
+    assert!(kubectl_patches(&s).last().is_some_and(|p| p.starts_with(r#"patch deployments/default/web (strategic): {"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"nginx"}],"containers":[{"image":"nginx:1.28","name":"nginx"}]}}}}"#)), "{:?}", kubectl_patches(&s));
     assert_eq!(run(&mut s, "kubectl rollout pause deployment/web"), "deployment.apps/web paused");
-    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (merge): {"spec":{"paused":true}}"#));
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (strategic): {"spec":{"paused":true}}"#));
     // (kubectl patch sends the patch it was given, of its type.)
     assert_eq!(run(&mut s, r#"kubectl patch deployment web --type=json -p '[{"op":"replace","path":"/spec/paused","value":false}]'"#), "deployment.apps/web patched");
     assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (json): [{"op":"replace","path":"/spec/paused","value":false}]"#));

@@ -300,11 +300,15 @@ pub(super) fn submit_patch(sim: &mut Sim, cur: &Object, op: MetaOp) -> Result<Ob
 }
 
 /// kubectl's scale, cordon, taint, set image, rollout and apply compute the object they want
-/// from the one they read, and send the difference as a merge patch (CreateTwoWayMergePatch),
-/// so a field a controller wrote since their read is not put back. `next` is the object's JSON
-/// as kubectl wants it. Some(the stored object) if anything changed.
-pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value) -> Result<Option<ObjectRc>, String> {
-    let mut changes = patch::diff(&cur.to_value(), next);
+/// from the one they read, and send the difference as a patch (CreateTwoWayMergePatch: a
+/// strategic merge patch, or for `scale` a JSON merge patch), so a field a controller wrote
+/// since their read is not put back. `next` is the object's JSON as kubectl wants it. Some(the
+/// stored object) if anything changed.
+pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value, type_: PatchType) -> Result<Option<ObjectRc>, String> {
+    let mut changes = match type_ {
+        PatchType::Strategic => patch::strategic_diff(&cur.to_value(), next),
+        _ => patch::diff(&cur.to_value(), next),
+    };
     // (No resourceVersion: that would be a precondition.)
     if let Some(Value::Object(meta)) = changes.get_mut("metadata") {
         meta.remove("resourceVersion");
@@ -315,7 +319,7 @@ pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value) -> Resul
     if patch::is_empty(&changes) {
         return Ok(None);
     }
-    submit_patch(sim, cur, MetaOp::Document(PatchType::Merge, std::rc::Rc::new(changes))).map(Some)
+    submit_patch(sim, cur, MetaOp::Document(type_, std::rc::Rc::new(changes))).map(Some)
 }
 
 fn container_name(image: &str) -> String {
@@ -751,7 +755,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> Cmd
                             if unchanged {
                                 Ok(format!("{}/{} unchanged", obj.kind().singular_group(), obj.name()))
                             } else {
-                                send_changes(sim, cur, &next.to_value()).map(|o| created(o.as_ref().unwrap_or(cur), "configured"))
+                                send_changes(sim, cur, &next.to_value(), PatchType::Strategic).map(|o| created(o.as_ref().unwrap_or(cur), "configured"))
                             }
                         }
                     }
@@ -1460,7 +1464,7 @@ fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
         _ => return Err(format!("error: cannot scale {}", kind.plural())),
     };
     // (kubectl scale patches the scale subresource: {"spec":{"replicas":N}}.)
-    let o = send_changes(sim, &cur, &next.to_value())?;
+    let o = send_changes(sim, &cur, &next.to_value(), PatchType::Merge)?;
     Ok(created(o.as_ref().unwrap_or(&cur), "scaled"))
 }
 
@@ -1614,7 +1618,7 @@ pub(super) fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
     // {"spec":{"unschedulable":true}}: the node lifecycle controller then adds the
     // node.kubernetes.io/unschedulable taint (and takes it away on uncordon).
     n.spec.unschedulable = on;
-    send_changes(sim, &cur, &Object::Node(n).to_value())?;
+    send_changes(sim, &cur, &Object::Node(n).to_value(), PatchType::Strategic)?;
     Ok(format!("node/{name} {verb}"))
 }
 

@@ -6,6 +6,7 @@ use super::args::{flag, parse};
 use super::kubectl::{get_one, send_changes, list, namespace, parse_selector, resolve_kind, resource_and_name, server_error, unknown_resource, CmdResult, NS_FLAGS};
 use super::parse_duration;
 use crate::sim::message::{ApiRequest, MetaOp, MetaPatch, Verb};
+use crate::sim::patch::PatchType;
 use crate::sim::objects::*;
 use crate::sim::{Sim, SimDuration};
 
@@ -151,7 +152,7 @@ pub fn taint(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
         added = true;
     }
-    send_changes(sim, &cur, &Object::Node(node).to_value())?;
+    send_changes(sim, &cur, &Object::Node(node).to_value(), PatchType::Strategic)?;
     Ok(format!("node/{name} {}", if added { "tainted" } else if removed { "untainted" } else { "modified" }))
 }
 

@@ -68,6 +68,69 @@ pub fn diff(old: &Value, new: &Value) -> Value {
     }
 }
 
+/// The strategic merge patch that turns `old` into `new` (CreateTwoWayMergePatch): as `diff`,
+/// but a list Kubernetes merges by a key (`merge_key`: containers by name, ports...) names only
+/// its changed items (each with its key, and only what changed in it), `{"$patch":"delete"}`
+/// for a removed one, and its order in `$setElementOrder/<field>`: so a change to one
+/// container leaves what someone else changed in another.
+pub fn strategic_diff(old: &Value, new: &Value) -> Value {
+    let (Value::Object(o), Value::Object(n)) = (old, new) else { return new.clone() };
+    let mut out = serde_json::Map::new();
+    for (k, nv) in n {
+        let Some(ov) = o.get(k) else {
+            out.insert(k.clone(), nv.clone());
+            continue;
+        };
+        if ov == nv {
+            continue;
+        }
+        match (ov, nv) {
+            (Value::Object(_), Value::Object(_)) => {
+                out.insert(k.clone(), strategic_diff(ov, nv));
+            }
+            (Value::Array(ol), Value::Array(nl)) => {
+                let both: Vec<Value> = ol.iter().chain(nl).cloned().collect();
+                let keyed = merge_key(k, &both).filter(|key| both.iter().all(|i| i.get(*key).is_some()));
+                match keyed {
+                    Some(key) => {
+                        let find = |list: &[Value], v: &Value| list.iter().find(|i| i.get(key) == Some(v)).cloned();
+                        let mut items = Vec::new();
+                        for item in nl {
+                            match find(ol, &item[key]) {
+                                Some(before) if before == *item => {}
+                                Some(before) => {
+                                    let mut d = strategic_diff(&before, item);
+                                    d[key] = item[key].clone();
+                                    items.push(d);
+                                }
+                                None => items.push(item.clone()),
+                            }
+                        }
+                        for item in ol.iter().filter(|i| find(nl, &i[key]).is_none()) {
+                            items.push(serde_json::json!({"$patch": "delete", key: item[key].clone()}));
+                        }
+                        let order: Vec<Value> = nl.iter().map(|i| serde_json::json!({key: i[key].clone()})).collect();
+                        out.insert(format!("$setElementOrder/{k}"), Value::Array(order));
+                        if !items.is_empty() {
+                            out.insert(k.clone(), Value::Array(items));
+                        }
+                    }
+                    None => {
+                        out.insert(k.clone(), nv.clone());
+                    }
+                }
+            }
+            _ => {
+                out.insert(k.clone(), nv.clone());
+            }
+        }
+    }
+    for k in o.keys().filter(|k| !n.contains_key(*k)) {
+        out.insert(k.clone(), Value::Null);
+    }
+    Value::Object(out)
+}
+
 /// Whether a patch made by `diff` changes nothing.
 pub fn is_empty(patch: &Value) -> bool {
     patch.as_object().is_some_and(|m| m.is_empty())
@@ -100,8 +163,8 @@ pub fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
 /// A strategic merge patch applied to `current` (`kubectl patch`'s default): what the patch sets
 /// wins and a `null` removes a field, as in a merge patch, but the lists Kubernetes merges by a
 /// key (`merge_key`) merge item by item, and each of their items must carry its key. An item
-/// with `$patch: delete` is removed, a map with `$patch: replace` replaces the live one; the
-/// ordering directives are not kept.
+/// with `$patch: delete` is removed, a map with `$patch: replace` replaces the live one, and
+/// `$setElementOrder` puts a list's items in the client's order.
 pub fn strategic_merge(current: &Value, patch: &Value) -> Result<Value, String> {
     match (current, patch) {
         (Value::Object(cur), Value::Object(p)) => {
@@ -126,6 +189,16 @@ pub fn strategic_merge(current: &Value, patch: &Value) -> Result<Value, String> 
                     (None, _) => strategic_merge(&Value::Null, pv)?,
                 };
                 out.insert(k.clone(), next);
+            }
+            // `$setElementOrder/<field>`: the list's items in the order the client has them
+            // (those it does not name, added by someone else, after them as they were).
+            for (directive, order) in p.iter().filter(|(k, _)| k.starts_with("$setElementOrder/")) {
+                let field = &directive["$setElementOrder/".len()..];
+                let (Some(Value::Array(items)), Some(order)) = (out.get_mut(field), order.as_array()) else { continue };
+                let Some(key) = merge_key(field, items) else { continue };
+                let rank = |item: &Value| order.iter().position(|o| o.get(key).is_some_and(|v| item.get(key) == Some(v))).unwrap_or(usize::MAX);
+                // (A stable sort: items it does not name keep their order.)
+                items.sort_by_key(rank);
             }
             Ok(Value::Object(out))
         }
@@ -317,6 +390,60 @@ mod tests {
                 assert_eq!(is_empty(&patch), old == new, "{old} -> {new} by {patch}");
             }
         }
+    }
+
+    /// A document shaped like a pod spec: containers (merged by name) with ports (by
+    /// containerPort) and args (replaced whole), tolerations (no merge key).
+    fn spec(rng: &mut Rng) -> Value {
+        let containers: Vec<Value> = (0..rng.below(4))
+            .map(|i| {
+                let mut c = json!({"name": format!("c{}", (i + rng.below(3)) % 4), "image": (["nginx", "redis"][rng.below(2) as usize])});
+                if rng.below(2) == 0 {
+                    c["ports"] = Value::Array((0..rng.below(3)).map(|p| json!({"containerPort": 80 + p, "protocol": (["TCP", "UDP"][rng.below(2) as usize])})).collect());
+                }
+                if rng.below(3) == 0 {
+                    c["args"] = json!(["-v", rng.below(3).to_string()]);
+                }
+                c
+            })
+            .collect();
+        // (Names are unique, as validation makes them.)
+        let mut seen = std::collections::BTreeSet::new();
+        let containers: Vec<Value> = containers.into_iter().filter(|c| seen.insert(c["name"].to_string())).collect();
+        let mut s = json!({"containers": containers});
+        if rng.below(2) == 0 {
+            s["tolerations"] = json!([{"key": (["a", "b"][rng.below(2) as usize])}]);
+        }
+        if rng.below(2) == 0 {
+            s["nodeName"] = json!((["n1", "n2"][rng.below(2) as usize]));
+        }
+        json!({"spec": s})
+    }
+
+    #[test]
+    fn the_strategic_diff_of_two_objects_turns_one_into_the_other() {
+        let mut rng = Rng::new(5);
+        for _ in 0..3_000 {
+            let (old, new) = (spec(&mut rng), spec(&mut rng));
+            let patch = strategic_diff(&old, &new);
+            assert_eq!(apply(PatchType::Strategic, &old, &patch), Ok(new.clone()), "{old} -> {new} by {patch}");
+            assert_eq!(is_empty(&patch), old == new, "{old} -> {new} by {patch}");
+        }
+    }
+
+    #[test]
+    fn a_strategic_diff_names_the_changed_container_by_its_name() {
+        let old = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}, {"name": "log", "image": "busybox"}]}}}});
+        let mut new = old.clone();
+        new["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.28");
+        // What kubectl set image sends.
+        assert_eq!(strategic_diff(&old, &new).to_string(), r#"{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"log"}],"containers":[{"image":"nginx:1.28","name":"web"}]}}}}"#);
+        // Applied to an object where someone changed the other container meanwhile, it keeps that.
+        let mut live = old.clone();
+        live["spec"]["template"]["spec"]["containers"][1]["image"] = json!("busybox:1.36");
+        let patched = apply(PatchType::Strategic, &live, &strategic_diff(&old, &new)).expect("applies");
+        assert_eq!(patched["spec"]["template"]["spec"]["containers"][1]["image"], json!("busybox:1.36"));
+        assert_eq!(patched["spec"]["template"]["spec"]["containers"][0]["image"], json!("nginx:1.28"));
     }
 
     #[test]

@@ -129,8 +129,8 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                     }
                     Some(MetaOp::Document(type_, doc)) => {
                         let mut text = doc.to_string();
-                        if text.len() > 120 {
-                            let cut = (0..=117).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                        if text.len() > 200 {
+                            let cut = (0..=197).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
                             text.truncate(cut);
                             text.push_str("...");
                         }
