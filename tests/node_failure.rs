@@ -175,3 +175,40 @@ fn a_restarted_kubelet_takes_its_running_pods_back_as_they_are() {
     let trace: Vec<String> = s.sim.trace().entries().iter().filter(|e| e.verb == "ListPodSandbox").map(|e| e.summary.clone()).collect();
     assert_eq!(trace.len(), 1, "the kubelet asked the runtime once: {trace:?}");
 }
+
+fn heartbeat(n: &Node) -> Option<SimTime> {
+    n.status.conditions.iter().find(|c| c.type_ == "Ready").and_then(|c| c.last_heartbeat_time)
+}
+
+/// The kubelet renews its Lease every 10 s and posts its node's status every 5 minutes, with a
+/// new heartbeat time on each condition and the transition times as they were; a stopped
+/// kubelet does neither, and a restarted one keeps one rhythm, not two.
+#[test]
+fn a_kubelet_reports_its_node_every_five_minutes_and_renews_its_lease_every_ten_seconds() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    let before = node(&s, "node-1");
+    run(&mut s, "sleep 290s");
+    assert_eq!(heartbeat(&node(&s, "node-1")), heartbeat(&before), "nothing changed: no report yet");
+    run(&mut s, "sleep 20s");
+    let reported = node(&s, "node-1");
+    let beat = heartbeat(&reported).expect("a heartbeat");
+    assert!(beat >= SimTime::ZERO + SimDuration::secs(300) && beat <= SimTime::ZERO + SimDuration::secs(310), "{beat:?}");
+    assert!(reported.status.conditions.iter().all(|c| c.last_heartbeat_time == Some(beat)), "every condition");
+    let transitions = |n: &Node| n.status.conditions.iter().map(|c| c.last_transition_time).collect::<Vec<_>>();
+    assert_eq!(transitions(&reported), transitions(&before));
+    assert!(run(&mut s, "kubectl describe node node-1").contains("Thu, 01 Jan 2026 00:05:"));
+
+    // Stopped: no more reports. Started again a second later, while its old timers are still
+    // pending: one Lease renewal every 10 s.
+    run(&mut s, "kubelet stop node-1");
+    run(&mut s, "sleep 1s");
+    run(&mut s, "kubelet start node-1");
+    let renewals = |s: &Session| s.sim.nodes()[0].kubelet.lease_renewals;
+    let (start, at) = (renewals(&s), s.sim.now());
+    run(&mut s, "sleep 100s");
+    let n = renewals(&s) - start;
+    assert!((10..=11).contains(&n), "{n} renewals in 100 s after {at:?}");
+    run(&mut s, "sleep 300s");
+    let again = heartbeat(&node(&s, "node-1")).expect("a heartbeat");
+    assert!(again > beat + SimDuration::secs(300), "reported again: {again:?}");
+}

@@ -574,9 +574,11 @@ impl Sim {
     fn serve_etcd(&mut self, body: Body) {
         let reply = match body {
             Body::EtcdTxn(t) => {
-                let lease = t.key.starts_with(Kind::Lease.etcd_prefix());
+                // (Heartbeats are no change: Lease renewals, and a kubelet's report of its node.)
+                let req = &t.pending.request;
+                let heartbeat = t.key.starts_with(Kind::Lease.etcd_prefix()) || (matches!(t.pending.client, Component::Kubelet(_)) && req.kind == Kind::Node && req.verb == Verb::UpdateStatus);
                 let result = self.etcd.txn(t.key, t.compare, t.op);
-                if result.succeeded && !lease {
+                if result.succeeded && !heartbeat {
                     self.last_change = self.now;
                 }
                 EtcdReply::Txn { result, pending: t.pending }

@@ -14,6 +14,9 @@ use crate::sim::time::{SimDuration, SimTime};
 use crate::sim::text::quote;
 
 pub const LEASE_RENEW_INTERVAL: SimDuration = SimDuration::secs(10);
+/// --node-status-report-frequency: how often the kubelet posts its node's status when nothing
+/// in it changed (the conditions' lastHeartbeatTime); the Lease is the frequent heartbeat.
+pub const NODE_STATUS_REPORT_FREQUENCY: SimDuration = SimDuration::secs(300);
 const IMAGE_BACKOFF_INITIAL: SimDuration = SimDuration::secs(10);
 const IMAGE_BACKOFF_MAX: SimDuration = SimDuration::secs(300);
 
@@ -88,6 +91,10 @@ pub struct Kubelet {
     recovered: crate::sim::keyed::FxHashMap<Str, SandboxInfo>,
     /// The node as the owner of its Lease (set once the node is known).
     lease_owners: SharedVec<OwnerReference>,
+    /// When this kubelet's next Lease renewal and node status report are due: a timer set by
+    /// the kubelet before a restart (still in flight when it starts again) is not its own.
+    lease_due: Option<SimTime>,
+    status_due: Option<SimTime>,
 }
 
 /// The owner reference a kubelet's lease controller puts on its node's Lease (setNodeOwnerFunc),
@@ -166,14 +173,20 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.into());
-        Kubelet { node: node.into(), index, node_ips: std::iter::once(PodIP { ip: node_ip(index).into() }).collect(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default(), lease_owners: Default::default() }
+        Kubelet { node: node.into(), index, node_ips: std::iter::once(PodIP { ip: node_ip(index).into() }).collect(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default(), lease_owners: Default::default(), lease_due: None, status_due: None }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
         self.informers.start(ctx);
         // Spread the heartbeats of many nodes over the interval.
         let first = SimDuration(ctx.rng.below(LEASE_RENEW_INTERVAL.0));
+        self.lease_due = Some(ctx.now + first);
         ctx.timer(first, Timer::RenewLease);
+        // The node status it posted (on registering, or before the simulation began) is
+        // reported again once nodeStatusReportFrequency has passed with nothing to change it.
+        let report = first + NODE_STATUS_REPORT_FREQUENCY;
+        self.status_due = Some(ctx.now + report);
+        ctx.timer(report, Timer::ReportNodeStatus);
     }
 
     /// Starts on a freshly registered node: report it Ready if nobody has, then start.
@@ -251,7 +264,24 @@ impl Kubelet {
             return;
         }
         match body {
-            Body::Timer(Timer::RenewLease) => self.renew_lease(ctx),
+            Body::Timer(Timer::RenewLease) if self.lease_due == Some(ctx.now) => self.renew_lease(ctx),
+            Body::Timer(Timer::ReportNodeStatus) if self.status_due == Some(ctx.now) => {
+                // tryUpdateNodeStatus: the node as the API server has it, then its status.
+                ctx.request(ApiRequest::new(Verb::Get, Kind::Node, "", &self.node));
+                self.status_due = Some(ctx.now + NODE_STATUS_REPORT_FREQUENCY);
+                ctx.timer(NODE_STATUS_REPORT_FREQUENCY, Timer::ReportNodeStatus);
+            }
+            Body::Response(r) if r.kind == Kind::Node && r.verb == Verb::Get => {
+                if let Ok(ApiReply::Object(o)) = &r.result {
+                    if let Some(node) = o.as_node() {
+                        // Every condition as the kubelet sees it, with a new heartbeat time.
+                        let mut n = node.clone();
+                        ready_node_status(&mut n, self.index, ctx.now);
+                        n.metadata.resource_version.clear();
+                        ctx.request(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(n)));
+                    }
+                }
+            }
             Body::Timer(Timer::RetryPod(uid)) => self.retry_pull(ctx, &uid),
             Body::CriReply(r) => self.on_cri_reply(ctx, r),
             Body::Response(r) if r.kind == Kind::Lease => {
@@ -275,6 +305,7 @@ impl Kubelet {
     fn renew_lease(&mut self, ctx: &mut Ctx) {
         self.lease_renewals += 1;
         ctx.request(ApiRequest::with_object(Verb::Update, Object::Lease(self.lease(ctx.now))));
+        self.lease_due = Some(ctx.now + LEASE_RENEW_INTERVAL);
         ctx.timer(LEASE_RENEW_INTERVAL, Timer::RenewLease);
     }
 

@@ -431,6 +431,8 @@ pub enum Timer {
     Poll(Kind),
     /// The kubelet renews its node Lease.
     RenewLease,
+    /// The kubelet posts its node's status again (nodeStatusReportFrequency).
+    ReportNodeStatus,
     /// The scheduler runs one scheduling cycle.
     ScheduleOne,
     /// The scheduler moves pods whose back-off has expired back to the active queue.
@@ -461,6 +463,6 @@ pub enum Body {
 impl Body {
     /// Timers that recur forever; "quiet" means nothing but these is left.
     pub fn is_background(&self) -> bool {
-        matches!(self, Body::Timer(Timer::Poll(_) | Timer::RenewLease | Timer::MonitorNodes))
+        matches!(self, Body::Timer(Timer::Poll(_) | Timer::RenewLease | Timer::ReportNodeStatus | Timer::MonitorNodes))
     }
 }

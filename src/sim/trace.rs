@@ -207,6 +207,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
             let s = match t {
                 Timer::Poll(k) => format!("poll: list {} again", k.plural()),
                 Timer::RenewLease => "renew node lease".into(),
+                Timer::ReportNodeStatus => "report node status".into(),
                 Timer::ScheduleOne => "scheduling cycle".into(),
                 Timer::FlushBackoff => "flush back-off queue".into(),
                 Timer::RetryPod(p) => format!("retry pod {p}"),

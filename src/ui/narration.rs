@@ -74,6 +74,10 @@ pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<Str
             "The node lifecycle controller has not heard from {} for 50 s (no Lease renewal): it marks the node NotReady (its conditions Unknown) and its pods not ready.",
             last_segment(&e.key)
         )),
+        MessageKind::Request if e.verb == "UPDATE status" && e.key.starts_with("nodes/") && matches!(e.from, Component::Kubelet(_)) => Some(format!(
+            "{} posts its node's status: every condition, with a new heartbeat time. It does so when something changes, and every 5 minutes anyway; the Lease it renews every 10 s is the heartbeat the control plane watches closely.",
+            name(e.from)
+        )),
         MessageKind::Request if e.verb == "UPDATE" && e.key.starts_with("nodes/") && e.from == Component::Controller(ControllerKind::NodeLifecycle) => Some(format!(
             "The node lifecycle controller brings the taints of {} in line with its state: unreachable (NoSchedule, NoExecute) while it is silent, unschedulable (NoSchedule) while it is cordoned, none of these once it is Ready and schedulable.",
             last_segment(&e.key)
@@ -149,6 +153,14 @@ mod tests {
         let pos = |needle: &str| position(&lines, needle);
         assert!(pos("has not heard from node-1 for 50 s") < pos("brings the taints of node-1"));
         assert!(pos("brings the taints of node-1") < pos("The taint eviction controller deletes pod web-"));
+    }
+
+    #[test]
+    fn the_kubelets_node_status_report_is_explained() {
+        let mut session = crate::cli::Session::new(SimConfig::default());
+        session.sim.run_for(SimDuration::secs(320));
+        let lines = narrated(&session);
+        assert!(lines.iter().any(|l| l.starts_with("kubelet/node-1 posts its node's status") && l.contains("every 5 minutes")), "{lines:#?}");
     }
 
     #[test]
