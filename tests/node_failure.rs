@@ -212,3 +212,25 @@ fn a_kubelet_reports_its_node_every_five_minutes_and_renews_its_lease_every_ten_
     let again = heartbeat(&node(&s, "node-1")).expect("a heartbeat");
     assert!(again > beat + SimDuration::secs(300), "reported again: {again:?}");
 }
+
+/// Stopping a kubelet stops the kubelet only: the node's kube-proxy still hears of every
+/// Service change and programs its rules, as a real one does; a removed node's agents all stop.
+#[test]
+fn with_its_kubelet_stopped_a_nodes_kube_proxy_keeps_programming_rules() {
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=2");
+    run(&mut s, "kubectl expose deployment web --port=80");
+    run(&mut s, "sleep 20s");
+    run(&mut s, "kubelet stop node-1");
+    run(&mut s, "kubectl scale deployment web --replicas=4");
+    run(&mut s, "sleep 20s");
+    let rules = |s: &Session, i: usize| format!("{:?}", s.sim.nodes()[i].proxy.rules.get("default/web"));
+    let syncs = |s: &Session, i: usize| s.sim.nodes()[i].proxy.syncs;
+    assert_eq!(rules(&s, 0), rules(&s, 1), "node-1's kube-proxy has the new endpoints too");
+    let before = syncs(&s, 1);
+    run(&mut s, "node remove node-2");
+    run(&mut s, "kubectl scale deployment web --replicas=1");
+    run(&mut s, "sleep 20s");
+    assert_eq!(syncs(&s, 1), before, "a removed node's kube-proxy does nothing");
+    assert!(syncs(&s, 0) > 0);
+}

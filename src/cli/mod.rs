@@ -157,7 +157,7 @@ impl Session {
                 let mut req = crate::sim::ApiRequest::new(crate::sim::Verb::Delete, crate::sim::Kind::Node, "", name);
                 req.grace_period = Some(0);
                 self.sim.call(req).map_err(|e| kubectl::server_error(&e))?;
-                let _ = self.sim.set_kubelet_running(name, false);
+                self.sim.stop_node_agents(name);
                 Ok(format!("node/{name} removed (the pod garbage collector deletes its pods)"))
             }
             _ => Err("error: usage: node add NAME | node remove NAME".into()),

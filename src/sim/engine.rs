@@ -177,6 +177,16 @@ struct Queued {
     body: Body,
 }
 
+/// Whether a node's agents run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AgentState {
+    Running,
+    /// `kubelet stop`: the kubelet alone.
+    KubeletStopped,
+    /// The node was removed.
+    Gone,
+}
+
 /// The agents that run on one worker node.
 #[derive(Clone, Debug)]
 pub struct NodeAgents {
@@ -209,10 +219,12 @@ pub struct Sim {
     controller_manager: ControllerManager,
     scheduler: Scheduler,
     nodes: Vec<NodeAgents>,
-    /// Per node, `false` after `stop kubelet`: the node's agents ignore everything. (Apart
-    /// from the agents: reading a flag inside each node's 400 bytes of agents cost a cache
-    /// miss on every message to a node, 1.3% of the 150,000-pod run.)
-    agents_running: Vec<bool>,
+    /// Per node, whether its agents run: after `kubelet stop` the kubelet ignores everything
+    /// (containerd and kube-proxy go on, as they do when a real kubelet stops); once the node
+    /// is removed, all of them do. (Apart from the agents: reading a flag inside each node's
+    /// 400 bytes of agents cost a cache miss on every message to a node, 1.3% of the
+    /// 150,000-pod run.)
+    agents: Vec<AgentState>,
     trace: Trace,
     user_inbox: BTreeMap<RequestId, ApiResponse>,
 }
@@ -238,7 +250,7 @@ impl Sim {
             controller_manager: ControllerManager::new(),
             scheduler: Scheduler::new(),
             nodes: Vec::new(),
-            agents_running: Vec::new(),
+            agents: Vec::new(),
             trace: Trace::new(config.trace_limit),
             user_inbox: BTreeMap::new(),
             config: std::rc::Rc::new(config),
@@ -376,7 +388,7 @@ impl Sim {
             runtime: ContainerRuntime::new(index),
             proxy: KubeProxy::new(),
         });
-        self.agents_running.push(true);
+        self.agents.push(AgentState::Running);
         let node_obj = n.clone();
         self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[id.0 as usize].kubelet.register(ctx, &node_obj, index, start));
         self.with_ctx(Component::Proxy(id), |s, ctx| s.nodes[id.0 as usize].proxy.start(ctx));
@@ -556,7 +568,12 @@ impl Sim {
             Component::Scheduler => self.with_ctx(to, |s, ctx| s.scheduler.handle(ctx, body)),
             Component::Kubelet(n) | Component::Runtime(n) | Component::Proxy(n) => {
                 let i = n.0 as usize;
-                if !self.kubelet_running(i) {
+                let up = match (to, self.agents.get(i)) {
+                    (_, None | Some(AgentState::Gone)) => false,
+                    (Component::Kubelet(_), Some(s)) => *s == AgentState::Running,
+                    _ => true,
+                };
+                if !up {
                     return;
                 }
                 self.with_ctx(to, |s, ctx| {
@@ -603,10 +620,11 @@ impl Sim {
     /// Stops or starts a node's kubelet (and with it the node's agents).
     pub fn set_kubelet_running(&mut self, node: &str, running: bool) -> Result<(), String> {
         let i = self.nodes.iter().position(|a| a.name == node).ok_or_else(|| format!("nodes \"{node}\" not found"))?;
-        if self.agents_running[i] == running {
+        let next = if running { AgentState::Running } else { AgentState::KubeletStopped };
+        if self.agents[i] == next || self.agents[i] == AgentState::Gone {
             return Ok(());
         }
-        self.agents_running[i] = running;
+        self.agents[i] = next;
         if running {
             // A restarted kubelet lists its pods again and renews its lease at once.
             let id = NodeId(i as u32);
@@ -633,9 +651,16 @@ impl Sim {
     pub fn nodes(&self) -> &[NodeAgents] {
         &self.nodes
     }
-    /// Whether the agents of the `i`th node run (`false` after `stop kubelet`).
+    /// Whether the kubelet of the `i`th node runs (`false` after `kubelet stop`).
     pub fn kubelet_running(&self, i: usize) -> bool {
-        self.agents_running.get(i).is_some_and(|r| *r)
+        self.agents.get(i).is_some_and(|s| *s == AgentState::Running)
+    }
+
+    /// A removed node's agents stop, all of them, for good.
+    pub fn stop_node_agents(&mut self, node: &str) {
+        if let Some(i) = self.nodes.iter().position(|a| a.name == node) {
+            self.agents[i] = AgentState::Gone;
+        }
     }
     pub fn scheduler(&self) -> &Scheduler {
         &self.scheduler
