@@ -617,7 +617,7 @@ impl Sim {
         self.call(ApiRequest::with_object(Verb::Create, Object::Node(node)))
     }
 
-    /// Stops or starts a node's kubelet (and with it the node's agents).
+    /// Stops or starts a node's kubelet (its containerd and kube-proxy go on either way).
     pub fn set_kubelet_running(&mut self, node: &str, running: bool) -> Result<(), String> {
         let i = self.nodes.iter().position(|a| a.name == node).ok_or_else(|| format!("nodes \"{node}\" not found"))?;
         let next = if running { AgentState::Running } else { AgentState::KubeletStopped };
