@@ -828,3 +828,27 @@ fn a_server_dry_run_is_answered_by_the_api_server_and_stores_nothing() {
     let dry = dry.expect("an address");
     assert_eq!(run(&mut s, &format!("kubectl create service clusterip db --tcp=5432 --clusterip={dry}")), "service/db created", "the address was given back");
 }
+
+/// `kubectl drain` cordons the node, then evicts each pod through the Eviction API
+/// (POST pods/NAME/eviction), which deletes it gracefully; its ReplicaSet replaces it elsewhere.
+#[test]
+fn drain_evicts_each_pod_through_the_eviction_api() {
+    use kubesim::sim::message::Component;
+    use kubesim::sim::trace::MessageKind;
+    let mut s = Session::new(SimConfig { nodes: 2, ..Default::default() });
+    let run = |s: &mut Session, l: &str| s.execute(l, None).text;
+    run(&mut s, "kubectl create deployment web --image=nginx:1.27 --replicas=4");
+    run(&mut s, "sleep 20s");
+    let on_node_1: Vec<String> = s.sim.pods().filter(|p| p.spec.node_name == "node-1").map(|p| p.metadata.name.to_string()).collect();
+    assert!(!on_node_1.is_empty());
+    let out = run(&mut s, "kubectl drain node-1");
+    assert!(out.ends_with("node/node-1 drained"), "{out}");
+    let requests: Vec<(String, String)> = s.sim.trace().entries().iter().filter(|e| e.kind == MessageKind::Request && e.from == Component::User).map(|e| (e.verb.clone(), e.summary.clone())).collect();
+    for pod in &on_node_1 {
+        assert!(requests.contains(&("CREATE eviction".to_string(), format!("evict pod default/{pod}"))), "{pod}: {requests:?}");
+    }
+    assert!(!requests.iter().any(|(verb, _)| verb == "DELETE"), "{requests:?}");
+    run(&mut s, "sleep 20s");
+    assert_eq!(s.sim.pods().filter(|p| p.spec.node_name == "node-2" && p.status.phase == "Running").count(), 4);
+    assert_eq!(run(&mut s, "kubectl get pods --field-selector spec.nodeName=node-1"), "No resources found in default namespace.");
+}

@@ -175,7 +175,8 @@ pub fn drain(sim: &mut Sim, args: &[String]) -> CmdResult {
     let grace = p.get("grace-period").and_then(|g| g.parse::<i64>().ok()).filter(|g| *g >= 0);
     for pod in &pods {
         out.push(format!("evicting pod {}/{}", pod.metadata.namespace, pod.metadata.name));
-        let mut req = ApiRequest::new(Verb::Delete, Kind::Pod, &pod.metadata.namespace, &pod.metadata.name);
+        // (The Eviction API, as kubectl drain uses it: POST pods/NAME/eviction.)
+        let mut req = ApiRequest::new(Verb::Evict, Kind::Pod, &pod.metadata.namespace, &pod.metadata.name);
         req.grace_period = grace;
         if let Err(e) = sim.call(req) {
             out.push(server_error(&e));

@@ -220,6 +220,18 @@ impl ApiServer {
                     None => respond(ctx, from, &req, Ok(ApiReply::Object(current.value.clone()))),
                 }
             }
+            Verb::Evict => {
+                // The eviction subresource: no PodDisruptionBudget in kubesim stands in the
+                // way, so the pod is deleted gracefully, as a DELETE would.
+                if kind != Kind::Pod {
+                    return Err(err(StatusReason::NotFound, "the server could not find the requested resource"));
+                }
+                let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
+                let Some(pod) = current.value.as_pod() else { return Err(ApiError::not_found(kind, &req.name)) };
+                let op = graceful_pod_delete(ctx, pod, req.grace_period);
+                let (key, rev) = (current.key.clone(), current.mod_revision);
+                self.write(ctx, from, req, key, rev, op);
+            }
             Verb::Delete => {
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
                 let (key, rev) = (current.key.clone(), current.mod_revision);

@@ -96,6 +96,9 @@ pub enum Verb {
     Patch,
     /// PUT namespaces/NAME/finalize: the namespace controller's write of spec.finalizers.
     Finalize,
+    /// POST pods/NAME/eviction (the Eviction API `kubectl drain` uses): a graceful delete,
+    /// once the pod's PodDisruptionBudgets allow it.
+    Evict,
 }
 
 impl Verb {
@@ -109,6 +112,7 @@ impl Verb {
             Verb::UpdateStatus => "UPDATE status",
             Verb::Bind => "CREATE binding",
             Verb::Finalize => "UPDATE finalize",
+            Verb::Evict => "CREATE eviction",
             Verb::Delete => "DELETE",
             Verb::Patch => "PATCH",
         }

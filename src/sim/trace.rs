@@ -114,6 +114,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
             let summary = match r.verb {
                 Verb::Bind => format!("bind pod {}/{} to {}", r.namespace, r.name, r.node_name.as_deref().unwrap_or("")),
                 Verb::Watch => format!("watch {target}{}", r.node_name.as_ref().map(|n| format!(" (spec.nodeName={n})")).unwrap_or_default()),
+                Verb::Evict => format!("evict pod {}/{}", r.namespace, r.name),
                 Verb::Delete if r.propagation != Propagation::Background => format!("delete {target} (propagationPolicy: {:?})", r.propagation),
                 Verb::Patch => match r.patch.as_deref().map(|p| &p.op) {
                     Some(MetaOp::Add(o)) => format!("patch {target}: add owner {}/{}", o.kind, o.name),

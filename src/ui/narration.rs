@@ -24,6 +24,10 @@ pub fn narrate(e: &TraceEntry, name: &dyn Fn(Component) -> String) -> Option<Str
         return None;
     }
     match e.kind {
+        MessageKind::Request if e.verb == "CREATE eviction" && e.from == Component::User => Some(format!(
+            "kubectl drain evicts pod {} through the Eviction API: the API server would refuse if a PodDisruptionBudget forbade it (kubesim has none), and deletes the pod gracefully; its controller replaces it on another node.",
+            last_segment(&e.key)
+        )),
         MessageKind::Request if e.verb == "PATCH" && e.from == Component::User => Some(format!(
             "kubectl sent PATCH to the API server: {}. It sends only what it changes in {}; the API server applies that to the object as it is now, so what a controller wrote since kubectl read it stays.",
             e.summary, e.key
@@ -153,6 +157,16 @@ mod tests {
         let pos = |needle: &str| position(&lines, needle);
         assert!(pos("has not heard from node-1 for 50 s") < pos("brings the taints of node-1"));
         assert!(pos("brings the taints of node-1") < pos("The taint eviction controller deletes pod web-"));
+    }
+
+    #[test]
+    fn a_drain_is_explained_as_evictions() {
+        let mut session = crate::cli::Session::new(SimConfig::default());
+        session.execute("kubectl create deployment web --image=nginx --replicas=2", None);
+        session.sim.run_until_settled(SimDuration::secs(60));
+        session.execute("kubectl drain node-1", None);
+        let lines = narrated(&session);
+        assert!(lines.iter().any(|l| l.starts_with("kubectl drain evicts pod web-") && l.contains("Eviction API")), "{lines:#?}");
     }
 
     #[test]
