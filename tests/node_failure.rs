@@ -234,3 +234,25 @@ fn with_its_kubelet_stopped_a_nodes_kube_proxy_keeps_programming_rules() {
     assert_eq!(syncs(&s, 1), before, "a removed node's kube-proxy does nothing");
     assert!(syncs(&s, 0) > 0);
 }
+
+/// What was on its way to a kubelet when it stopped is lost with it: a restart in the middle of
+/// an image pull gives no "Successfully pulled" from the old kubelet's pull to the new one.
+/// The new kubelet finds the image still being pulled (not on the node yet), pulls it too,
+/// after the first pull, and then starts the container once.
+#[test]
+fn a_kubelet_restarted_during_a_pull_pulls_again_and_starts_the_container_once() {
+    let mut s = Session::new(SimConfig { nodes: 1, ..Default::default() });
+    run(&mut s, "kubectl create deployment web --image=redis:7 --replicas=1");
+    run(&mut s, "sleep 1500ms");
+    run(&mut s, "kubelet stop node-1");
+    run(&mut s, "kubelet start node-1");
+    run(&mut s, "sleep 30s");
+    let pod = s.sim.pods().next().expect("a pod").clone();
+    assert_eq!(pod.status.phase.as_str(), "Running");
+    let events = run(&mut s, &format!("kubectl get events --field-selector involvedObject.name={} -o custom-columns=REASON:.reason,MESSAGE:.message", pod.metadata.name));
+    let reasons: Vec<&str> = events.lines().skip(1).map(|l| l.split_whitespace().next().unwrap_or("")).collect();
+    assert_eq!(reasons, ["Scheduled", "Pulling", "Pulled", "Created", "Started"], "{events}");
+    let pulled = events.lines().find(|l| l.starts_with("Pulled")).unwrap_or("");
+    assert!(pulled.contains("Successfully pulled image \"redis:7\" in ") && pulled.contains("including waiting"), "{events}");
+    assert_eq!(s.sim.nodes()[0].runtime.containers_running, 1);
+}

@@ -175,6 +175,7 @@ struct Queued {
     from: Component,
     to: Component,
     body: Body,
+    sent: SimTime,
 }
 
 /// Whether a node's agents run.
@@ -225,6 +226,9 @@ pub struct Sim {
     /// 400 bytes of agents cost a cache miss on every message to a node, 1.3% of the
     /// 150,000-pod run.)
     agents: Vec<AgentState>,
+    /// Per node, when its kubelet last started (again): messages sent to it before were for the
+    /// one that stopped.
+    kubelet_since: Vec<SimTime>,
     trace: Trace,
     user_inbox: BTreeMap<RequestId, ApiResponse>,
 }
@@ -251,6 +255,7 @@ impl Sim {
             scheduler: Scheduler::new(),
             nodes: Vec::new(),
             agents: Vec::new(),
+            kubelet_since: Vec::new(),
             trace: Trace::new(config.trace_limit),
             user_inbox: BTreeMap::new(),
             config: std::rc::Rc::new(config),
@@ -389,6 +394,7 @@ impl Sim {
             proxy: KubeProxy::new(),
         });
         self.agents.push(AgentState::Running);
+        self.kubelet_since.push(self.now);
         let node_obj = n.clone();
         self.with_ctx(Component::Kubelet(id), |s, ctx| s.nodes[id.0 as usize].kubelet.register(ctx, &node_obj, index, start));
         self.with_ctx(Component::Proxy(id), |s, ctx| s.nodes[id.0 as usize].proxy.start(ctx));
@@ -446,7 +452,7 @@ impl Sim {
         if !o.body.is_background() {
             self.foreground += 1;
         }
-        let q = Some(Queued { from, to: o.to, body: o.body });
+        let q = Some(Queued { from, to: o.to, body: o.body, sent: self.now });
         let slot = match self.free_slots.pop() {
             Some(i) => {
                 self.slots[i as usize] = q;
@@ -540,7 +546,7 @@ impl Sim {
     }
 
     fn deliver(&mut self, q: Queued) {
-        let Queued { from, to, body, .. } = q;
+        let Queued { from, to, body, sent } = q;
         if let Body::Response(r) = &body {
             // The component's event recorder hears about its own writes first.
             if let Some((key, next)) = self.lent.as_mut().and_then(|l| l.events.answered(r.id)) {
@@ -570,7 +576,9 @@ impl Sim {
                 let i = n.0 as usize;
                 let up = match (to, self.agents.get(i)) {
                     (_, None | Some(AgentState::Gone)) => false,
-                    (Component::Kubelet(_), Some(s)) => *s == AgentState::Running,
+                    // (What was on its way to a kubelet that stopped is lost with it: answers,
+                    // watch events and its own timers do not reach the one that started again.)
+                    (Component::Kubelet(_), Some(s)) => *s == AgentState::Running && self.kubelet_since.get(i).is_none_or(|t| sent >= *t),
                     _ => true,
                 };
                 if !up {
@@ -626,6 +634,7 @@ impl Sim {
         }
         self.agents[i] = next;
         if running {
+            self.kubelet_since[i] = self.now;
             // A restarted kubelet lists its pods again and renews its lease at once.
             let id = NodeId(i as u32);
             let stored = self.get(Kind::Node, "", node).and_then(|o| o.as_node().cloned());

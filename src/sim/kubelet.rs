@@ -91,10 +91,6 @@ pub struct Kubelet {
     recovered: crate::sim::keyed::FxHashMap<Str, SandboxInfo>,
     /// The node as the owner of its Lease (set once the node is known).
     lease_owners: SharedVec<OwnerReference>,
-    /// When this kubelet's next Lease renewal and node status report are due: a timer set by
-    /// the kubelet before a restart (still in flight when it starts again) is not its own.
-    lease_due: Option<SimTime>,
-    status_due: Option<SimTime>,
 }
 
 /// The owner reference a kubelet's lease controller puts on its node's Lease (setNodeOwnerFunc),
@@ -173,20 +169,17 @@ impl Kubelet {
     pub fn new(node: &str, index: u32) -> Self {
         let mut informers = Informers::new(&[Kind::Pod]);
         informers.list[0].node_name = Some(node.into());
-        Kubelet { node: node.into(), index, node_ips: std::iter::once(PodIP { ip: node_ip(index).into() }).collect(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default(), lease_owners: Default::default(), lease_due: None, status_due: None }
+        Kubelet { node: node.into(), index, node_ips: std::iter::once(PodIP { ip: node_ip(index).into() }).collect(), source: kubelet_source(node), informers, workers: Default::default(), lease_renewals: 0, recovering: None, recovered: Default::default(), lease_owners: Default::default() }
     }
 
     pub fn start(&mut self, ctx: &mut Ctx) {
         self.informers.start(ctx);
         // Spread the heartbeats of many nodes over the interval.
         let first = SimDuration(ctx.rng.below(LEASE_RENEW_INTERVAL.0));
-        self.lease_due = Some(ctx.now + first);
         ctx.timer(first, Timer::RenewLease);
         // The node status it posted (on registering, or before the simulation began) is
         // reported again once nodeStatusReportFrequency has passed with nothing to change it.
-        let report = first + NODE_STATUS_REPORT_FREQUENCY;
-        self.status_due = Some(ctx.now + report);
-        ctx.timer(report, Timer::ReportNodeStatus);
+        ctx.timer(first + NODE_STATUS_REPORT_FREQUENCY, Timer::ReportNodeStatus);
     }
 
     /// Starts on a freshly registered node: report it Ready if nobody has, then start.
@@ -264,11 +257,10 @@ impl Kubelet {
             return;
         }
         match body {
-            Body::Timer(Timer::RenewLease) if self.lease_due == Some(ctx.now) => self.renew_lease(ctx),
-            Body::Timer(Timer::ReportNodeStatus) if self.status_due == Some(ctx.now) => {
+            Body::Timer(Timer::RenewLease) => self.renew_lease(ctx),
+            Body::Timer(Timer::ReportNodeStatus) => {
                 // tryUpdateNodeStatus: the node as the API server has it, then its status.
                 ctx.request(ApiRequest::new(Verb::Get, Kind::Node, "", &self.node));
-                self.status_due = Some(ctx.now + NODE_STATUS_REPORT_FREQUENCY);
                 ctx.timer(NODE_STATUS_REPORT_FREQUENCY, Timer::ReportNodeStatus);
             }
             Body::Response(r) if r.kind == Kind::Node && r.verb == Verb::Get => {
@@ -305,7 +297,6 @@ impl Kubelet {
     fn renew_lease(&mut self, ctx: &mut Ctx) {
         self.lease_renewals += 1;
         ctx.request(ApiRequest::with_object(Verb::Update, Object::Lease(self.lease(ctx.now))));
-        self.lease_due = Some(ctx.now + LEASE_RENEW_INTERVAL);
         ctx.timer(LEASE_RENEW_INTERVAL, Timer::RenewLease);
     }
 

@@ -8,12 +8,12 @@
 //! name in Docker Hub's library (`ngnix`) fails as a real pull would; images from other
 //! registries or namespaces are assumed to exist (100 MB), since we cannot check.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::sim::engine::Ctx;
 use crate::sim::message::*;
 use crate::sim::objects::Str;
-use crate::sim::time::SimDuration;
+use crate::sim::time::{SimDuration, SimTime};
 
 /// (repository, compressed size in bytes) of well-known images.
 pub const IMAGE_CATALOGUE: &[(&str, u64)] = &[
@@ -98,24 +98,30 @@ pub fn image_size(repo: &str) -> Option<u64> {
 #[derive(Clone, Debug)]
 pub struct ContainerRuntime {
     node_index: u32,
-    /// Full references (`repo:tag`) present on the node.
-    pub images: BTreeSet<String>,
+    /// Full references (`repo:tag`) on the node, and since when: a pull in progress (its
+    /// completion time still to come) does not count yet.
+    images: BTreeMap<String, SimTime>,
     /// Repositories whose layers are on the node: a re-pull of another tag or of `latest` is quick.
     layers: BTreeSet<String>,
     next_ip: u32,
     pub containers_running: usize,
     /// The kubelet pulls one image at a time (serializeImagePulls, on by default): a pull
     /// waits for the one before it.
-    pulls_busy_until: crate::sim::time::SimTime,
+    pulls_busy_until: SimTime,
     /// Sandboxes by pod uid, with their containers: they outlive a kubelet restart.
     sandboxes: crate::sim::keyed::FxHashMap<Str, SandboxInfo>,
 }
 
 impl ContainerRuntime {
     pub fn new(node_index: u32) -> Self {
-        let mut images = BTreeSet::new();
-        images.insert("registry.k8s.io/pause:3.10".to_string());
-        ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0, pulls_busy_until: crate::sim::time::SimTime::ZERO, sandboxes: Default::default() }
+        let mut images = BTreeMap::new();
+        images.insert("registry.k8s.io/pause:3.10".to_string(), SimTime::ZERO);
+        ContainerRuntime { node_index, images, layers: BTreeSet::new(), next_ip: 0, containers_running: 0, pulls_busy_until: SimTime::ZERO, sandboxes: Default::default() }
+    }
+
+    /// The images on the node at `now`, by reference.
+    pub fn images_at(&self, now: SimTime) -> impl Iterator<Item = &str> {
+        self.images.iter().filter(move |(_, since)| **since <= now).map(|(r, _)| r.as_str())
     }
 
     /// A 64-digit hex id, made on the stack (one allocation: the `Str`).
@@ -150,7 +156,7 @@ impl ContainerRuntime {
             }
             CriCall::ImageStatus { pod_uid, image, container } => {
                 let (prefix, name, tag) = split_image(&image);
-                let present = crate::sim::text::with_concat(&[prefix, name, ":", tag], |reference| self.images.contains(reference));
+                let present = crate::sim::text::with_concat(&[prefix, name, ":", tag], |reference| self.images.get(reference).is_some_and(|since| *since <= ctx.now));
                 (CriReply::ImageStatus { pod_uid, container, present }, 2)
             }
             CriCall::PullImage { pod_uid, image, container } => {
@@ -169,7 +175,8 @@ impl ContainerRuntime {
                         let done = start + SimDuration::millis(own);
                         self.pulls_busy_until = done;
                         self.layers.insert(repo.clone());
-                        self.images.insert(format!("{repo}:{tag}"));
+                        let since = self.images.entry(format!("{repo}:{tag}")).or_insert(done);
+                        *since = (*since).min(done);
                         let info = PullInfo { size_bytes: size, pull_secs: own as f64 / 1000.0, already_present: false };
                         (CriReply::ImagePulled { pod_uid, container, image, result: Ok(info) }, done.since(ctx.now).as_millis())
                     }

@@ -166,7 +166,7 @@ pub fn inspect(sim: &Sim, target: &Target, upto: crate::sim::SimTime) -> Option<
             ];
             if let Some((i, a)) = index.map(|i| (i, &sim.nodes()[i])) {
                 facts.push(("kubelet".into(), if sim.kubelet_running(i) { format!("running, {} lease renewals", a.kubelet.lease_renewals) } else { "stopped".into() }));
-                facts.push(("Images cached".into(), a.runtime.images.iter().cloned().collect::<Vec<_>>().join(", ")));
+                facts.push(("Images cached".into(), a.runtime.images_at(upto).collect::<Vec<_>>().join(", ")));
             }
             let messages = match index {
                 Some(i) => recent(sim, upto, |e| [e.from, e.to].iter().any(|c| c.node() == Some(NodeId(i as u32)))),
