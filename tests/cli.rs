@@ -752,7 +752,7 @@ fn kubectl_sends_its_changes_as_patches() {
     let updates_by_user = |s: &Session| s.sim.trace().entries().iter().filter(|e| e.kind == MessageKind::Request && e.from == Component::User && e.verb.starts_with("UPDATE")).count();
 
     assert_eq!(run(&mut s, "kubectl scale deployment web --replicas=3"), "deployment.apps/web scaled");
-    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web (merge): {"spec":{"replicas":3}}"#));
+    assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch deployments/default/web/scale (merge): {"spec":{"replicas":3}}"#));
 
     assert_eq!(run(&mut s, "kubectl cordon node-1"), "node/node-1 cordoned");
     assert_eq!(kubectl_patches(&s).last().map(String::as_str), Some(r#"patch nodes/node-1 (strategic): {"spec":{"unschedulable":true}}"#));

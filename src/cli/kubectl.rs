@@ -299,9 +299,9 @@ pub(super) fn submit_patch(sim: &mut Sim, cur: &Object, op: MetaOp) -> Result<Ob
     }
 }
 
-/// kubectl's scale, cordon, taint, set image, rollout and apply compute the object they want
-/// from the one they read, and send the difference as a patch (CreateTwoWayMergePatch: a
-/// strategic merge patch, or for `scale` a JSON merge patch), so a field a controller wrote
+/// kubectl's cordon, taint, set image, rollout and apply compute the object they want from the
+/// one they read, and send the difference as a patch (CreateTwoWayMergePatch: a strategic
+/// merge patch, or with `PatchType::Merge` a JSON merge patch), so a field a controller wrote
 /// since their read is not put back. `next` is the object's JSON as kubectl wants it. Some(the
 /// stored object) if anything changed.
 pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value, type_: PatchType) -> Result<Option<ObjectRc>, String> {
@@ -1450,22 +1450,12 @@ fn scale(sim: &mut Sim, args: &[String]) -> CmdResult {
     let (kind, name) = resource_and_name(&p)?;
     let ns = namespace(&p);
     let cur = get_one(sim, kind, &ns, &name)?;
-    let next = match &*cur {
-        Object::Deployment(d) => {
-            let mut d = d.clone();
-            d.spec.replicas = Some(n);
-            Object::Deployment(d)
-        }
-        Object::ReplicaSet(r) => {
-            let mut r = r.clone();
-            r.spec.replicas = Some(n);
-            Object::ReplicaSet(r)
-        }
-        _ => return Err(format!("error: cannot scale {}", kind.plural())),
-    };
-    // (kubectl scale patches the scale subresource: {"spec":{"replicas":N}}.)
-    let o = send_changes(sim, &cur, &next.to_value(), PatchType::Merge)?;
-    Ok(created(o.as_ref().unwrap_or(&cur), "scaled"))
+    if !matches!(&*cur, Object::Deployment(_) | Object::ReplicaSet(_)) {
+        return Err(format!("error: cannot scale {}", kind.plural()));
+    }
+    // The scale subresource's patch, sent whether or not the count changes.
+    let o = submit_patch(sim, &cur, MetaOp::Scale(n))?;
+    Ok(created(&o, "scaled"))
 }
 
 fn delete(sim: &mut Sim, args: &[String], stdin: Option<&str>) -> CmdResult {

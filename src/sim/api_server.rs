@@ -208,6 +208,16 @@ impl ApiServer {
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
                 let next = match &patch.op {
                     MetaOp::Document(type_, doc) => self.patched(ctx, etcd, &current.value, *type_, doc)?,
+                    MetaOp::Scale(replicas) => {
+                        let mut next = (*current.value).clone();
+                        match &mut next {
+                            Object::Deployment(d) => d.spec.replicas = Some(*replicas),
+                            Object::ReplicaSet(r) => r.spec.replicas = Some(*replicas),
+                            _ => return Err(err(StatusReason::NotFound, "the server could not find the requested resource")),
+                        }
+                        let next = self.prepare_update(ctx, etcd, &ApiRequest::with_object(Verb::Update, next), &current.value)?;
+                        (next != *current.value).then_some(next)
+                    }
                     _ => apply_patch(&current.value, patch)?,
                 };
                 match next {
@@ -587,7 +597,7 @@ fn apply_patch(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, 
                 return Ok(None);
             }
         }
-        MetaOp::RemoveFinalizer(_) | MetaOp::Map { .. } | MetaOp::Document(..) => {}
+        MetaOp::RemoveFinalizer(_) | MetaOp::Map { .. } | MetaOp::Document(..) | MetaOp::Scale(_) => {}
     }
     next.meta_mut().owner_references = refs.into();
     let causes = validate(&next);

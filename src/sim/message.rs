@@ -204,6 +204,9 @@ pub enum MetaOp {
     /// merge patch of what `scale`, `set image`, `cordon`, `taint`, `rollout` and `apply`
     /// change), applied to the object as it is when the server gets it.
     Document(PatchType, std::rc::Rc<serde_json::Value>),
+    /// The patch of the scale subresource `kubectl scale` sends (`{"spec":{"replicas":N}}` to
+    /// `deployments/NAME/scale`): a Deployment's or ReplicaSet's replicas, and nothing else.
+    Scale(i32),
 }
 
 impl MetaPatch {

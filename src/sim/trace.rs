@@ -137,6 +137,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                         }
                         format!("patch {target} ({}): {text}", type_.name())
                     }
+                    Some(MetaOp::Scale(n)) => format!("patch {target}/scale (merge): {{\"spec\":{{\"replicas\":{n}}}}}"),
                     None => format!("patch {target}"),
                 },
                 v if r.dry_run => format!("{} {target} (dry run)", v.name().to_lowercase()),
