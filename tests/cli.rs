@@ -862,3 +862,32 @@ fn drain_evicts_each_pod_through_the_eviction_api() {
     assert_eq!(s.sim.pods().filter(|p| p.spec.node_name == "node-2" && p.status.phase == "Running").count(), 4);
     assert_eq!(run(&mut s, "kubectl get pods --field-selector spec.nodeName=node-1"), "No resources found in default namespace.");
 }
+
+/// A pod no node fits waits in the unschedulable queue: a node's heartbeat does not send it back
+/// to be scheduled again, a change that may help (a new label) does, and so do 5 minutes of
+/// waiting (podMaxInUnschedulablePodsDuration). Each attempt counts up its FailedScheduling event.
+#[test]
+fn an_unschedulable_pod_is_retried_when_a_node_changes_in_a_way_that_may_help_or_after_five_minutes() {
+    use kubesim::sim::message::{ApiRequest, Verb};
+    use kubesim::sim::objects::Object;
+    let mut s = Session::new(SimConfig { nodes: 1, node_cpu: "2".into(), ..Default::default() });
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: big\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    resources:\n      requests: {cpu: '3'}\n";
+    assert!(!s.execute("kubectl apply -f -", Some(manifest)).is_error);
+    let attempts = |s: &mut Session| s.execute("kubectl get events --field-selector reason=FailedScheduling -o jsonpath={.items[*].count}", None).text;
+    s.execute("sleep 10s", None);
+    assert_eq!(attempts(&mut s), "1");
+    // A heartbeat: every condition as it was, with a new heartbeat time.
+    let mut node = s.sim.get(Kind::Node, "", "node-1").and_then(|o| o.as_node().cloned()).expect("node-1");
+    for c in node.status.conditions.iter_mut() {
+        c.last_heartbeat_time = Some(s.sim.now());
+    }
+    node.metadata.resource_version.clear();
+    s.sim.call(ApiRequest::with_object(Verb::UpdateStatus, Object::Node(node))).expect("status posted");
+    s.execute("sleep 10s", None);
+    assert_eq!(attempts(&mut s), "1", "a heartbeat changes nothing a pod needs");
+    s.execute("kubectl label node node-1 disk=ssd", None);
+    s.execute("sleep 10s", None);
+    assert_eq!(attempts(&mut s), "2", "a new label may help: tried again");
+    s.execute("sleep 330s", None);
+    assert_eq!(attempts(&mut s), "3", "after 5 minutes unschedulable: tried again");
+}

@@ -445,7 +445,7 @@ impl Sim {
         };
         let at = self.now + delay;
         self.seq += 1;
-        if self.trace.enabled() && !matches!(o.body, Body::Timer(Timer::ScheduleOne | Timer::FlushBackoff)) {
+        if self.trace.enabled() && !matches!(o.body, Body::Timer(Timer::ScheduleOne | Timer::FlushBackoff | Timer::FlushUnschedulable)) {
             let (kind, verb, key, revision, summary) = describe(&o.body);
             self.trace.push(TraceEntry { seq: self.seq, sent: self.now, delivered: at, from, to: o.to, kind, verb, key, revision, summary });
         }

@@ -444,6 +444,8 @@ pub enum Timer {
     ScheduleOne,
     /// The scheduler moves pods whose back-off has expired back to the active queue.
     FlushBackoff,
+    /// The scheduler looks for pods unschedulable for 5 minutes (every 30 s while there are any).
+    FlushUnschedulable,
     /// The kubelet retries a pod whose image pull failed.
     RetryPod(Str),
     /// kube-proxy rewrote its rules (shown, not waited on).
@@ -470,6 +472,6 @@ pub enum Body {
 impl Body {
     /// Timers that recur forever; "quiet" means nothing but these is left.
     pub fn is_background(&self) -> bool {
-        matches!(self, Body::Timer(Timer::Poll(_) | Timer::RenewLease | Timer::ReportNodeStatus | Timer::MonitorNodes))
+        matches!(self, Body::Timer(Timer::Poll(_) | Timer::RenewLease | Timer::ReportNodeStatus | Timer::MonitorNodes | Timer::FlushUnschedulable))
     }
 }

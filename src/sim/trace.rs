@@ -212,6 +212,7 @@ pub fn describe(body: &Body) -> (MessageKind, String, String, u64, String) {
                 Timer::ReportNodeStatus => "report node status".into(),
                 Timer::ScheduleOne => "scheduling cycle".into(),
                 Timer::FlushBackoff => "flush back-off queue".into(),
+                Timer::FlushUnschedulable => "flush pods unschedulable for 5 minutes".into(),
                 Timer::RetryPod(p) => format!("retry pod {p}"),
                 Timer::ProxyRulesSynced => "iptables rules synced".into(),
                 Timer::ProxySync => "sync proxy rules (min-sync-period passed)".into(),

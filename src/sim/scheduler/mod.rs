@@ -28,6 +28,10 @@ const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
 const INITIAL_BACKOFF: SimDuration = SimDuration::secs(1);
 const MAX_BACKOFF: SimDuration = SimDuration::secs(10);
+/// How often the queue looks for pods unschedulable for too long, and how long is too long
+/// (podMaxInUnschedulablePodsDuration).
+const UNSCHEDULABLE_FLUSH_PERIOD: SimDuration = SimDuration::secs(30);
+const MAX_IN_UNSCHEDULABLE: SimDuration = SimDuration::secs(300);
 /// Decisions kept for the inspector.
 const DECISIONS_KEPT: usize = 256;
 
@@ -83,7 +87,11 @@ pub struct Scheduler {
     active: BTreeSet<(i32, u64, Str)>,
     queued: FxHashMap<Str, QueuedPod>,
     backoff: VecDeque<(SimTime, Str)>,
-    unschedulable: FxHashSet<Str>,
+    /// Pods no node fits, and since when: back in the queue when the cluster changes in a way
+    /// that may help, or after 5 minutes (podMaxInUnschedulablePodsDuration).
+    unschedulable: FxHashMap<Str, SimTime>,
+    /// Whether the 30 s check for pods unschedulable too long is running.
+    flush_armed: bool,
     seq: u64,
     next_start_node_index: usize,
     cycle_pending: bool,
@@ -167,7 +175,8 @@ impl Scheduler {
             active: BTreeSet::new(),
             queued: FxHashMap::default(),
             backoff: VecDeque::new(),
-            unschedulable: FxHashSet::default(),
+            unschedulable: FxHashMap::default(),
+            flush_armed: false,
             seq: 0,
             next_start_node_index: 0,
             cycle_pending: false,
@@ -211,6 +220,7 @@ impl Scheduler {
                     self.schedule_one(ctx);
                 }
                 Body::Timer(Timer::FlushBackoff) => self.flush_backoff(ctx.now),
+                Body::Timer(Timer::FlushUnschedulable) => self.flush_unschedulable_leftover(ctx),
                 Body::Response(resp) => self.on_bind_response(ctx, resp),
                 _ => {}
             }
@@ -258,6 +268,16 @@ impl Scheduler {
     }
 
     fn on_node_change(&mut self, change: Change) {
+        // Only a change that may let a pod fit sends the unschedulable ones back to the queue
+        // (nodeSchedulingPropertiesChange): a heartbeat does not; a deleted node does not.
+        let may_help = match &change {
+            Change::Added(_) => true,
+            Change::Updated { old, new } => match (old.as_node(), new.as_node()) {
+                (Some(old), Some(new)) => scheduling_properties_changed(old, new),
+                _ => true,
+            },
+            Change::Deleted(_) => false,
+        };
         match change {
             Change::Added(n) | Change::Updated { new: n, .. } => match self.node_index.get(n.name()) {
                 Some(&i) => self.node_mut(i).set_node(n),
@@ -279,7 +299,9 @@ impl Scheduler {
                 }
             }
         }
-        self.move_all_to_active();
+        if may_help {
+            self.move_all_to_active();
+        }
     }
 
     fn on_pod_change(&mut self, change: Change) {
@@ -371,7 +393,7 @@ impl Scheduler {
     /// MoveAllToActiveOrBackoffQueue: the cluster changed, so unschedulable pods may fit now.
     fn move_all_to_active(&mut self) {
         // Back into the queue in arrival order (`active` sorts them), whatever the set's order.
-        let keys: Vec<Str> = std::mem::take(&mut self.unschedulable).into_iter().collect();
+        let keys: Vec<Str> = std::mem::take(&mut self.unschedulable).into_keys().collect();
         for key in keys {
             if let Some(q) = self.queued.get(&key) {
                 self.active.insert((-q.priority, q.enqueued, key));
@@ -437,8 +459,30 @@ impl Scheduler {
                 if let Some(q) = self.queued.get_mut(&key) {
                     q.attempts += 1;
                 }
-                self.unschedulable.insert(key);
+                self.unschedulable.insert(key, ctx.now);
+                if !self.flush_armed {
+                    self.flush_armed = true;
+                    ctx.timer(UNSCHEDULABLE_FLUSH_PERIOD, Timer::FlushUnschedulable);
+                }
             }
+        }
+    }
+
+    /// flushUnschedulablePodsLeftover, every 30 s while any pod is unschedulable: a pod that has
+    /// waited 5 minutes for the cluster to change goes back to the queue anyway.
+    fn flush_unschedulable_leftover(&mut self, ctx: &mut Ctx) {
+        let mut due: Vec<Str> = self.unschedulable.iter().filter(|(_, since)| ctx.now.since(**since) >= MAX_IN_UNSCHEDULABLE).map(|(k, _)| k.clone()).collect();
+        // (Back in arrival order, as `active` sorts them.)
+        due.sort_unstable();
+        for key in due {
+            self.unschedulable.remove(&key);
+            if let Some(q) = self.queued.get(&key) {
+                self.active.insert((-q.priority, q.enqueued, key));
+            }
+        }
+        self.flush_armed = !self.unschedulable.is_empty();
+        if self.flush_armed {
+            ctx.timer(UNSCHEDULABLE_FLUSH_PERIOD, Timer::FlushUnschedulable);
         }
     }
 
@@ -650,6 +694,19 @@ fn fit_error_message(total: usize, filtered: &[Filtered]) -> String {
         return "no nodes available to schedule pods".into();
     }
     format!("0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {}.", fmt(&hist), fmt(&preempt))
+}
+
+/// nodeSchedulingPropertiesChange: what in a node's update may let an unschedulable pod fit:
+/// it became schedulable, or its allocatable, labels, taints, annotations or its conditions'
+/// statuses changed (not their heartbeat times).
+fn scheduling_properties_changed(old: &Node, new: &Node) -> bool {
+    let statuses = |n: &Node| n.status.conditions.iter().map(|c| (c.type_.clone(), c.status.clone())).collect::<BTreeMap<_, _>>();
+    (old.spec.unschedulable && !new.spec.unschedulable)
+        || old.allocatable() != new.allocatable()
+        || old.metadata.labels != new.metadata.labels
+        || old.spec.taints != new.spec.taints
+        || old.metadata.annotations != new.metadata.annotations
+        || statuses(old) != statuses(new)
 }
 
 #[cfg(test)]
