@@ -300,15 +300,11 @@ pub(super) fn submit_patch(sim: &mut Sim, cur: &Object, op: MetaOp) -> Result<Ob
 }
 
 /// kubectl's cordon, taint, set image, rollout and apply compute the object they want from the
-/// one they read, and send the difference as a patch (CreateTwoWayMergePatch: a strategic
-/// merge patch, or with `PatchType::Merge` a JSON merge patch), so a field a controller wrote
-/// since their read is not put back. `next` is the object's JSON as kubectl wants it. Some(the
-/// stored object) if anything changed.
-pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value, type_: PatchType) -> Result<Option<ObjectRc>, String> {
-    let mut changes = match type_ {
-        PatchType::Strategic => patch::strategic_diff(&cur.to_value(), next),
-        _ => patch::diff(&cur.to_value(), next),
-    };
+/// one they read, and send the difference as a strategic merge patch (CreateTwoWayMergePatch),
+/// so a field a controller wrote since their read is not put back. `next` is the object's JSON
+/// as kubectl wants it. Some(the stored object) if anything changed.
+pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value) -> Result<Option<ObjectRc>, String> {
+    let mut changes = patch::strategic_diff(&cur.to_value(), next);
     // (No resourceVersion: that would be a precondition.)
     if let Some(Value::Object(meta)) = changes.get_mut("metadata") {
         meta.remove("resourceVersion");
@@ -319,7 +315,7 @@ pub(super) fn send_changes(sim: &mut Sim, cur: &ObjectRc, next: &Value, type_: P
     if patch::is_empty(&changes) {
         return Ok(None);
     }
-    submit_patch(sim, cur, MetaOp::Document(type_, std::rc::Rc::new(changes))).map(Some)
+    submit_patch(sim, cur, MetaOp::Document(PatchType::Strategic, std::rc::Rc::new(changes))).map(Some)
 }
 
 fn container_name(image: &str) -> String {
@@ -741,8 +737,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> Cmd
                     set_last_applied(&mut merged, &modified);
                     match decode(merged, source) {
                         Err(e) => Err(e),
-                        Ok(next) => {
-                            let mut next = next;
+                        Ok(mut next) => {
                             // finalizers merge as a set in a strategic merge patch: the ones a
                             // `--cascade` deletion added stay even if the manifest lists others.
                             let server_side: Vec<Str> = cur.meta().finalizers.iter().filter(|f| matches!(f.as_str(), ORPHAN_FINALIZER | FOREGROUND_FINALIZER) && !next.meta().finalizers.contains(f)).cloned().collect();
@@ -755,7 +750,7 @@ fn apply(sim: &mut Sim, args: &[String], stdin: Option<&str>, mode: Mode) -> Cmd
                             if unchanged {
                                 Ok(format!("{}/{} unchanged", obj.kind().singular_group(), obj.name()))
                             } else {
-                                send_changes(sim, cur, &next.to_value(), PatchType::Strategic).map(|o| created(o.as_ref().unwrap_or(cur), "configured"))
+                                send_changes(sim, cur, &next.to_value()).map(|o| created(o.as_ref().unwrap_or(cur), "configured"))
                             }
                         }
                     }
@@ -1608,7 +1603,7 @@ pub(super) fn cordon(sim: &mut Sim, args: &[String], on: bool) -> CmdResult {
     // {"spec":{"unschedulable":true}}: the node lifecycle controller then adds the
     // node.kubernetes.io/unschedulable taint (and takes it away on uncordon).
     n.spec.unschedulable = on;
-    send_changes(sim, &cur, &Object::Node(n).to_value(), PatchType::Strategic)?;
+    send_changes(sim, &cur, &Object::Node(n).to_value())?;
     Ok(format!("node/{name} {verb}"))
 }
 

@@ -3,10 +3,9 @@
 //! reading the result the way kubectl's watch would see it.
 
 use super::args::{flag, parse};
-use super::kubectl::{get_one, send_changes, list, namespace, parse_selector, resolve_kind, resource_and_name, server_error, unknown_resource, CmdResult, NS_FLAGS};
+use super::kubectl::{get_one, list, namespace, parse_selector, resolve_kind, resource_and_name, send_changes, server_error, submit_patch, unknown_resource, CmdResult, NS_FLAGS};
 use super::parse_duration;
-use crate::sim::message::{ApiRequest, MetaOp, MetaPatch, Verb};
-use crate::sim::patch::PatchType;
+use crate::sim::message::{ApiRequest, MetaOp, Verb};
 use crate::sim::objects::*;
 use crate::sim::{Sim, SimDuration};
 
@@ -91,21 +90,15 @@ fn label_or_annotate(sim: &mut Sim, args: &[String], annotate: bool) -> CmdResul
     if annotate {
         // (kubectl annotate says "annotated" whether or not anything changed.)
         if added || removed {
-            submit_map_patch(sim, &next, true, patch)?;
+            submit_patch(sim, &next, MetaOp::Map { annotations: true, changes: patch })?;
         }
         return Ok(format!("{what} annotated"));
     }
     if !added && !removed {
         return Ok(format!("{what} not labeled"));
     }
-    submit_map_patch(sim, &next, false, patch)?;
+    submit_patch(sim, &next, MetaOp::Map { annotations: false, changes: patch })?;
     Ok(format!("{what} {}", if added { "labeled" } else { "unlabeled" }))
-}
-
-/// Sends `kubectl label`'s or `kubectl annotate`'s merge patch of `object`'s labels or
-/// annotations (no uid precondition, as kubectl sends none).
-fn submit_map_patch(sim: &mut Sim, object: &Object, annotations: bool, changes: Vec<(Str, Option<Str>)>) -> Result<(), String> {
-    sim.call(MetaPatch::client(object.kind(), object.namespace(), object.name(), MetaOp::Map { annotations, changes })).map(|_| ()).map_err(|e| server_error(&e))
 }
 
 /// `kubectl taint nodes NAME key=value:Effect | key:Effect | key- | key:Effect-`.
@@ -152,7 +145,7 @@ pub fn taint(sim: &mut Sim, args: &[String]) -> CmdResult {
         }
         added = true;
     }
-    send_changes(sim, &cur, &Object::Node(node).to_value(), PatchType::Strategic)?;
+    send_changes(sim, &cur, &Object::Node(node).to_value())?;
     Ok(format!("node/{name} {}", if added { "tainted" } else if removed { "untainted" } else { "modified" }))
 }
 

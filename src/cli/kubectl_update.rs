@@ -62,12 +62,6 @@ fn pod_spec_mut(kind: Kind, v: &mut Value) -> Option<&mut Value> {
     }
 }
 
-/// Sends what changed from `cur` to `next` (the object's JSON, as kubectl wants it) as a
-/// strategic merge patch, unless nothing did. Some(the stored object) if it was sent.
-fn send(sim: &mut Sim, cur: &ObjectRc, next: Value) -> Result<Option<ObjectRc>, String> {
-    send_changes(sim, cur, &next, PatchType::Strategic)
-}
-
 /// `kubectl set image TYPE NAME CONTAINER=IMAGE...` (or `*=IMAGE` for every container).
 /// kubectl's other `set` commands are not simulated.
 pub fn set(sim: &mut Sim, args: &[String]) -> CmdResult {
@@ -132,7 +126,7 @@ fn set_image(sim: &mut Sim, args: &[String]) -> CmdResult {
                 errors.push(format!("error: unable to find container named {name:?}"));
             }
         }
-        match send(sim, o, v) {
+        match send_changes(sim, o, &v) {
             Ok(Some(stored)) => out.push(created(&stored, "image updated")),
             // (No change: kubectl prints nothing for it.)
             Ok(None) => {}
@@ -253,7 +247,7 @@ fn change_deployment(sim: &mut Sim, o: &ObjectRc, d: &Deployment, sub: &str) -> 
     if next == *d {
         return Err(format!("failed to create patch for {}: if restart has already been triggered within the past second, please wait before attempting to trigger another", o.name()));
     }
-    let stored = send_changes(sim, o, &Object::Deployment(Box::new(next)).to_value(), PatchType::Strategic).map_err(|e| format!("failed to patch: {}", e.trim_start_matches("error: ")))?;
+    let stored = send_changes(sim, o, &Object::Deployment(Box::new(next)).to_value()).map_err(|e| format!("failed to patch: {}", e.trim_start_matches("error: ")))?;
     Ok(created(stored.as_ref().unwrap_or(o), done))
 }
 

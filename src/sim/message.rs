@@ -201,7 +201,7 @@ pub enum MetaOp {
     /// merge patch `kubectl label` and `kubectl annotate` send, which changes nothing else.
     Map { annotations: bool, changes: Vec<(Str, Option<Str>)> },
     /// A patch of the whole object, as kubectl sends its changes (`kubectl patch`, and the
-    /// merge patch of what `scale`, `set image`, `cordon`, `taint`, `rollout` and `apply`
+    /// strategic merge patch of what `set image`, `cordon`, `taint`, `rollout` and `apply`
     /// change), applied to the object as it is when the server gets it.
     Document(PatchType, std::rc::Rc<serde_json::Value>),
     /// The patch of the scale subresource `kubectl scale` sends (`{"spec":{"replicas":N}}` to

@@ -2,9 +2,9 @@
 //! (RFC 7386), a strategic merge patch (Kubernetes' own: the lists it knows merge item by item
 //! on a key) or a JSON patch (RFC 6902). The server applies a patch to the latest stored
 //! object, so a client that changes one field does not undo what a controller wrote since the
-//! client's read; kubectl sends its changes this way (`scale`, `set image`, `cordon`, `taint`,
-//! `rollout restart`, `apply`...). Also `diff`, the merge patch between two versions of an
-//! object (jsonmergepatch's CreateMergePatch), which is how kubectl turns "the object as I
+//! client's read; kubectl sends its changes this way (`set image`, `cordon`, `taint`,
+//! `rollout restart`, `apply`...). Also `diff` and `strategic_diff`, the patch between two
+//! versions of an object (CreateTwoWayMergePatch), which is how kubectl turns "the object as I
 //! want it" into the patch it sends.
 
 use serde_json::Value;
@@ -45,27 +45,7 @@ pub fn apply(type_: PatchType, current: &Value, patch: &Value) -> Result<Value, 
 /// The merge patch that turns `old` into `new`: changed fields, `null` for removed ones, lists
 /// whole. An empty map if they are equal.
 pub fn diff(old: &Value, new: &Value) -> Value {
-    match (old, new) {
-        (Value::Object(o), Value::Object(n)) => {
-            let mut out = serde_json::Map::new();
-            for (k, nv) in n {
-                match o.get(k) {
-                    Some(ov) if ov == nv => {}
-                    Some(ov @ Value::Object(_)) if nv.is_object() => {
-                        out.insert(k.clone(), diff(ov, nv));
-                    }
-                    _ => {
-                        out.insert(k.clone(), nv.clone());
-                    }
-                }
-            }
-            for k in o.keys().filter(|k| !n.contains_key(*k)) {
-                out.insert(k.clone(), Value::Null);
-            }
-            Value::Object(out)
-        }
-        _ => new.clone(),
-    }
+    two_way(old, new, false)
 }
 
 /// The strategic merge patch that turns `old` into `new` (CreateTwoWayMergePatch): as `diff`,
@@ -74,6 +54,11 @@ pub fn diff(old: &Value, new: &Value) -> Value {
 /// for a removed one, and its order in `$setElementOrder/<field>`: so a change to one
 /// container leaves what someone else changed in another.
 pub fn strategic_diff(old: &Value, new: &Value) -> Value {
+    two_way(old, new, true)
+}
+
+/// `diff`, or with `strategic` `strategic_diff`.
+fn two_way(old: &Value, new: &Value, strategic: bool) -> Value {
     let (Value::Object(o), Value::Object(n)) = (old, new) else { return new.clone() };
     let mut out = serde_json::Map::new();
     for (k, nv) in n {
@@ -86,9 +71,9 @@ pub fn strategic_diff(old: &Value, new: &Value) -> Value {
         }
         match (ov, nv) {
             (Value::Object(_), Value::Object(_)) => {
-                out.insert(k.clone(), strategic_diff(ov, nv));
+                out.insert(k.clone(), two_way(ov, nv, strategic));
             }
-            (Value::Array(ol), Value::Array(nl)) => {
+            (Value::Array(ol), Value::Array(nl)) if strategic => {
                 let both: Vec<Value> = ol.iter().chain(nl).cloned().collect();
                 let keyed = merge_key(k, &both).filter(|key| both.iter().all(|i| i.get(*key).is_some()));
                 match keyed {
@@ -99,7 +84,7 @@ pub fn strategic_diff(old: &Value, new: &Value) -> Value {
                             match find(ol, &item[key]) {
                                 Some(before) if before == *item => {}
                                 Some(before) => {
-                                    let mut d = strategic_diff(&before, item);
+                                    let mut d = two_way(&before, item, true);
                                     d[key] = item[key].clone();
                                     items.push(d);
                                 }
