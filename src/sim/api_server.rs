@@ -180,9 +180,7 @@ impl ApiServer {
                     // Everything but the write: the answer is the object as it would be stored
                     // (without a resourceVersion); an address allocated for it is given back.
                     if let Object::Service(s) = &*obj {
-                        if s.spec.cluster_ip != "None" {
-                            self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
-                        }
+                        self.release_cluster_ip(s);
                     }
                     let result = match etcd.get(&key) {
                         Some(_) => Err(already_exists(kind, &req.name)),
@@ -215,8 +213,7 @@ impl ApiServer {
                             Object::ReplicaSet(r) => r.spec.replicas = Some(*replicas),
                             _ => return Err(err(StatusReason::NotFound, "the server could not find the requested resource")),
                         }
-                        let next = self.prepare_update(ctx, etcd, &ApiRequest::with_object(Verb::Update, next), &current.value)?;
-                        (next != *current.value).then_some(next)
+                        self.changed_by_update(ctx, etcd, &current.value, next)?
                     }
                     _ => apply_patch(&current.value, patch)?,
                 };
@@ -230,19 +227,10 @@ impl ApiServer {
                     None => respond(ctx, from, &req, Ok(ApiReply::Object(current.value.clone()))),
                 }
             }
-            Verb::Evict => {
-                // The eviction subresource: no PodDisruptionBudget in kubesim stands in the
-                // way, so the pod is deleted gracefully, as a DELETE would.
-                if kind != Kind::Pod {
-                    return Err(err(StatusReason::NotFound, "the server could not find the requested resource"));
-                }
-                let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
-                let Some(pod) = current.value.as_pod() else { return Err(ApiError::not_found(kind, &req.name)) };
-                let op = graceful_pod_delete(ctx, pod, req.grace_period);
-                let (key, rev) = (current.key.clone(), current.mod_revision);
-                self.write(ctx, from, req, key, rev, op);
-            }
-            Verb::Delete => {
+            // The eviction subresource: no PodDisruptionBudget in kubesim stands in the way, so a
+            // pod is deleted gracefully, as a DELETE would.
+            Verb::Evict if kind != Kind::Pod => return Err(err(StatusReason::NotFound, "the server could not find the requested resource")),
+            Verb::Delete | Verb::Evict => {
                 let current = kind.with_etcd_key(&req.namespace, &req.name, |k| etcd.get(k)).ok_or_else(|| ApiError::not_found(kind, &req.name))?;
                 let (key, rev) = (current.key.clone(), current.mod_revision);
                 let op = match (current.value.as_pod(), &*current.value) {
@@ -337,13 +325,18 @@ impl ApiServer {
             let causes = allocate_node_ports(ctx, etcd, s, None);
             if !causes.is_empty() {
                 // (Refused: the address allocated for it is free again.)
-                if s.spec.cluster_ip != "None" {
-                    self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
-                }
+                self.release_cluster_ip(s);
                 return Err(invalid(kind, &s.metadata.name, &causes));
             }
         }
         Ok((obj.key(), name_attempts))
+    }
+
+    /// A Service's cluster IP is free again (a headless Service, "None", holds none).
+    fn release_cluster_ip(&mut self, s: &Service) {
+        if s.spec.cluster_ip != "None" {
+            self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
+        }
     }
 
     fn allocate_cluster_ip(&mut self, ctx: &mut Ctx) -> String {
@@ -457,8 +450,13 @@ impl ApiServer {
             return Err(conflict(kind, current.name()));
         }
         *rv = *current_rv;
-        let update = ApiRequest::with_object(Verb::Update, next);
-        let next = self.prepare_update(ctx, etcd, &update, current)?;
+        self.changed_by_update(ctx, etcd, current, next)
+    }
+
+    /// `next`, a client's change of `current`, taken where an update goes; None if it changes
+    /// nothing.
+    fn changed_by_update(&mut self, ctx: &mut Ctx, etcd: &Etcd, current: &ObjectRc, next: Object) -> Result<Option<Object>, ApiError> {
+        let next = self.prepare_update(ctx, etcd, &ApiRequest::with_object(Verb::Update, next), current)?;
         Ok((next != **current).then_some(next))
     }
 
@@ -522,7 +520,7 @@ impl ApiServer {
         };
         if let Object::Service(s) = &*event.value {
             if type_ == WatchType::Deleted {
-                self.allocated_cluster_ips.remove(s.spec.cluster_ip.as_str());
+                self.release_cluster_ip(s);
             }
         }
         for &w in &self.watchers[kind as usize] {
@@ -548,7 +546,8 @@ impl ApiServer {
     }
 }
 
-/// Applies an ownership or finalizer patch to the stored object: None if it changes nothing.
+/// Applies an ownership, finalizer, label or annotation patch to the stored object: None if it
+/// changes nothing.
 fn apply_patch(current: &ObjectRc, patch: &MetaPatch) -> Result<Option<Object>, ApiError> {
     let (kind, meta) = (current.kind(), current.meta());
     if !patch.uid.is_empty() && meta.uid != patch.uid {
