@@ -392,21 +392,23 @@ impl Scheduler {
 
     /// MoveAllToActiveOrBackoffQueue: the cluster changed, so unschedulable pods may fit now.
     fn move_all_to_active(&mut self) {
-        // Back into the queue in arrival order (`active` sorts them), whatever the set's order.
-        let keys: Vec<Str> = std::mem::take(&mut self.unschedulable).into_keys().collect();
-        for key in keys {
-            if let Some(q) = self.queued.get(&key) {
-                self.active.insert((-q.priority, q.enqueued, key));
-            }
+        for key in std::mem::take(&mut self.unschedulable).into_keys() {
+            self.activate(key);
+        }
+    }
+
+    /// A queued pod back in the active queue, in its place by priority and arrival (`active`
+    /// sorts them, whatever order they come back in).
+    fn activate(&mut self, key: Str) {
+        if let Some(q) = self.queued.get(&key) {
+            self.active.insert((-q.priority, q.enqueued, key));
         }
     }
 
     fn flush_backoff(&mut self, now: SimTime) {
         while self.backoff.front().is_some_and(|(t, _)| *t <= now) {
             let (_, key) = self.backoff.pop_front().expect("peeked");
-            if let Some(q) = self.queued.get(&key) {
-                self.active.insert((-q.priority, q.enqueued, key));
-            }
+            self.activate(key);
         }
     }
 
@@ -471,14 +473,10 @@ impl Scheduler {
     /// flushUnschedulablePodsLeftover, every 30 s while any pod is unschedulable: a pod that has
     /// waited 5 minutes for the cluster to change goes back to the queue anyway.
     fn flush_unschedulable_leftover(&mut self, ctx: &mut Ctx) {
-        let mut due: Vec<Str> = self.unschedulable.iter().filter(|(_, since)| ctx.now.since(**since) >= MAX_IN_UNSCHEDULABLE).map(|(k, _)| k.clone()).collect();
-        // (Back in arrival order, as `active` sorts them.)
-        due.sort_unstable();
+        let due: Vec<Str> = self.unschedulable.iter().filter(|(_, since)| ctx.now.since(**since) >= MAX_IN_UNSCHEDULABLE).map(|(k, _)| k.clone()).collect();
         for key in due {
             self.unschedulable.remove(&key);
-            if let Some(q) = self.queued.get(&key) {
-                self.active.insert((-q.priority, q.enqueued, key));
-            }
+            self.activate(key);
         }
         self.flush_armed = !self.unschedulable.is_empty();
         if self.flush_armed {
